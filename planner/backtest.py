@@ -1,0 +1,201 @@
+"""Backtest the compute model on published training runs.
+
+For each run: 6·N_active·D against the reported FLOPs, and accelerator-hours at
+the default utilisation against the reported hours. The default utilisation in
+:mod:`planner.defaults` was calibrated on this data: ``calibrate()`` recomputes it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from importlib import resources
+from io import StringIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from planner import compute, defaults
+from planner.errors import InputError
+from planner.hardware import catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REQUIRED = ("model", "params_total", "params_active", "training_tokens", "accelerator", "accelerator_hours")
+NUMERIC = ("params_total", "params_active", "training_tokens", "accelerator_hours", "reported_training_flops")
+# Rows whose numbers are someone's guesses, not a developer's report: listed, never scored.
+UNSCORED_EVIDENCE = ("estimate", "unverified")
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    model: str
+    accelerator: str | None
+    active_params: float | None
+    tokens: float | None
+    flops_6nd: float | None
+    reported_flops: float | None
+    flops_ratio: float | None
+    """reported / 6ND"""
+    reported_hours: float | None
+    predicted_hours: float | None
+    predicted_hours_low: float | None
+    predicted_hours_high: float | None
+    hours_ratio: float | None
+    """predicted / reported"""
+    implied_utilization: float | None
+    """Whole-run MFU the reported hours imply (6ND model FLOPs, bf16 dense peak)."""
+    in_range: bool | None
+    scored: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Per-run comparison and summary statistics."""
+
+    rows: tuple[BacktestRow, ...]
+    runs_scored: int
+    median_abs_log_error: float
+    """Median of |ln(predicted hours / reported hours)| over scored runs."""
+    range_coverage: float
+    """Share of scored runs whose reported hours fall inside the utilisation range's hours."""
+    median_flops_ratio: float
+    utilization: float
+    utilization_low: float
+    utilization_high: float
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+    def summary(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("rows")
+        return out
+
+
+def _read(path: str | Path | None) -> pd.DataFrame:
+    import pandas as pd
+
+    if path is None:
+        text = resources.files("planner").joinpath("data/published_runs.csv").read_text(encoding="utf-8")
+        name = "published_runs.csv (shipped)"
+    else:
+        target = Path(path)
+        if not target.is_file():
+            raise InputError("file not found", file=str(path))
+        text = target.read_text(encoding="utf-8")
+        name = str(path)
+    try:
+        frame = pd.read_csv(StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"not a readable CSV: {exc}", file=name) from None
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing columns: {', '.join(missing)}",
+            file=name,
+            allowed=f"a backtest CSV has the columns of published_runs.csv ({', '.join(REQUIRED)}, ...)",
+        )
+    for column in NUMERIC:
+        if column not in frame.columns:
+            frame[column] = np.nan
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"row {row + 2}: {column} is not a number",
+                file=name,
+                value=frame[column].iloc[row],
+            )
+        frame[column] = values
+    if "evidence_level" not in frame.columns:
+        frame["evidence_level"] = "reported"
+    return frame
+
+
+def backtest(path: str | Path | None = None) -> Backtest:
+    """Run the compute model over published runs (default: the shipped copy)."""
+    frame = _read(path)
+    hardware = catalog()
+    rows = []
+    for record in frame.to_dict("records"):
+        rows.append(_row(record, hardware))
+    scored = [r for r in rows if r.scored]
+    log_errors = [abs(math.log(r.hours_ratio)) for r in scored if r.hours_ratio]
+    ratios = [r.flops_ratio for r in rows if r.flops_ratio is not None]
+    return Backtest(
+        rows=tuple(rows),
+        runs_scored=len(scored),
+        median_abs_log_error=float(np.median(log_errors)) if log_errors else math.nan,
+        range_coverage=float(np.mean([bool(r.in_range) for r in scored])) if scored else math.nan,
+        median_flops_ratio=float(np.median(ratios)) if ratios else math.nan,
+        utilization=defaults.UTILIZATION,
+        utilization_low=defaults.UTILIZATION_LOW,
+        utilization_high=defaults.UTILIZATION_HIGH,
+    )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
+    active = _number(record["params_active"]) or _number(record["params_total"])
+    tokens = _number(record["training_tokens"])
+    reported_flops = _number(record.get("reported_training_flops"))
+    reported_hours = _number(record["accelerator_hours"])
+    accelerator = record["accelerator"] if isinstance(record["accelerator"], str) else None
+    evidence = str(record.get("evidence_level", ""))
+    flops = compute.flops_6nd(active) * tokens if active and tokens else None
+    empty: dict[str, Any] = dict(
+        predicted_hours=None, predicted_hours_low=None, predicted_hours_high=None,
+        hours_ratio=None, implied_utilization=None, in_range=None,
+    )
+    note = ""
+    if flops is None:
+        note = "no tokens or parameters"
+    elif reported_hours is None or accelerator is None:
+        note = "no accelerator-hours for one accelerator type: FLOPs check only"
+    elif accelerator.lower() not in hardware:
+        note = f"accelerator {accelerator} is not in the catalog"
+    if not note and flops is not None and reported_hours is not None and accelerator is not None:
+        peak = hardware[accelerator.lower()].peak_flops("bf16")
+        predicted = compute.accelerator_hours(flops, peak, defaults.UTILIZATION)
+        low = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_HIGH)
+        high = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_LOW)
+        empty = dict(
+            predicted_hours=predicted,
+            predicted_hours_low=low,
+            predicted_hours_high=high,
+            hours_ratio=predicted / reported_hours,
+            implied_utilization=flops / (reported_hours * 3600 * peak),
+            in_range=bool(low <= reported_hours <= high),
+        )
+    scored = empty["hours_ratio"] is not None and not evidence.startswith(UNSCORED_EVIDENCE)
+    if empty["hours_ratio"] is not None and not scored:
+        note = f"evidence is '{evidence}': listed, not scored"
+    return BacktestRow(
+        model=str(record["model"]),
+        accelerator=accelerator,
+        active_params=active,
+        tokens=tokens,
+        flops_6nd=flops,
+        reported_flops=reported_flops,
+        flops_ratio=reported_flops / flops if reported_flops and flops else None,
+        reported_hours=reported_hours,
+        scored=scored,
+        note=note,
+        **empty,
+    )
+
+
+def calibrate(result: Backtest) -> tuple[float, float, float]:
+    """Median, 10th and 90th percentile of implied whole-run utilisation over scored runs."""
+    values = np.array([r.implied_utilization for r in result.rows if r.scored])
+    return float(np.median(values)), float(np.quantile(values, 0.1)), float(np.quantile(values, 0.9))

@@ -1,0 +1,236 @@
+"""The ``planner`` command: thin shells over library calls.
+
+Each command parses its options, calls one library function and prints the
+result. Errors a user can fix print one message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from planner import units
+from planner.errors import PlannerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class QuantityType(click.ParamType):
+    """A human quantity flag: 70B, 1.4T, 3.8e25."""
+
+    name = "quantity"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            return units.parse_quantity(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class RangeType(click.ParamType):
+    """A share such as 0.4, or a low:high range such as 0.25:0.45."""
+
+    name = "share[:high]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, float]:
+        try:
+            parts = [float(p) for p in str(value).split(":")]
+        except ValueError:
+            self.fail(f"{value!r} is not a number or low:high range such as 0.25:0.45", param, ctx)
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2:
+            self.fail(f"{value!r}: give one number or low:high", param, ctx)
+        return {"low": parts[0], "high": parts[1]}
+
+
+QUANTITY = QuantityType()
+
+
+def friendly_errors(func: F) -> F:
+    """Print PlannerError messages without a traceback; exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PlannerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """--format, --output and --force, shared by every command that prints results."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--force", is_flag=True, help="Overwrite --output if it exists.")(func)
+        func = click.option(
+            "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
+        )(func)
+        func = click.option(
+            "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True,
+            help="Output format.",
+        )(func)
+        return func
+
+    return decorate
+
+
+def emit(text: str, output: str | None, force: bool) -> None:
+    """Print, or write atomically to --output."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from planner.files import write_atomic
+
+    write_atomic(output, text, overwrite=force)
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="planner")
+def main() -> None:
+    """Plan LLM pretraining runs that mix real and synthetic data.
+
+    Estimates training FLOPs, accelerator-hours, wall-clock time, dollars (training,
+    synthetic-data generation, real data), energy and CO2 from a scenario file.
+
+    Example: planner run scenarios/phi4_style_14b.yaml
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_options(("table", "json", "csv", "markdown"))
+@friendly_errors
+def run(file: str, fmt: str, output: str | None, force: bool) -> None:
+    """Estimate every plan (base and variants) of a scenario FILE, side by side.
+
+    Example: planner run scenarios/web_baseline_7b.yaml --format markdown
+    """
+    from planner.estimate import run as run_scenario
+    from planner.loader import load_scenario
+    from planner.output import render
+
+    results = run_scenario(load_scenario(file), file=file)
+    emit(render(results, fmt), output, force)
+
+
+ESTIMATE_FLAGS = {
+    "model.params": "--params",
+    "model.active_params": "--active-params",
+    "training.tokens": "--tokens",
+    "training.accelerator": "--hardware",
+    "training.accelerator_count": "--count",
+    "training.utilization": "--mfu",
+    "training.price_usd_per_hour": "--price",
+    "training.flops_convention": "--flops-convention",
+}
+
+
+@main.command()
+@click.option("--params", type=QUANTITY, help="Total parameters, e.g. 70B.")
+@click.option("--active-params", type=QUANTITY, help="Active parameters per token (MoE).")
+@click.option("--tokens", type=QUANTITY, required=True, help="Training tokens, e.g. 1.4T.")
+@click.option("--hardware", default="h100-sxm", show_default=True, help="Accelerator id (planner hardware).")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators.")
+@click.option("--mfu", type=RangeType(), help="Utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.31 (0.21-0.47).")
+@click.option("--price", type=click.FloatRange(min=0, min_open=True), help="USD per accelerator-hour. Default: catalog.")
+@click.option("--precision", type=click.Choice(["bf16", "fp8"]), default="bf16", show_default=True)
+@click.option("--layers", type=click.IntRange(min=1), help="Architecture: transformer blocks.")
+@click.option("--d-model", type=click.IntRange(min=1), help="Architecture: hidden size.")
+@click.option("--heads", type=click.IntRange(min=1), help="Architecture: attention heads.")
+@click.option("--kv-heads", type=click.IntRange(min=1), help="Architecture: key/value heads (GQA/MQA).")
+@click.option("--ffn-size", type=click.IntRange(min=1), help="Architecture: feed-forward size.")
+@click.option("--vocab", type=click.IntRange(min=1), help="Architecture: vocabulary size.")
+@click.option("--seq-len", type=click.IntRange(min=1), help="Architecture: sequence length.")
+@click.option("--glu/--no-glu", default=False, help="Architecture: gated (SwiGLU) feed-forward.")
+@click.option("--tied-embeddings/--untied-embeddings", default=False, help="Architecture: tie input/output embeddings.")
+@click.option("--flops-convention", type=click.Choice(["6nd", "palm", "megatron"]), default="6nd", show_default=True)
+@click.option("--recompute/--no-recompute", default=False, help="Full activation recompute (hardware FLOPs).")
+@output_options(("table", "json", "csv", "markdown"))
+@friendly_errors
+def estimate(fmt: str, output: str | None, force: bool, **flags: Any) -> None:
+    """One-off estimate with no scenario file.
+
+    Give --params (and --active-params for MoE), or the architecture flags
+    (--layers, --d-model, --heads, --vocab, --seq-len at least).
+
+    Example: planner estimate --params 70B --tokens 1.4T --hardware a100-80gb --count 2048 --format json
+    """
+    from planner.estimate import quick_estimate
+    from planner.output import render_plan
+
+    try:
+        result = quick_estimate(**flags)
+    except PlannerError as exc:
+        message = str(exc)
+        for field, flag in ESTIMATE_FLAGS.items():
+            message = message.replace(field, flag)
+        raise PlannerError(message) from None
+    emit(render_plan(result, fmt), output, force)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@friendly_errors
+def validate(file: str) -> None:
+    """Check a scenario FILE and all its variants; exit code 2 with the problems if invalid.
+
+    Example: planner validate scenarios/data_constrained_3b.yaml
+    """
+    from planner.loader import load_scenario, plans
+
+    scenario = load_scenario(file)
+    names = ", ".join(p.name for p in plans(scenario, file=file))
+    click.echo(f"{file}: valid scenario {scenario.name!r} with plans: {names}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the scenario file JSON Schema, for editor validation and completion.
+
+    Example: planner schema > scenario.schema.json
+    """
+    from planner.schema import Scenario
+
+    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@main.command()
+@output_options(("table", "json", "csv", "markdown"))
+@friendly_errors
+def hardware(fmt: str, output: str | None, force: bool) -> None:
+    """List the accelerator catalog: dense peaks, memory, TDP, default price and sources.
+
+    Example: planner hardware --format csv
+    """
+    from planner.output import render_catalog
+
+    emit(render_catalog(fmt), output, force)
+
+
+@main.command()
+@click.argument("csv_file", required=False, type=click.Path(dir_okay=False))
+@output_options(("table", "json", "csv", "markdown"))
+@friendly_errors
+def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) -> None:
+    """Compare the compute model with published training runs.
+
+    Default data: 39 published runs shipped with planner; any CSV with the same
+    columns works. Prints FLOPs vs reported FLOPs, predicted vs reported
+    accelerator-hours at the default utilisation, and the implied whole-run MFU.
+
+    Example: planner backtest --format markdown
+    """
+    from planner.backtest import backtest as run_backtest
+    from planner.output import render_backtest
+
+    emit(render_backtest(run_backtest(csv_file), fmt), output, force)

@@ -1,0 +1,120 @@
+"""Dollars, energy and CO2: training, synthetic-data generation, grading and real data.
+
+Pure formulas on floats or numpy arrays; :mod:`planner.estimate` wires them to a scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner import defaults
+from planner.compute import Number, accelerator_hours
+from planner.schema import DataSource, Generator
+
+MILLION = 1e6
+
+
+def training_cost_usd(hours: Number, price_usd_per_hour: Number) -> Number:
+    """Productive accelerator-hours times the hourly price."""
+    return hours * price_usd_per_hour
+
+
+def overhead_cost_usd(hours: Number, price_usd_per_hour: Number, goodput: Number) -> Number:
+    """Billed but non-training time: ``hours · (1/goodput − 1) · price``."""
+    return hours * (1.0 / goodput - 1.0) * price_usd_per_hour
+
+
+def energy_kwh(hours: Number, goodput: Number, tdp_w: Number, pue: Number) -> Number:
+    """Facility energy: billed accelerator-hours × TDP × PUE.
+
+    Basis: every billed hour (training or not) at board TDP, a ceiling on accelerator
+    draw (Olmo 3 measured ~620 W average on 700 W H100s); host CPUs, networking and
+    cooling enter only through PUE. This is how LLaMA (Table 15) and BLOOM report energy.
+    """
+    return hours / goodput * tdp_w / 1000.0 * pue
+
+
+def co2_tonnes(kwh: Number, grid_kg_co2_per_kwh: Number) -> Number:
+    """Operational emissions: energy × grid carbon intensity (location-based)."""
+    return kwh * grid_kg_co2_per_kwh / 1000.0
+
+
+@dataclass(frozen=True)
+class InferenceCost:
+    """Cost of running a model over some tokens."""
+
+    usd: float
+    accelerator_hours: float
+    """Zero for an API."""
+
+
+def inference_cost(generator: Generator, input_tokens: float, output_tokens: float) -> InferenceCost:
+    """Cost of reading ``input_tokens`` and writing ``output_tokens`` with a generator or judge.
+
+    API: tokens × per-million prices. Self-hosted: ``2·N`` FLOPs per token read or
+    written (Kaplan et al. 2020 Eq. 2.2; attention and KV-cache reads ignored), at the
+    given utilisation of the bf16 peak, times the hourly price.
+    """
+    if generator.api is not None:
+        api = generator.api
+        usd = (
+            input_tokens * api.input_usd_per_million_tokens
+            + output_tokens * api.output_usd_per_million_tokens
+        ) / MILLION
+        return InferenceCost(usd=usd, accelerator_hours=0.0)
+    hosted = generator.self_hosted
+    assert hosted is not None  # the schema guarantees exactly one
+    flops = defaults.INFERENCE_FLOPS_PER_PARAM * hosted.params * (input_tokens + output_tokens)
+    hours = accelerator_hours(flops, hosted.accelerator.peak_flops("bf16"), hosted.utilization)
+    return InferenceCost(usd=hours * hosted.price, accelerator_hours=hours)
+
+
+def generated_tokens(kept_tokens: Number, acceptance_yield: Number) -> Number:
+    """Tokens that must be generated to keep ``kept_tokens`` after filtering: kept / yield."""
+    return kept_tokens / acceptance_yield
+
+
+@dataclass(frozen=True)
+class SourceCost:
+    """What one data source costs to acquire, or to generate and grade."""
+
+    acquisition_usd: float
+    """Licence, fixed fee and processing."""
+    generation_usd: float
+    grading_usd: float
+    generated_tokens: float
+    generation_accelerator_hours: float
+
+
+def source_cost(source: DataSource, unique_tokens: float) -> SourceCost:
+    """Cost of one source given the unique tokens it needs.
+
+    Real: ``unique × (licence + processing) / 1M + fixed fee`` (bought and cleaned once,
+    however many epochs are drawn). Synthetic: the same, plus generating
+    ``unique / yield`` tokens (each with ``prompt_tokens_per_token`` of prompt) and every
+    grading pass reading each generated candidate.
+    """
+    acquisition = (
+        unique_tokens
+        * (source.license_usd_per_million_tokens + source.processing_usd_per_million_tokens)
+        / MILLION
+        + source.fixed_fee_usd
+    )
+    synthetic = source.synthetic
+    if synthetic is None:
+        return SourceCost(acquisition, 0.0, 0.0, 0.0, 0.0)
+    generated = generated_tokens(unique_tokens, synthetic.acceptance_yield)
+    generation = inference_cost(
+        synthetic.generator, generated * synthetic.prompt_tokens_per_token, generated
+    )
+    grading_usd = 0.0
+    hours = generation.accelerator_hours
+    for grading in synthetic.grading:
+        judged = inference_cost(
+            grading.judge,
+            generated * grading.input_tokens_per_token * grading.passes,
+            generated * grading.output_tokens_per_token * grading.passes,
+        )
+        grading_usd += judged.usd
+        hours += judged.accelerator_hours
+    return SourceCost(acquisition, generation.usd, grading_usd, generated, hours)

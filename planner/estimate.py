@@ -1,0 +1,340 @@
+"""From a scenario to numbers: one :class:`PlanResult` per plan (base and variants)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from planner import compute, cost
+from planner.errors import InputError
+from planner.loader import Plan, plans
+from planner.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Above this whole-run utilisation a plan is more efficient than any published run
+# (max implied whole-run MFU in planner/data/published_runs.csv is 0.51, LLaMA-13B).
+UTILIZATION_WARNING = 0.55
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One data source in one plan."""
+
+    name: str
+    kind: str
+    unique_tokens: float | None
+    tokens: float
+    epochs: float | None
+    generated_tokens: float
+    acquisition_usd: float
+    generation_usd: float
+    grading_usd: float
+    synthetic_accelerator_hours: float
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Compute, time, memory, dollars, energy and CO2 of one plan.
+
+    Ranges (``_low``/``_high``) follow the utilisation range: low hours at high utilisation.
+    """
+
+    plan: str
+    description: str
+    params: float
+    active_params: float
+    tokens: float
+    flops_convention: str
+    flops_per_token: float
+    training_flops: float
+    hardware_flops: float
+    accelerator: str
+    accelerator_count: int
+    precision: str
+    peak_flops_per_s: float
+    utilization: float
+    utilization_low: float
+    utilization_high: float
+    accelerator_hours: float
+    accelerator_hours_low: float
+    accelerator_hours_high: float
+    billed_accelerator_hours: float
+    wall_clock_days: float
+    wall_clock_days_low: float
+    wall_clock_days_high: float
+    memory_bytes: float
+    min_accelerators: int | None
+    price_usd_per_hour: float
+    training_compute_usd: float
+    overhead_usd: float
+    training_cost_usd: float
+    synthetic_generation_usd: float
+    grading_usd: float
+    real_data_usd: float
+    total_cost_usd: float
+    total_cost_usd_low: float
+    total_cost_usd_high: float
+    synthetic_accelerator_hours: float
+    energy_kwh: float | None
+    co2_tonnes: float | None
+    synthetic_tokens: float
+    synthetic_share: float
+    sources: tuple[SourceResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self, *, sources: bool = True) -> dict[str, Any]:
+        """Plain dict with stable keys (JSON output); ``sources`` as a list of dicts."""
+        out = asdict(self)
+        if not sources:
+            out.pop("sources")
+        out["warnings"] = list(self.warnings)
+        if sources:
+            out["sources"] = [asdict(s) for s in self.sources]
+        return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every plan of a scenario; the first is the baseline unless the scenario names another."""
+
+    scenario: str
+    description: str
+    baseline: str
+    plans: tuple[PlanResult, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def __getitem__(self, name: str) -> PlanResult:
+        for plan in self.plans:
+            if plan.plan == name:
+                return plan
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "description": self.description,
+            "baseline": self.baseline,
+            "notes": list(self.notes),
+            "plans": [p.to_dict() for p in self.plans],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per plan, one column per output (sources and warnings left out)."""
+        import pandas as pd
+
+        rows = [p.to_dict(sources=False) for p in self.plans]
+        for row in rows:
+            row["warnings"] = "; ".join(row["warnings"])
+        return pd.DataFrame(rows).set_index("plan")
+
+    def sources_frame(self) -> pd.DataFrame:
+        """One row per (plan, data source)."""
+        import pandas as pd
+
+        rows = [{"plan": p.plan, **asdict(s)} for p in self.plans for s in p.sources]
+        return pd.DataFrame(rows)
+
+
+NOTES = (
+    "Dollars are accelerator-hours times an hourly price; published training costs are "
+    "computed the same way, so hours are the figure to check.",
+    "Utilisation is whole-run MFU (restarts, evaluation and idle time included), "
+    "calibrated on published runs: see `planner backtest`.",
+)
+
+
+def run(scenario: Scenario, *, file: str | None = None) -> Results:
+    """Estimate every plan of a scenario (the base, then each variant)."""
+    resolved = plans(scenario, file=file)
+    results = tuple(estimate(plan, file=file) for plan in resolved)
+    return Results(
+        scenario=scenario.name,
+        description=scenario.description,
+        baseline=scenario.baseline or "base",
+        plans=results,
+        notes=NOTES,
+    )
+
+
+def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
+    """Compute, time, dollars, energy and CO2 for one resolved plan."""
+    if isinstance(plan, Scenario):
+        plan = Plan("base", plan.description, plan)
+    try:
+        return _estimate(plan)
+    except InputError as exc:
+        raise exc.located(file, None if plan.name == "base" else f"variants.{plan.name}") from None
+
+
+def _estimate(plan: Plan) -> PlanResult:
+    scenario = plan.scenario
+    training = scenario.training
+    accelerator = training.accelerator
+    params = compute.model_params(scenario.model)
+    tokens = scenario.total_tokens
+    per_token, hardware_per_token = compute.flops_per_token(scenario.model, training)
+    flops = per_token * tokens
+    peak = accelerator.peak_flops(training.precision)
+    util = training.utilization
+    hours = compute.accelerator_hours(flops, peak, util.mid)
+    hours_low = compute.accelerator_hours(flops, peak, util.high)
+    hours_high = compute.accelerator_hours(flops, peak, util.low)
+    count, goodput, price = training.accelerator_count, training.goodput, training.price
+
+    def days(h: float) -> float:
+        return compute.wall_clock_days(h, count, goodput)
+
+    def train_usd(h: float) -> float:
+        return cost.training_cost_usd(h, price) + cost.overhead_cost_usd(h, price, goodput)
+
+    sources = _sources(scenario)
+    data_usd = sum(s.acquisition_usd + s.generation_usd + s.grading_usd for s in sources)
+    memory = compute.training_memory_bytes(params.total)
+    min_count = compute.min_accelerators(memory, accelerator.memory_gb)
+    kwh = None
+    if accelerator.tdp_w is not None:
+        kwh = cost.energy_kwh(hours, goodput, accelerator.tdp_w, training.pue)
+    synthetic_tokens = sum(s.tokens for s in sources if s.kind == "synthetic")
+    warnings = []
+    if min_count is not None and count < min_count:
+        warnings.append(
+            f"{count} x {accelerator.id} hold {count * (accelerator.memory_gb or 0):.0f} GB, less "
+            f"than the {memory / 1e9:.0f} GB of weights, gradients and Adam states: at least "
+            f"{min_count} are needed (16 bytes/param, ZeRO; activations extra)"
+        )
+    if util.high > UTILIZATION_WARNING:
+        warnings.append(
+            f"utilisation up to {util.high:.0%} is above {UTILIZATION_WARNING:.0%}: no published "
+            "run reached that over a whole run (see planner backtest)"
+        )
+    if kwh is None:
+        warnings.append(
+            f"{accelerator.id} has no published TDP, so energy and CO2 are not estimated; "
+            "give an inline accelerator spec with tdp_w"
+        )
+    return PlanResult(
+        plan=plan.name,
+        description=plan.description,
+        params=params.total,
+        active_params=params.active,
+        tokens=tokens,
+        flops_convention=training.flops_convention,
+        flops_per_token=per_token,
+        training_flops=flops,
+        hardware_flops=hardware_per_token * tokens,
+        accelerator=accelerator.id,
+        accelerator_count=count,
+        precision=training.precision,
+        peak_flops_per_s=peak,
+        utilization=util.mid,
+        utilization_low=util.low,
+        utilization_high=util.high,
+        accelerator_hours=hours,
+        accelerator_hours_low=hours_low,
+        accelerator_hours_high=hours_high,
+        billed_accelerator_hours=hours / goodput,
+        wall_clock_days=days(hours),
+        wall_clock_days_low=days(hours_low),
+        wall_clock_days_high=days(hours_high),
+        memory_bytes=memory,
+        min_accelerators=min_count,
+        price_usd_per_hour=price,
+        training_compute_usd=cost.training_cost_usd(hours, price),
+        overhead_usd=cost.overhead_cost_usd(hours, price, goodput),
+        training_cost_usd=train_usd(hours),
+        synthetic_generation_usd=sum(s.generation_usd for s in sources),
+        grading_usd=sum(s.grading_usd for s in sources),
+        real_data_usd=sum(s.acquisition_usd for s in sources),
+        total_cost_usd=train_usd(hours) + data_usd,
+        total_cost_usd_low=train_usd(hours_low) + data_usd,
+        total_cost_usd_high=train_usd(hours_high) + data_usd,
+        synthetic_accelerator_hours=sum(s.synthetic_accelerator_hours for s in sources),
+        energy_kwh=kwh,
+        co2_tonnes=None if kwh is None else cost.co2_tonnes(kwh, training.grid_kg_co2_per_kwh),
+        synthetic_tokens=synthetic_tokens,
+        synthetic_share=synthetic_tokens / tokens if sources else 0.0,
+        sources=tuple(sources),
+        warnings=tuple(warnings),
+    )
+
+
+def _sources(scenario: Scenario) -> list[SourceResult]:
+    out = []
+    for source, drawn in zip(scenario.data, scenario.source_tokens()):
+        # Without unique_tokens a source is taken to be drawn once: a synthetic source then
+        # generates everything it draws, and a real source pays its licence on what it draws.
+        unique = source.unique_tokens
+        needed = unique if unique is not None else drawn
+        known = unique if unique is not None else (drawn if source.synthetic else None)
+        spent = cost.source_cost(source, needed)
+        out.append(
+            SourceResult(
+                name=source.name,
+                kind=source.kind,
+                unique_tokens=known,
+                tokens=drawn,
+                epochs=None if known is None else drawn / known,
+                generated_tokens=spent.generated_tokens,
+                acquisition_usd=spent.acquisition_usd,
+                generation_usd=spent.generation_usd,
+                grading_usd=spent.grading_usd,
+                synthetic_accelerator_hours=spent.generation_accelerator_hours,
+            )
+        )
+    return out
+
+
+def quick_estimate(
+    *,
+    tokens: float,
+    params: float | None = None,
+    active_params: float | None = None,
+    hardware: str = "h100-sxm",
+    count: int = 1,
+    mfu: dict[str, float] | None = None,
+    price: float | None = None,
+    precision: str = "bf16",
+    layers: int | None = None,
+    d_model: int | None = None,
+    heads: int | None = None,
+    kv_heads: int | None = None,
+    ffn_size: int | None = None,
+    vocab: int | None = None,
+    seq_len: int | None = None,
+    glu: bool = False,
+    tied_embeddings: bool = False,
+    flops_convention: str = "6nd",
+    recompute: bool = False,
+) -> PlanResult:
+    """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
+    from planner.loader import validate
+
+    model: dict[str, Any] = {"params": params, "active_params": active_params}
+    shape = {"layers": layers, "d_model": d_model, "heads": heads, "vocab_size": vocab, "seq_len": seq_len}
+    if any(v is not None for v in shape.values()):
+        model = {
+            "architecture": {
+                **shape,
+                "kv_heads": kv_heads,
+                "ffn_size": ffn_size,
+                "glu": glu,
+                "tied_embeddings": tied_embeddings,
+            }
+        }
+        if params is not None or active_params is not None:
+            model.update(params=params, active_params=active_params)
+    training: dict[str, Any] = {
+        "tokens": tokens,
+        "accelerator": hardware,
+        "accelerator_count": count,
+        "precision": precision,
+        "price_usd_per_hour": price,
+        "flops_convention": flops_convention,
+        "activation_recompute": recompute,
+    }
+    if mfu is not None:
+        training["utilization"] = mfu
+    scenario = validate({"name": "estimate", "model": model, "training": training})
+    return estimate(scenario)

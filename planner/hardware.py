@@ -1,0 +1,117 @@
+"""The accelerator catalog: one row per accelerator, each with its source.
+
+Data lives in ``planner/data/hardware.csv`` (built from the project's reference
+``hardware_prices.csv``). Peaks are *dense* tensor FLOP/s: datasheet figures
+quoted "with sparsity" are halved. Prices are on-demand or capacity-block
+quotes with the date the source gives, not today's price.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from functools import cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.errors import InputError
+
+
+class Accelerator(BaseModel):
+    """One accelerator: peak throughput, memory, power and a default price."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Catalog id, e.g. 'h100-sxm', or a name for a custom spec.")
+    name: str = Field("custom accelerator", description="Human-readable name.")
+    peak_bf16_tflops: float = Field(gt=0, description="Dense BF16 (16-bit) peak, TFLOP/s.")
+    peak_fp8_tflops: float | None = Field(
+        None, gt=0, description="Dense FP8 peak, TFLOP/s; empty if the part has no FP8."
+    )
+    memory_gb: float | None = Field(None, gt=0, description="Accelerator memory, GB (1e9 bytes).")
+    memory_bw_tbs: float | None = Field(None, gt=0, description="Memory bandwidth, TB/s.")
+    tdp_w: float | None = Field(
+        None, gt=0, description="Board power (TDP, or measured maximum where no TDP exists), W."
+    )
+    price_usd_per_hour: float | None = Field(
+        None, gt=0, description="Default price per accelerator-hour, USD."
+    )
+    price_date: str | None = Field(None, description="When the price was quoted.")
+    price_source: str = Field("given in the scenario", description="Where the price comes from.")
+    spec_source: str = Field("given in the scenario", description="Where the specs come from.")
+
+    def peak_flops(self, precision: str) -> float:
+        """Dense peak in FLOP/s for ``bf16`` or ``fp8``."""
+        if precision == "fp8":
+            if self.peak_fp8_tflops is None:
+                raise InputError(
+                    f"accelerator {self.id} has no FP8 peak",
+                    field="training.precision",
+                    value=precision,
+                    allowed="use precision: bf16 or an accelerator with FP8 (h100-sxm, h200, b200, ...)",
+                )
+            return self.peak_fp8_tflops * 1e12
+        return self.peak_bf16_tflops * 1e12
+
+
+def _optional(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def catalog() -> dict[str, Accelerator]:
+    """Every catalog accelerator by id, in file order."""
+    text = resources.files("planner").joinpath("data/hardware.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    out: dict[str, Accelerator] = {}
+    for row in rows:
+        out[row["id"]] = Accelerator(
+            id=row["id"],
+            name=row["name"],
+            peak_bf16_tflops=float(row["peak_bf16_tflops"]),
+            peak_fp8_tflops=_optional(row["peak_fp8_tflops"]),
+            memory_gb=_optional(row["memory_gb"]),
+            memory_bw_tbs=_optional(row["memory_bw_tbs"]),
+            tdp_w=_optional(row["tdp_w"]),
+            price_usd_per_hour=_optional(row["price_usd_per_hour"]),
+            price_date=row["price_date"] or None,
+            price_source=row["price_source"],
+            spec_source=row["spec_source"],
+        )
+    return out
+
+
+def closest(word: str, choices: list[str], n: int = 3) -> list[str]:
+    """The ``n`` choices most like ``word``: containing it first, then by similarity.
+
+    >>> closest("tpuv4", list(catalog()))
+    ['tpu-v4', 'tpu-v3', 'tpu-v5e']
+    """
+    def score(choice: str) -> tuple[bool, float]:
+        ratio = difflib.SequenceMatcher(None, word, choice).ratio()
+        return (bool(word) and word in choice, ratio)
+
+    return sorted(choices, key=score, reverse=True)[:n]
+
+
+def hardware(accelerator_id: str) -> Accelerator:
+    """Look up an accelerator by catalog id, ignoring case.
+
+    >>> hardware("H100-SXM").peak_bf16_tflops
+    989.4
+    >>> hardware("h100")
+    Traceback (most recent call last):
+    ...
+    planner.errors.InputError: unknown accelerator (got 'h100'); closest catalog ids: h100-sxm, h100-pcie, v100 (all ids: planner hardware)
+    """
+    table = catalog()
+    key = accelerator_id.strip().lower()
+    if key in table:
+        return table[key]
+    close = closest(key, list(table))
+    raise InputError(
+        "unknown accelerator",
+        value=accelerator_id,
+        allowed=f"closest catalog ids: {', '.join(close)} (all ids: planner hardware)",
+    )

@@ -1,0 +1,217 @@
+"""Text outputs of results: terminal table, JSON, CSV and Markdown.
+
+Plans stand side by side as columns; every number goes through :mod:`planner.units`.
+The HTML report is a separate module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from planner import units
+from planner.estimate import PlanResult, Results
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _unit(plan: PlanResult) -> str:
+    return "TPU-h" if plan.accelerator.startswith("tpu") else "GPU-h"
+
+
+def _range(
+    fmt: Callable[[float], str],
+    mid: float,
+    low: float,
+    high: float,
+    short: Callable[[float], str] | None = None,
+) -> str:
+    """``mid (low-high)``; ``short`` formats the bounds without repeating the unit."""
+    if math.isclose(low, high):
+        return fmt(mid)
+    bound = short or fmt
+    return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
+
+
+def _optional(fmt: Callable[[float], str], value: float | None) -> str:
+    return "n/a" if value is None else fmt(value)
+
+
+Row = tuple[str, Callable[[PlanResult], str]]
+
+ROWS: tuple[Row, ...] = (
+    ("Parameters (total / active)", lambda p: f"{units.format_count(p.params)} / {units.format_count(p.active_params)}"),
+    ("Training tokens", lambda p: units.format_count(p.tokens)),
+    ("Synthetic share", lambda p: units.format_ratio(p.synthetic_share)),
+    ("Training FLOPs", lambda p: f"{units.format_flops(p.training_flops)} ({p.flops_convention})"),
+    ("Accelerators", lambda p: f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})"),
+    ("Utilisation (MFU)", lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high)),
+    ("Accelerator-hours", lambda p: _range(lambda h: units.format_hours(h, _unit(p)), p.accelerator_hours, p.accelerator_hours_low, p.accelerator_hours_high, units.format_count)),
+    ("Wall-clock", lambda p: _range(units.format_days, p.wall_clock_days, p.wall_clock_days_low, p.wall_clock_days_high, units.format_number)),
+    ("Memory, weights+grads+Adam", lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"),
+    ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
+    ("Training $", lambda p: units.format_usd(p.training_cost_usd)),
+    ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
+    ("Grading $", lambda p: units.format_usd(p.grading_usd)),
+    ("Real data $", lambda p: units.format_usd(p.real_data_usd)),
+    ("Total $", lambda p: _range(units.format_usd, p.total_cost_usd, p.total_cost_usd_low, p.total_cost_usd_high)),
+    ("Energy", lambda p: _optional(units.format_energy, p.energy_kwh)),
+    ("CO2", lambda p: _optional(units.format_co2, p.co2_tonnes)),
+)
+
+
+def _delta(plan: PlanResult, base: PlanResult) -> str:
+    if plan is base:
+        return "baseline"
+    change = plan.total_cost_usd / base.total_cost_usd - 1 if base.total_cost_usd else math.nan
+    return f"{change:+.0%}"
+
+
+def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one row per metric, one column per plan."""
+    header = ["", *(p.plan for p in results.plans)]
+    rows = [[label, *(fmt(p) for p in results.plans)] for label, fmt in ROWS]
+    if len(results.plans) > 1:
+        base = results[results.baseline]
+        rows.append(["Total $ vs baseline", *(_delta(p, base) for p in results.plans)])
+    return header, rows
+
+
+def _footer(results: Results) -> list[str]:
+    lines = []
+    for plan in results.plans:
+        lines += [f"warning ({plan.plan}): {w}" for w in plan.warnings]
+    lines += [f"note: {n}" for n in results.notes]
+    return lines
+
+
+def render_table(results: Results) -> str:
+    """Aligned plain-text table for the terminal."""
+    header, rows = table_rows(results)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [f"{results.scenario}: {results.description}".rstrip(": "), ""]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+    descriptions = [
+        f"{p.plan}: {p.description}"
+        for p in results.plans
+        if p.description and p.description != results.description
+    ]
+    return "\n".join(lines + ([""] + descriptions if descriptions else []) + [""] + _footer(results)) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(results: Results) -> str:
+    """GitHub-flavoured Markdown: a heading, the comparison table and the warnings."""
+    header, rows = table_rows(results)
+    lines = [f"## {_md_cell(results.scenario)}", ""]
+    if results.description:
+        lines += [_md_cell(results.description), ""]
+    lines.append("| " + " | ".join(_md_cell(h) or "metric" for h in header) + " |")
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    footer = _footer(results)
+    if footer:
+        lines += [""] + [f"- {_md_cell(line)}" for line in footer]
+    return "\n".join(lines) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities are not JSON: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(_clean(data), indent=2) + "\n"
+
+
+def render(results: Results, fmt: str) -> str:
+    """Results in one of FORMATS."""
+    if fmt == "json":
+        return render_json(results.to_dict())
+    if fmt == "csv":
+        return str(results.to_frame().to_csv())
+    if fmt == "markdown":
+        return render_markdown(results)
+    return render_table(results)
+
+
+def render_plan(plan: PlanResult, fmt: str) -> str:
+    """A single plan (``planner estimate``): JSON is one flat object."""
+    if fmt == "json":
+        return render_json(plan.to_dict(sources=False))
+    results = Results(scenario="estimate", description="", baseline=plan.plan, plans=(plan,))
+    if fmt == "csv":
+        return str(results.to_frame().to_csv())
+    return render_markdown(results) if fmt == "markdown" else render_table(results)
+
+
+def _frame_text(frame: Any, fmt: str) -> str:
+    """A pandas frame as table, JSON records, CSV or Markdown."""
+    if fmt == "json":
+        return render_json({"rows": json.loads(frame.to_json(orient="records"))})
+    if fmt == "csv":
+        return str(frame.to_csv(index=False))
+    header = [str(c) for c in frame.columns]
+    rows = [["" if v is None or v != v else str(v) for v in row] for row in frame.itertuples(index=False)]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]) + "\n"
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]) + "\n"
+
+
+def render_catalog(fmt: str) -> str:
+    """The accelerator catalog (``planner hardware``)."""
+    import pandas as pd
+
+    from planner.hardware import catalog
+
+    frame = pd.DataFrame([a.model_dump() for a in catalog().values()])
+    if fmt == "table":
+        frame = frame[["id", "name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "tdp_w", "price_usd_per_hour", "price_date"]]
+        return _frame_text(frame, fmt) + "\nSources: planner hardware --format csv (price_source, spec_source)\n"
+    return _frame_text(frame, fmt)
+
+
+def render_backtest(result: Any, fmt: str) -> str:
+    """Backtest rows and summary (``planner backtest``)."""
+    frame = result.to_frame()
+    summary = result.summary()
+    if fmt == "json":
+        return render_json({"summary": summary, "rows": json.loads(frame.to_json(orient="records"))})
+    if fmt == "csv":
+        return str(frame.to_csv(index=False))
+    shown = frame.assign(
+        active_params=frame.active_params.map(lambda v: units.format_count(v) if v == v else ""),
+        tokens=frame.tokens.map(lambda v: units.format_count(v) if v == v else ""),
+        flops_6nd=frame.flops_6nd.map(lambda v: f"{v:.3g}" if v == v else ""),
+        flops_ratio=frame.flops_ratio.map(lambda v: f"{v:.3f}" if v == v else ""),
+        reported_hours=frame.reported_hours.map(lambda v: units.format_count(v) if v == v else ""),
+        predicted_hours=frame.predicted_hours.map(lambda v: units.format_count(v) if v == v else ""),
+        hours_ratio=frame.hours_ratio.map(lambda v: f"{v:.2f}" if v == v else ""),
+        implied_utilization=frame.implied_utilization.map(lambda v: f"{v:.1%}" if v == v else ""),
+    )[["model", "accelerator", "active_params", "tokens", "flops_6nd", "flops_ratio", "reported_hours",
+       "predicted_hours", "hours_ratio", "implied_utilization", "note"]]
+    lines = [
+        "",
+        f"Scored runs: {summary['runs_scored']} (reported hours on one catalog accelerator; estimates excluded)",
+        f"Default utilisation: {summary['utilization']:.2f} (range {summary['utilization_low']:.2f}-{summary['utilization_high']:.2f})",
+        f"Median |ln(predicted/reported hours)|: {summary['median_abs_log_error']:.3f} "
+        f"(a typical miss of x{math.exp(summary['median_abs_log_error']):.2f})",
+        f"Reported hours inside the utilisation range: {summary['range_coverage']:.0%} of scored runs",
+        f"Median reported FLOPs / 6ND: {summary['median_flops_ratio']:.3f}",
+    ]
+    prefix = "- " if fmt == "markdown" else ""
+    return _frame_text(shown, fmt) + "\n".join(prefix + line if line else line for line in lines) + "\n"

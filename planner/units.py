@@ -1,0 +1,223 @@
+"""Human quantities in and out: the one place that parses ``70B`` and prints ``$3.4M``.
+
+Scenario files and CLI flags accept plain numbers, scientific notation and the
+suffixes k, M, B (or G), T, P (thousand, million, billion, trillion, quadrillion).
+Every output goes back through the ``format_*`` functions here, which the
+report templates also use as jinja filters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+SUFFIXES: dict[str, float] = {
+    "": 1.0,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "B": 1e9,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+}
+
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]?)\s*$")
+
+EXPECTED = (
+    "a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 "
+    "(suffixes k, M, B, T, P)"
+)
+
+
+class QuantityError(ValueError):
+    """A value that is not a usable quantity; the message says what was expected."""
+
+
+def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
+    """Parse a human quantity into a float.
+
+    >>> parse_quantity("70B")
+    70000000000.0
+    >>> parse_quantity("1.4T")
+    1400000000000.0
+    >>> parse_quantity("3.8e25")
+    3.8e+25
+    >>> parse_quantity("2.5k"), parse_quantity(500), parse_quantity("500M")
+    (2500.0, 500.0, 500000000.0)
+    >>> parse_quantity("70X")
+    Traceback (most recent call last):
+    ...
+    planner.units.QuantityError: '70X' has an unknown suffix 'X'; expected a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 (suffixes k, M, B, T, P)
+    >>> parse_quantity("-5B")
+    Traceback (most recent call last):
+    ...
+    planner.units.QuantityError: '-5B' is negative; expected a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 (suffixes k, M, B, T, P)
+    """
+    if isinstance(value, bool):
+        raise QuantityError(f"{value!r} is a yes/no value; expected {EXPECTED}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        text = repr(value)
+    elif isinstance(value, str):
+        text = repr(value)
+        if not value.strip():
+            raise QuantityError(f"an empty string is not a quantity; expected {EXPECTED}")
+        match = _QUANTITY.match(value)
+        if match is None:
+            raise QuantityError(f"{text} is not a number; expected {EXPECTED}")
+        digits, suffix = match.groups()
+        if suffix not in SUFFIXES:
+            raise QuantityError(f"{text} has an unknown suffix {suffix!r}; expected {EXPECTED}")
+        number = float(digits) * SUFFIXES[suffix]
+    else:
+        raise QuantityError(f"{value!r} is not a number; expected {EXPECTED}")
+    if math.isnan(number) or math.isinf(number):
+        raise QuantityError(f"{text} is not a finite number; expected {EXPECTED}")
+    if number < 0:
+        raise QuantityError(f"{text} is negative; expected {EXPECTED}")
+    if number == 0 and not allow_zero:
+        raise QuantityError(f"{text} is zero; expected {EXPECTED}")
+    return number
+
+
+def _scaled(value: float, digits: int = 2) -> str:
+    """Scale with k/M/B/T suffixes, keeping about ``digits`` significant figures.
+
+    >>> _scaled(1_100_000), _scaled(4100), _scaled(3.4e6), _scaled(12.5), _scaled(0.25)
+    ('1.1M', '4.1k', '3.4M', '12', '0.25')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    for suffix, factor in (("P", 1e15), ("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if magnitude >= factor * 0.9995:
+            return sign + _sig(magnitude / factor, digits) + suffix
+    return sign + _sig(magnitude, digits)
+
+
+def _sig(value: float, digits: int) -> str:
+    """Round to ``digits`` significant figures but never hide integer digits."""
+    if value == 0:
+        return "0"
+    places = max(digits - 1 - int(math.floor(math.log10(value))), 0)
+    return f"{value:.{places}f}"
+
+
+def format_count(value: float) -> str:
+    """Counts such as parameters and tokens.
+
+    >>> format_count(70e9), format_count(1.4e12), format_count(64_687_972_352)
+    ('70B', '1.4T', '65B')
+    """
+    return _scaled(value)
+
+
+def format_flops(value: float) -> str:
+    """FLOPs in scientific notation, the way papers print them.
+
+    >>> format_flops(5.9e21), format_flops(3.2856e24)
+    ('5.9e21 FLOPs', '3.3e24 FLOPs')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)} FLOPs"
+
+
+def format_hours(value: float, unit: str = "GPU-h") -> str:
+    """Accelerator-hours.
+
+    >>> format_hours(1.1e6), format_hours(4100, "TPU-h")
+    ('1.1M GPU-h', '4.1k TPU-h')
+    """
+    return f"{_scaled(value)} {unit}"
+
+
+def format_usd(value: float) -> str:
+    """Dollars.
+
+    >>> format_usd(3.4e6), format_usd(5_576_000), format_usd(950), format_usd(0)
+    ('$3.4M', '$5.6M', '$950', '$0')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    return "$" + _scaled(value)
+
+
+def format_number(value: float) -> str:
+    """A plain number to two significant figures, k/M/B suffixes when large.
+
+    >>> format_number(7.86), format_number(17.6), format_number(2500)
+    ('7.9', '18', '2.5k')
+    """
+    return _scaled(value)
+
+
+def format_days(value: float) -> str:
+    """Wall-clock days.
+
+    >>> format_days(21.04), format_days(0.5), format_days(130.2)
+    ('21 days', '0.5 days', '130 days')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{_sig(value, 2)} days"
+
+
+def format_energy(kwh: float) -> str:
+    """Energy, in MWh once it is large.
+
+    >>> format_energy(1_287_000), format_energy(850)
+    ('1.3k MWh', '850 kWh')
+    """
+    if kwh is None or math.isnan(kwh):
+        return "n/a"
+    if kwh >= 1000:
+        return f"{_scaled(kwh / 1000)} MWh"
+    return f"{_scaled(kwh)} kWh"
+
+
+def format_co2(tonnes: float) -> str:
+    """Tonnes of CO2-equivalent.
+
+    >>> format_co2(552.0), format_co2(0.4)
+    ('552 tCO2e', '0.4 tCO2e')
+    """
+    if tonnes is None or math.isnan(tonnes):
+        return "n/a"
+    return f"{_scaled(tonnes, 3) if tonnes >= 1000 else _sig(tonnes, 3).rstrip('0').rstrip('.')} tCO2e"
+
+
+def format_ratio(value: float) -> str:
+    """Shares and utilisations as percentages.
+
+    >>> format_ratio(0.4), format_ratio(0.3333)
+    ('40%', '33%')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value * 100:.0f}%"
+
+
+def format_bytes(value: float) -> str:
+    """Memory in GB (10^9 bytes, as accelerator datasheets count).
+
+    >>> format_bytes(1.12e12), format_bytes(8e10)
+    ('1.1k GB', '80 GB')
+    """
+    return f"{_scaled(value / 1e9)} GB"
+
+
+FILTERS = {
+    "count": format_count,
+    "flops": format_flops,
+    "hours": format_hours,
+    "usd": format_usd,
+    "days": format_days,
+    "energy": format_energy,
+    "co2": format_co2,
+    "ratio": format_ratio,
+    "bytes": format_bytes,
+}
