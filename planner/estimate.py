@@ -152,7 +152,7 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
     return Results(
         scenario=scenario.name,
         description=scenario.description,
-        baseline=scenario.baseline or "base",
+        baseline=scenario.baseline or scenario.base_plan,
         plans=results,
         notes=NOTES,
     )
@@ -161,11 +161,12 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
     """Compute, time, dollars, energy and CO2 for one resolved plan."""
     if isinstance(plan, Scenario):
-        plan = Plan("base", plan.description, plan)
+        plan = Plan(plan.base_plan, plan.description, plan)
     try:
         return _estimate(plan)
     except InputError as exc:
-        raise exc.located(file, None if plan.name == "base" else f"variants.{plan.name}") from None
+        prefix = None if plan.name == plan.scenario.base_plan else f"variants.{plan.name}"
+        raise exc.located(file, prefix) from None
 
 
 def _estimate(plan: Plan) -> PlanResult:

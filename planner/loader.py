@@ -114,8 +114,8 @@ def validate(document: dict[str, Any], *, file: str | None = None, prefix: str |
 
 def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
     """The base scenario and each variant, resolved and validated."""
-    base = scenario.model_dump(exclude={"variants"})
-    out = [Plan("base", scenario.description, scenario.model_copy(update={"variants": []}))]
+    base = scenario.model_dump(exclude={"variants", "baseline"})
+    out = [Plan(scenario.base_plan, scenario.description, scenario.model_copy(update={"variants": [], "baseline": None}))]
     for variant in scenario.variants:
         document = copy.deepcopy(base)
         for path, value in variant.set.items():

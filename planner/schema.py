@@ -374,8 +374,11 @@ class Scenario(Strict):
 
     name: str = Field(min_length=1, description="Scenario name, shown in every output.")
     description: str = Field("", description="What the scenario is for; shown in every output.")
+    base_plan: str = Field(
+        "base", min_length=1, description="Name of the plan the base scenario itself forms."
+    )
     baseline: str | None = Field(
-        None, description="Variant the others are compared with. Default: the base scenario."
+        None, description="Plan the others are compared with. Default: the base scenario's plan."
     )
     model: Model = Field(description="Model size or architecture.")
     training: Training = Field(description="Tokens, hardware, utilisation, prices, energy.")
@@ -390,7 +393,9 @@ class Scenario(Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: names must be unique; repeated: {', '.join(dupes)}")
-        plan_names = ["base", *(v.name for v in self.variants)]
+        plan_names = [self.base_plan, *(v.name for v in self.variants)]
+        if self.base_plan in plan_names[1:]:
+            raise ValueError(f"variants: {self.base_plan!r} is the base plan's name; rename the variant")
         if self.baseline is not None and self.baseline not in plan_names:
             raise ValueError(
                 f"baseline {self.baseline!r} is not a plan; choose one of {', '.join(plan_names)}"
