@@ -124,6 +124,7 @@ def run(file: str, fmt: str, output: str | None, force: bool) -> None:
 
 
 ESTIMATE_FLAGS = {
+    "model.architecture": "the architecture flags (--layers, --d-model, --heads, --vocab, --seq-len)",
     "model.params": "--params",
     "model.active_params": "--active-params",
     "training.tokens": "--tokens",
@@ -141,7 +142,7 @@ ESTIMATE_FLAGS = {
 @click.option("--tokens", type=QUANTITY, required=True, help="Training tokens, e.g. 1.4T.")
 @click.option("--hardware", default="h100-sxm", show_default=True, help="Accelerator id (planner hardware).")
 @click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators.")
-@click.option("--mfu", type=RangeType(), help="Utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.31 (0.21-0.47).")
+@click.option("--mfu", type=RangeType(), help="Utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.30 (0.20-0.45).")
 @click.option("--price", type=click.FloatRange(min=0, min_open=True), help="USD per accelerator-hour. Default: catalog.")
 @click.option("--precision", type=click.Choice(["bf16", "fp8"]), default="bf16", show_default=True)
 @click.option("--layers", type=click.IntRange(min=1), help="Architecture: transformer blocks.")

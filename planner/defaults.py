@@ -21,12 +21,12 @@ class Assumption:
 
 # Whole-run utilisation (MFU on 6·N·D model FLOPs over *all* reported accelerator-hours),
 # calibrated on the 25 runs of planner/data/published_runs.csv that report hours for one
-# accelerator type (estimates excluded): median 0.311, 10th percentile 0.209, 90th 0.468.
+# accelerator type (estimates excluded): median 0.304, 10th percentile 0.200, 90th 0.449.
 # A whole-run figure already absorbs restarts, evaluation and idle time, which is why
 # goodput defaults to 1.0. tests/test_backtest.py recomputes these from the CSV.
-UTILIZATION = 0.31
-UTILIZATION_LOW = 0.21
-UTILIZATION_HIGH = 0.47
+UTILIZATION = 0.30
+UTILIZATION_LOW = 0.20
+UTILIZATION_HIGH = 0.45
 
 # Share of billed wall-clock that trains. 1.0 because UTILIZATION is whole-run (above).
 # Lower it (Llama 3 reports >90% effective training time, arXiv 2407.21783 §3.3.4) only

@@ -119,7 +119,10 @@ def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
     for variant in scenario.variants:
         document = copy.deepcopy(base)
         for path, value in variant.set.items():
-            set_path(document, path, value, where=f"variants.{variant.name}.set")
+            try:
+                set_path(document, path, value, where=f"variants.{variant.name}.set")
+            except InputError as exc:
+                raise exc.located(file) from None
         resolved = validate(document, file=file, prefix=f"variants.{variant.name}")
         out.append(Plan(variant.name, variant.description, resolved))
     return out

@@ -159,7 +159,7 @@ def format_days(value: float) -> str:
     """Wall-clock days.
 
     >>> format_days(21.04), format_days(0.5), format_days(130.2)
-    ('21 days', '0.5 days', '130 days')
+    ('21 days', '0.50 days', '130 days')
     """
     if value is None or math.isnan(value):
         return "n/a"
@@ -182,12 +182,15 @@ def format_energy(kwh: float) -> str:
 def format_co2(tonnes: float) -> str:
     """Tonnes of CO2-equivalent.
 
-    >>> format_co2(552.0), format_co2(0.4)
-    ('552 tCO2e', '0.4 tCO2e')
+    >>> format_co2(552.0), format_co2(0.4), format_co2(239.9), format_co2(8930)
+    ('552 tCO2e', '0.4 tCO2e', '240 tCO2e', '8.93k tCO2e')
     """
     if tonnes is None or math.isnan(tonnes):
         return "n/a"
-    return f"{_scaled(tonnes, 3) if tonnes >= 1000 else _sig(tonnes, 3).rstrip('0').rstrip('.')} tCO2e"
+    text = _scaled(tonnes, 3)
+    if "." in text and text[-1].isdigit():
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} tCO2e"
 
 
 def format_ratio(value: float) -> str:

@@ -1,0 +1,44 @@
+"""The public library API: curated __all__, light import, DataFrames out."""
+
+import subprocess
+import sys
+
+import planner
+from tests.conftest import SCENARIOS
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    import inspect
+
+    public = {name for name, value in vars(planner).items()
+              if not name.startswith("_") and not inspect.ismodule(value)}
+    assert set(planner.__all__) - {"__version__"} == public
+    for name in planner.__all__:
+        assert getattr(planner, name) is not None
+
+
+def test_import_does_not_load_heavy_or_cli_modules() -> None:
+    code = ("import sys, planner; heavy = [m for m in ('click', 'jinja2', 'matplotlib', 'scipy', 'pandas')"
+            " if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_results_to_frame() -> None:
+    results = planner.run(planner.load_scenario(SCENARIOS[0]))
+    frame = results.to_frame()
+    assert list(frame.index) == [p.plan for p in results.plans]
+    assert frame.loc[results.plans[0].plan, "total_cost_usd"] == results.plans[0].total_cost_usd
+    sources = results.sources_frame()
+    assert set(sources.columns) >= {"plan", "name", "kind", "tokens", "epochs"}
+
+
+def test_every_schema_field_is_described() -> None:
+    from pydantic import BaseModel
+
+    from planner import schema
+
+    for value in vars(schema).values():
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == schema.__name__:
+            for name, field in value.model_fields.items():
+                assert field.description, f"{value.__name__}.{name} has no description"

@@ -1,0 +1,145 @@
+"""The CLI through click's runner: exit codes, whole outputs, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import planner
+from planner.cli import main
+from planner.output import render
+from tests.conftest import MINIMAL, ROOT
+
+BASELINE = str(ROOT / "scenarios" / "web_baseline_7b.yaml")
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_table_is_exactly_the_library_rendering() -> None:
+    code, out, _ = invoke("run", BASELINE)
+    assert code == 0
+    results = planner.run(planner.load_scenario(BASELINE), file=BASELINE)
+    assert out == render(results, "table")
+    assert out.splitlines()[2].split() == ["base", "a100", "megatron-count"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
+def test_run_formats(fmt: str) -> None:
+    code, out, _ = invoke("run", BASELINE, "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        data = json.loads(out)
+        assert [p["plan"] for p in data["plans"]] == ["base", "a100", "megatron-count"]
+        assert data["plans"][0]["training_flops"] == pytest.approx(6 * 6_738_415_616 * 2e12)
+    elif fmt == "csv":
+        header, *rows = out.strip().splitlines()
+        assert header.startswith("plan,") and "total_cost_usd" in header and len(rows) == 3
+    else:
+        assert out.startswith("## web-baseline-7b") and "| metric | base | a100 | megatron-count |" in out
+
+
+def test_estimate_json_has_the_stable_keys() -> None:
+    code, out, _ = invoke("estimate", "--params", "70B", "--tokens", "1.4T", "--hardware", "a100-80gb",
+                          "--count", "2048", "--mfu", "0.4", "--price", "1.36", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("training_flops", "flops_per_token", "accelerator_hours", "wall_clock_days",
+                "training_cost_usd", "energy_kwh", "params"):
+        assert key in data
+    assert data["training_flops"] == pytest.approx(5.88e23)
+    hours = 5.88e23 / (312e12 * 0.4) / 3600
+    assert data["accelerator_hours"] == pytest.approx(hours)
+    assert data["training_cost_usd"] == pytest.approx(hours * 1.36)
+    assert data["wall_clock_days"] == pytest.approx(hours / 2048 / 24)
+
+
+def test_estimate_from_architecture_flags_megatron_oracle() -> None:
+    # peers.md §6.1 config A: 404,226,048,000 FLOPs/token (llm-analysis).
+    code, out, _ = invoke("estimate", "--layers", "80", "--d-model", "8192", "--heads", "64",
+                          "--ffn-size", "32768", "--vocab", "32000", "--seq-len", "2048",
+                          "--tied-embeddings", "--tokens", "1.4T", "--flops-convention", "megatron",
+                          "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["flops_per_token"] == 404_226_048_000
+    assert data["params"] == 64_687_972_352
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [(["estimate", "--params", "70X", "--tokens", "1T"], "unknown suffix 'X'"),
+     (["estimate", "--params", "-5B", "--tokens", "1T"], "is negative"),
+     (["estimate", "--params", "7B", "--tokens", ""], "empty string"),
+     (["estimate", "--params", "7B", "--tokens", "nan"], "not a number"),
+     (["estimate", "--params", "7B", "--tokens", "1T", "--hardware", "h100"], "--hardware: unknown accelerator"),
+     (["estimate", "--params", "7B", "--tokens", "1T", "--mfu", "0.5:0.2"], "--mfu: low 0.5 is above high 0.2"),
+     (["estimate", "--tokens", "1T"], "give --params or the architecture flags"),
+     (["estimate", "--params", "7B", "--tokens", "1T", "--flops-convention", "palm"], "needs the model's shape"),
+     (["run", "does-not-exist.yaml"], "file not found")],
+    ids=["suffix", "negative", "empty", "nan", "hardware", "mfu", "no-model", "palm", "missing-file"],
+)
+def test_bad_input_exits_2_with_a_message_and_no_traceback(args: list[str], says: str) -> None:
+    code, out, err = invoke(*args)
+    assert code == 2
+    assert says in err
+    assert "Traceback" not in err + out
+
+
+def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., Path]) -> None:
+    good = write_scenario(MINIMAL, name="good.yaml")
+    code, out, _ = invoke("validate", str(good))
+    assert (code, out) == (0, f"{good}: valid scenario 'minimal' with plans: base\n")
+    bad = write_scenario({**MINIMAL, "modle": {}}, name="bad.yaml")
+    code, _, err = invoke("validate", str(bad))
+    assert code == 2
+    assert err == (f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
+                   "name, description, base_plan, baseline, model, training, data, variants)\n")
+
+
+def test_schema_is_json_schema_of_the_scenario() -> None:
+    code, out, _ = invoke("schema")
+    schema = json.loads(out)
+    assert code == 0 and schema["title"] == "Scenario" and schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"name", "model", "training"}
+    assert "description" in schema["$defs"]["Training"]["properties"]["accelerator_count"]
+
+
+def test_hardware_lists_every_catalog_id() -> None:
+    code, out, _ = invoke("hardware")
+    assert code == 0
+    listed = [line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith("Sources")]
+    assert listed == list(planner.catalog())
+
+
+def test_output_file_is_written_and_never_overwritten_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "out.json"
+    assert invoke("run", BASELINE, "--format", "json", "-o", str(target))[0] == 0
+    first = target.read_text()
+    assert json.loads(first)["scenario"] == "web-baseline-7b"
+    code, _, err = invoke("run", BASELINE, "-o", str(target))
+    assert code == 2 and "already exists; pass --force" in err
+    assert target.read_text() == first
+    assert invoke("run", BASELINE, "-o", str(target), "--force")[0] == 0
+    assert target.read_text() != first
+    code, _, err = invoke("run", BASELINE, "-o", str(tmp_path))
+    assert code == 2
+
+
+def test_backtest_prints_summary() -> None:
+    code, out, _ = invoke("backtest")
+    assert code == 0
+    assert "Scored runs: 25" in out and "DeepSeek-V3" in out
+
+
+def test_every_command_has_help_ending_with_an_example() -> None:
+    for name, command in main.commands.items():
+        code, out, _ = invoke(name, "--help")
+        assert code == 0, name
+        assert "Example: planner " in (command.help or ""), name

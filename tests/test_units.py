@@ -1,0 +1,54 @@
+"""Parsing and formatting of human quantities (more cases live in the module's doctests)."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner.units import QuantityError, format_count, format_flops, format_usd, parse_quantity
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("70B", 70e9), ("1.4T", 1.4e12), ("3.8e25", 3.8e25), ("500M", 500e6), ("2.5k", 2500.0),
+     ("1000000", 1e6), (" 12 ", 12.0), (42, 42.0), (0.5, 0.5), ("1P", 1e15)],
+    ids=lambda v: str(v),
+)
+def test_parse_accepts_human_quantities(text: object, expected: float) -> None:
+    assert parse_quantity(text) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("70X", "unknown suffix 'X'"), ("-5B", "negative"), ("nan", "not a number"),
+     ("inf", "not a number"), ("", "empty string"), ("   ", "empty string"), ("0", "zero"),
+     (float("nan"), "not a finite number"), (float("inf"), "not a finite number"),
+     (True, "yes/no"), ("1.2.3B", "not a number"), ([1], "not a number")],
+    ids=lambda v: repr(v),
+)
+def test_parse_rejects_with_what_was_expected(text: object, says: str) -> None:
+    with pytest.raises(QuantityError) as info:
+        parse_quantity(text)
+    assert says in str(info.value)
+    assert "expected a positive number such as 70B" in str(info.value)
+
+
+def test_zero_allowed_only_when_asked() -> None:
+    assert parse_quantity("0", allow_zero=True) == 0.0
+
+
+@given(st.floats(min_value=1e-3, max_value=1e30, allow_nan=False))
+def test_plain_numbers_round_trip(value: float) -> None:
+    assert parse_quantity(repr(value)) == value
+
+
+@given(st.floats(min_value=1, max_value=1e17, allow_nan=False))
+def test_formatted_counts_parse_back_within_rounding(value: float) -> None:
+    # format_count keeps two significant figures (more for values >= 100 of a unit)
+    assert math.isclose(parse_quantity(format_count(value)), value, rel_tol=0.05)
+
+
+def test_formats_match_the_documented_style() -> None:
+    assert format_flops(5.9e21) == "5.9e21 FLOPs"
+    assert format_usd(3.4e6) == "$3.4M"
