@@ -77,7 +77,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
         if target.suffix.lower() == ".json":
             document = json.loads(text)
         else:
-            document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+            document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file) from None
     except yaml.YAMLError as exc:

@@ -157,6 +157,10 @@ def render_plan(plan: PlanResult, fmt: str) -> str:
     return render_markdown(results) if fmt == "markdown" else render_table(results)
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _frame_text(frame: Any, fmt: str) -> str:
     """A pandas frame as table, JSON records, CSV or Markdown."""
     if fmt == "json":
@@ -164,7 +168,7 @@ def _frame_text(frame: Any, fmt: str) -> str:
     if fmt == "csv":
         return str(frame.to_csv(index=False))
     header = [str(c) for c in frame.columns]
-    rows = [["" if v is None or v != v else str(v) for v in row] for row in frame.itertuples(index=False)]
+    rows = [["" if _missing(v) else str(v) for v in row] for row in frame.itertuples(index=False)]
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         return "\n".join(lines + ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]) + "\n"
@@ -193,15 +197,18 @@ def render_backtest(result: Any, fmt: str) -> str:
         return render_json({"summary": summary, "rows": json.loads(frame.to_json(orient="records"))})
     if fmt == "csv":
         return str(frame.to_csv(index=False))
+    def cells(column: str, fmt: Callable[[float], str]) -> Any:
+        return frame[column].map(lambda v: "" if v is None or math.isnan(v) else fmt(v))
+
     shown = frame.assign(
-        active_params=frame.active_params.map(lambda v: units.format_count(v) if v == v else ""),
-        tokens=frame.tokens.map(lambda v: units.format_count(v) if v == v else ""),
-        flops_6nd=frame.flops_6nd.map(lambda v: f"{v:.3g}" if v == v else ""),
-        flops_ratio=frame.flops_ratio.map(lambda v: f"{v:.3f}" if v == v else ""),
-        reported_hours=frame.reported_hours.map(lambda v: units.format_count(v) if v == v else ""),
-        predicted_hours=frame.predicted_hours.map(lambda v: units.format_count(v) if v == v else ""),
-        hours_ratio=frame.hours_ratio.map(lambda v: f"{v:.2f}" if v == v else ""),
-        implied_utilization=frame.implied_utilization.map(lambda v: f"{v:.1%}" if v == v else ""),
+        active_params=cells("active_params", units.format_count),
+        tokens=cells("tokens", units.format_count),
+        flops_6nd=cells("flops_6nd", lambda v: f"{v:.3g}"),
+        flops_ratio=cells("flops_ratio", lambda v: f"{v:.3f}"),
+        reported_hours=cells("reported_hours", units.format_count),
+        predicted_hours=cells("predicted_hours", units.format_count),
+        hours_ratio=cells("hours_ratio", lambda v: f"{v:.2f}"),
+        implied_utilization=cells("implied_utilization", lambda v: f"{v:.1%}"),
     )[["model", "accelerator", "active_params", "tokens", "flops_6nd", "flops_ratio", "reported_hours",
        "predicted_hours", "hours_ratio", "implied_utilization", "note"]]
     lines = [

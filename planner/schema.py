@@ -50,11 +50,13 @@ def _range(value: object) -> object:
     return value
 
 
-Quantity = Annotated[float, BeforeValidator(_quantity)]
+Quantity = Annotated[float, BeforeValidator(_quantity, json_schema_input_type=float | str)]
 """A positive count such as ``70B`` or ``1.4e12``."""
-Amount = Annotated[float, BeforeValidator(_quantity_or_zero)]
+Amount = Annotated[float, BeforeValidator(_quantity_or_zero, json_schema_input_type=float | str)]
 """A non-negative amount (may be zero), e.g. a fee in dollars."""
-AcceleratorRef = Annotated[Accelerator, BeforeValidator(_accelerator)]
+AcceleratorRef = Annotated[
+    Accelerator, BeforeValidator(_accelerator, json_schema_input_type=str | Accelerator)
+]
 """A catalog id (``h100-sxm``) or an inline custom spec."""
 
 
@@ -165,7 +167,7 @@ class Range(Strict):
         return self.point if self.point is not None else (self.low + self.high) / 2
 
 
-Utilization = Annotated[Range, BeforeValidator(_range)]
+Utilization = Annotated[Range, BeforeValidator(_range, json_schema_input_type=float | Range)]
 
 
 class Training(Strict):

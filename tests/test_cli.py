@@ -142,4 +142,19 @@ def test_every_command_has_help_ending_with_an_example() -> None:
     for name, command in main.commands.items():
         code, out, _ = invoke(name, "--help")
         assert code == 0, name
+        assert out.startswith(f"Usage: main {name}") or out.startswith(f"Usage: planner {name}"), out
         assert "Example: planner " in (command.help or ""), name
+
+
+def test_shipped_scenarios_validate_against_the_printed_schema() -> None:
+    # Editors validate with this schema, so human quantities ("70B") and catalog ids must pass.
+    import jsonschema
+    import yaml
+
+    from tests.conftest import SCENARIOS
+
+    schema = json.loads(invoke("schema")[1])
+    for path in SCENARIOS:
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**MINIMAL, "modle": {}}, schema)
