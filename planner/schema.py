@@ -50,6 +50,18 @@ def _range(value: object) -> object:
     return value
 
 
+def _price(given: float | None, accelerator: Accelerator, field: str) -> float:
+    """The price a scenario gives, else the catalog's; an error naming ``field`` if neither."""
+    price = given or accelerator.price_usd_per_hour
+    if price is None:
+        raise InputError(
+            f"accelerator {accelerator.id} has no default price in the catalog",
+            field=field,
+            allowed=f"set {field}",
+        )
+    return price
+
+
 Quantity = Annotated[float, BeforeValidator(_quantity, json_schema_input_type=float | str)]
 """A positive count such as ``70B`` or ``1.4e12``."""
 Amount = Annotated[float, BeforeValidator(_quantity_or_zero, json_schema_input_type=float | str)]
@@ -223,14 +235,7 @@ class Training(Strict):
     @property
     def price(self) -> float:
         """The price per accelerator-hour in force (scenario, else catalog)."""
-        price = self.price_usd_per_hour or self.accelerator.price_usd_per_hour
-        if price is None:
-            raise InputError(
-                f"accelerator {self.accelerator.id} has no default price in the catalog",
-                field="training.price_usd_per_hour",
-                allowed="set training.price_usd_per_hour",
-            )
-        return price
+        return _price(self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour")
 
 
 class Api(Strict):
@@ -257,14 +262,8 @@ class SelfHosted(Strict):
 
     @property
     def price(self) -> float:
-        price = self.price_usd_per_hour or self.accelerator.price_usd_per_hour
-        if price is None:
-            raise InputError(
-                f"accelerator {self.accelerator.id} has no default price in the catalog",
-                field="self_hosted.price_usd_per_hour",
-                allowed="set price_usd_per_hour",
-            )
-        return price
+        """The price per accelerator-hour in force (scenario, else catalog)."""
+        return _price(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
 
 
 class Generator(Strict):
