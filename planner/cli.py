@@ -235,3 +235,31 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
     from planner.output import render_backtest
 
     emit(render_backtest(run_backtest(csv_file), fmt), output, force)
+
+
+@main.command()
+@click.option("--params", type=QUANTITY, required=True, help="Parameters (non-embedding for kaplan-2020).")
+@click.option("--tokens", type=QUANTITY, required=True, help="Training tokens.")
+@click.option("--unique-tokens", type=QUANTITY, help="Unique tokens: repetition discounted (Muennighoff et al.).")
+@click.option("--law", "law_name", default="besiroglu-2024", show_default=True,
+              help="Preset: besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, muennighoff-2023, kaplan-2020.")
+@output_options(("table", "json"))
+@friendly_errors
+def loss(params: float, tokens: float, unique_tokens: float | None, law_name: str, fmt: str,
+         output: str | None, force: bool) -> None:
+    """Expected loss (nats/token) of a model size and token count under a published law.
+
+    Absolute loss is specific to the data a law was fitted on: compare only under one law.
+
+    Example: planner loss --params 6.34B --tokens 242B --unique-tokens 25B --law muennighoff-2023 --format json
+    """
+    from planner.laws import law, loss as expected_loss
+    from planner.output import render_json
+
+    value = expected_loss(params, tokens, unique_tokens, law_name)
+    record = {"loss": value, "params": params, "tokens": tokens, "unique_tokens": unique_tokens,
+              "law": law_name, "law_source": law(law_name).source, "fitted_on": law(law_name).fitted_on}
+    if fmt == "json":
+        emit(render_json(record), output, force)
+    else:
+        emit("".join(f"{key:14} {val}\n" for key, val in record.items()), output, force)

@@ -158,3 +158,13 @@ def test_shipped_scenarios_validate_against_the_printed_schema() -> None:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**MINIMAL, "modle": {}}, schema)
+
+
+def test_loss_json_reproduces_datablations() -> None:
+    # literature.md §9 check 11 through the CLI.
+    code, out, _ = invoke("loss", "--params", "6.34B", "--tokens", "242B", "--unique-tokens", "25B",
+                          "--law", "muennighoff-2023", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["loss"] == pytest.approx(2.2256440889984477, abs=1e-12)
+    code, _, err = invoke("loss", "--params", "1B", "--tokens", "1T", "--law", "nope")
+    assert code == 2 and "unknown scaling law" in err

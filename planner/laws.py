@@ -1,0 +1,186 @@
+"""Scaling laws: named, cited presets as frozen models, and the repetition model.
+
+Absolute loss is specific to the data and tokenizer each law was fitted on: compare
+plans under one law, never across laws. Constants: shared/reference/literature.md §1
+and §2; the checks in tests/test_laws.py are its §9.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.compute import Number
+from planner.errors import InputError
+
+# Muennighoff et al. 2023, datablations README / parametric_fit.ipynb cell 29 [P-repo].
+R_STAR_DATA = 15.387756
+R_STAR_PARAMS = 5.309743
+
+
+class ChinchillaLaw(BaseModel):
+    """``L(N, D) = E + A / N^alpha + B / D^beta`` (Hoffmann et al. 2022, Eq. 2).
+
+    N counts all parameters including embeddings; D is training tokens; L in nats/token.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Preset name or a label for user constants.")
+    form: Literal["chinchilla"] = Field("chinchilla", description="Functional form.")
+    E: float = Field(gt=0, description="Irreducible loss.")
+    A: float = Field(gt=0, description="Parameter-term coefficient.")
+    B: float = Field(gt=0, description="Data-term coefficient.")
+    alpha: float = Field(gt=0, description="Parameter exponent.")
+    beta: float = Field(gt=0, description="Data exponent.")
+    source: str = Field("given in the scenario", description="Where the constants come from.")
+    fitted_on: str = Field("unknown", description="Data and tokenizer the fit used.")
+
+    def loss(self, params: Number, tokens: Number) -> Number:
+        """Expected loss for ``params`` trained on ``tokens`` (all fresh)."""
+        return self.E + self.A / params**self.alpha + self.B / tokens**self.beta
+
+    @property
+    def G(self) -> float:
+        """``G = (alpha·A / (beta·B))^(1/(alpha+beta))`` (Hoffmann et al. 2022, Eq. 4)."""
+        return float((self.alpha * self.A / (self.beta * self.B)) ** (1 / (self.alpha + self.beta)))
+
+    def compute_optimal(self, flops: Number) -> tuple[Number, Number]:
+        """(params, tokens) minimising loss at ``flops = 6·N·D`` (Hoffmann et al. 2022, Eq. 4).
+
+        ``N_opt = G·(C/6)^a``, ``D_opt = (C/6)^b / G`` with ``a = beta/(alpha+beta)``,
+        ``b = alpha/(alpha+beta)``.
+        """
+        a = self.beta / (self.alpha + self.beta)
+        b = self.alpha / (self.alpha + self.beta)
+        return self.G * (flops / 6) ** a, (flops / 6) ** b / self.G
+
+    def params_for_tokens(self, tokens: Number) -> Number:
+        """The compute-optimal model size for ``tokens``: ``G·(D·G)^(beta/alpha)``.
+
+        Muennighoff et al.'s ``D_to_N``, used to cap useful parameters when unique data is scarce.
+        """
+        return self.G * (tokens * self.G) ** (self.beta / self.alpha)
+
+    def constrained_loss(
+        self,
+        params: Number,
+        tokens: Number,
+        unique_tokens: Number,
+        r_star_data: float = R_STAR_DATA,
+        r_star_params: float = R_STAR_PARAMS,
+    ) -> Number:
+        """Loss with repeated data (Muennighoff et al. 2023, data-constrained scaling law).
+
+        ``L = E + A / N'^alpha + B / D'^beta`` with effective data ``D'`` from
+        :func:`effective_tokens` and effective parameters ``N'``: parameters beyond the
+        compute-optimal size for ``unique_tokens`` are worth less (``R*_N``).
+        """
+        unique_tokens = np.minimum(unique_tokens, tokens)
+        useful = np.minimum(params, self.params_for_tokens(unique_tokens))
+        effective_params = saturate(useful, params / useful - 1, r_star_params)
+        effective_data = effective_tokens(unique_tokens, tokens, r_star_data)
+        return self.E + self.A / effective_params**self.alpha + self.B / effective_data**self.beta
+
+
+class KaplanLaw(BaseModel):
+    """``L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D`` (Kaplan et al. 2020, Eq. 1.5).
+
+    N counts *non-embedding* parameters; fitted on WebText2 with the GPT-2 tokenizer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Preset name.")
+    form: Literal["kaplan"] = Field("kaplan", description="Functional form.")
+    alpha_n: float = Field(gt=0, description="Parameter exponent.")
+    alpha_d: float = Field(gt=0, description="Data exponent.")
+    n_c: float = Field(gt=0, description="Parameter scale.")
+    d_c: float = Field(gt=0, description="Data scale, tokens.")
+    source: str = Field(description="Where the constants come from.")
+    fitted_on: str = Field(description="Data and tokenizer the fit used.")
+
+    def loss(self, params: Number, tokens: Number) -> Number:
+        """Expected loss for non-embedding ``params`` trained on ``tokens``."""
+        return ((self.n_c / params) ** (self.alpha_n / self.alpha_d) + self.d_c / tokens) ** self.alpha_d
+
+
+def saturate(unique: Number, repeats: Number, r_star: float) -> Number:
+    """``U + U·R*·(1 − exp(−R/R*))`` with ``R = max(repeats, 0)`` (Muennighoff et al. 2023).
+
+    A repeat is worth almost a fresh unit while ``R ≪ R*``; the total tends to ``U·(1 + R*)``.
+    """
+    repeats = np.maximum(repeats, 0.0)
+    return unique + unique * r_star * (1.0 - np.exp(-repeats / r_star))
+
+
+def effective_tokens(unique_tokens: Number, tokens: Number, r_star: float = R_STAR_DATA) -> Number:
+    """Effective data ``D'`` for ``tokens`` drawn from ``unique_tokens`` (``R = D/U − 1``).
+
+    Drawing fewer tokens than are unique uses ``min(U, D)`` of them: ``D' = D``.
+    """
+    unique_tokens = np.minimum(unique_tokens, tokens)
+    return saturate(unique_tokens, tokens / unique_tokens - 1.0, r_star)
+
+
+Law = ChinchillaLaw | KaplanLaw
+
+PRESETS: dict[str, Law] = {
+    law.name: law
+    for law in (
+        ChinchillaLaw(
+            name="besiroglu-2024", E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
+            source="Besiroglu et al. 2024 (arXiv 2404.10102), refit of Hoffmann's Fig. 4 data",
+            fitted_on="MassiveText, SentencePiece (Chinchilla's data, digitised)",
+        ),
+        ChinchillaLaw(
+            name="hoffmann-2022", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
+            source="Hoffmann et al. 2022 (arXiv 2203.15556) App. D.2, rounded Approach-3 constants",
+            fitted_on="MassiveText, SentencePiece",
+        ),
+        ChinchillaLaw(
+            name="hoffmann-2022-unrounded", E=1.69337, A=406.401, B=410.723,
+            alpha=0.33917084, beta=0.2849083,
+            source="Hoffmann et al. 2022 Approach 3, unrounded (epoch-research/analyzing-chinchilla cell 27)",
+            fitted_on="MassiveText, SentencePiece",
+        ),
+        ChinchillaLaw(
+            name="muennighoff-2023", E=math.exp(0.6254804), A=math.exp(6.255414),
+            B=math.exp(7.3049974), alpha=0.3526596, beta=0.3526596,
+            source="Muennighoff et al. 2023 (arXiv 2305.16264), datablations C4 fit, tied exponents "
+            "(README log-constants e, a, b exponentiated: E 1.8691, A 520.83, B 1487.72)",
+            fitted_on="C4 (digitised Chinchilla C4 IsoFLOPs)",
+        ),
+        KaplanLaw(
+            name="kaplan-2020", alpha_n=0.076, alpha_d=0.103, n_c=6.4e13, d_c=1.8e13,
+            source="Kaplan et al. 2020 (arXiv 2001.08361) Eq. 1.5, Table 2 constants",
+            fitted_on="WebText2, GPT-2 BPE (non-embedding parameters)",
+        ),
+    )
+}
+DEFAULT_LAW = "besiroglu-2024"
+
+
+def law(name: str) -> Law:
+    """A preset by name."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InputError("unknown scaling law", value=name, allowed=f"presets: {', '.join(PRESETS)}") from None
+
+
+def loss(params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW) -> float:
+    """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted."""
+    chosen = law(law_name)
+    if unique_tokens is None:
+        return float(chosen.loss(params, tokens))
+    if not isinstance(chosen, ChinchillaLaw):
+        raise InputError(
+            f"{chosen.name} has no data-constrained form",
+            field="--unique-tokens",
+            allowed="use a Chinchilla-form law (besiroglu-2024, hoffmann-2022, muennighoff-2023)",
+        )
+    return float(chosen.constrained_loss(params, tokens, unique_tokens))
