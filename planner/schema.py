@@ -8,74 +8,19 @@ from these classes. Quantities accept human strings (``70B``, ``1.4T``) through
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from planner import defaults
-from planner.errors import InputError
-from planner.hardware import Accelerator, hardware
-from planner.units import parse_quantity
+from planner.fields import AcceleratorRef, Quantity, Range, Strict, Utilization, price_or_catalog
+from planner.sources import Api, DataSource, Generator, Grading, SelfHosted, Synthetic
+
+__all__ = ["Api", "Architecture", "DataSource", "Generator", "Grading", "Model", "Range",
+           "Scenario", "SelfHosted", "Strict", "Synthetic", "Training", "Variant"]
 
 # Relative slack when checking that explicit token counts add up (0.1%).
 SUM_TOLERANCE = 1e-3
-
-
-def _quantity(value: object) -> float:
-    try:
-        return parse_quantity(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _quantity_or_zero(value: object) -> float:
-    try:
-        return parse_quantity(value, allow_zero=True)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _accelerator(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return hardware(value)
-        except InputError as exc:
-            raise ValueError(str(exc)) from None
-    return value
-
-
-def _range(value: object) -> object:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"low": value, "high": value}
-    return value
-
-
-def _price(given: float | None, accelerator: Accelerator, field: str) -> float:
-    """The price a scenario gives, else the catalog's; an error naming ``field`` if neither."""
-    price = given or accelerator.price_usd_per_hour
-    if price is None:
-        raise InputError(
-            f"accelerator {accelerator.id} has no default price in the catalog",
-            field=field,
-            allowed=f"set {field}",
-        )
-    return price
-
-
-Quantity = Annotated[float, BeforeValidator(_quantity, json_schema_input_type=float | str)]
-"""A positive count such as ``70B`` or ``1.4e12``."""
-Amount = Annotated[float, BeforeValidator(_quantity_or_zero, json_schema_input_type=float | str)]
-"""A non-negative amount (may be zero), e.g. a fee in dollars."""
-AcceleratorRef = Annotated[
-    Accelerator, BeforeValidator(_accelerator, json_schema_input_type=str | Accelerator)
-]
-"""A catalog id (``h100-sxm``) or an inline custom spec."""
-
-
-class Strict(BaseModel):
-    """Base: unknown fields are errors; values are frozen once validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Architecture(Strict):
@@ -155,33 +100,6 @@ class Model(Strict):
             )
         return self
 
-
-class Range(Strict):
-    """A low/high range with a central value; a single number means all three are equal."""
-
-    low: float = Field(gt=0, le=1, description="Low end.")
-    high: float = Field(gt=0, le=1, description="High end.")
-    point: float | None = Field(
-        None, gt=0, le=1, description="Central estimate. Default: midpoint of low and high."
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Range:
-        if self.low > self.high:
-            raise ValueError(f"low {self.low} is above high {self.high}")
-        if self.point is not None and not self.low <= self.point <= self.high:
-            raise ValueError(f"point {self.point} is outside low {self.low} to high {self.high}")
-        return self
-
-    @property
-    def mid(self) -> float:
-        """Central value: ``point``, else the midpoint."""
-        return self.point if self.point is not None else (self.low + self.high) / 2
-
-
-Utilization = Annotated[Range, BeforeValidator(_range, json_schema_input_type=float | Range)]
-
-
 class Training(Strict):
     """How the run is trained: tokens, hardware, utilisation, prices, energy."""
 
@@ -235,129 +153,7 @@ class Training(Strict):
     @property
     def price(self) -> float:
         """The price per accelerator-hour in force (scenario, else catalog)."""
-        return _price(self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour")
-
-
-class Api(Strict):
-    """A hosted model billed per token."""
-
-    input_usd_per_million_tokens: Amount = Field(description="Price of prompt tokens, USD per 1M.")
-    output_usd_per_million_tokens: Amount = Field(description="Price of output tokens, USD per 1M.")
-
-
-class SelfHosted(Strict):
-    """A model run on rented accelerators: cost follows from 2·params FLOPs per token."""
-
-    params: Quantity = Field(description="Generator (or judge) parameters, active per token.")
-    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
-    utilization: float = Field(
-        defaults.INFERENCE_UTILIZATION,
-        gt=0,
-        le=1,
-        description="Inference utilisation of the bf16 peak. Default derived from WRAP (see docs).",
-    )
-    price_usd_per_hour: float | None = Field(
-        None, gt=0, description="Price per accelerator-hour, USD. Default: the catalog price."
-    )
-
-    @property
-    def price(self) -> float:
-        """The price per accelerator-hour in force (scenario, else catalog)."""
-        return _price(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
-
-
-class Generator(Strict):
-    """Exactly one of ``api`` or ``self_hosted``."""
-
-    api: Api | None = Field(None, description="A hosted API billed per token.")
-    self_hosted: SelfHosted | None = Field(None, description="A model on rented accelerators.")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Generator:
-        if (self.api is None) == (self.self_hosted is None):
-            raise ValueError("give exactly one of api or self_hosted")
-        return self
-
-
-class Grading(Strict):
-    """A judge or verifier that reads every generated candidate."""
-
-    name: str = Field("grading", description="Label in the cost breakdown.")
-    judge: Generator = Field(description="The judge: api or self_hosted.")
-    passes: int = Field(1, ge=1, description="How many times each candidate is graded.")
-    input_tokens_per_token: float = Field(
-        defaults.GRADER_INPUT_TOKENS_PER_TOKEN,
-        ge=0,
-        description="Tokens the judge reads per generated token (assumption: 1.0).",
-    )
-    output_tokens_per_token: float = Field(
-        defaults.GRADER_OUTPUT_TOKENS_PER_TOKEN,
-        ge=0,
-        description="Tokens the judge writes per generated token (assumption: 0.01).",
-    )
-
-
-class Synthetic(Strict):
-    """How a synthetic source is made: generator, prompts, filtering and grading."""
-
-    generator: Generator = Field(description="The generator: api or self_hosted.")
-    prompt_tokens_per_token: float = Field(
-        defaults.PROMPT_TOKENS_PER_TOKEN,
-        ge=0,
-        description="Prompt tokens read per generated token (assumption: 1.0, rephrasing).",
-    )
-    acceptance_yield: float = Field(
-        1.0,
-        gt=0,
-        le=1,
-        description="Share of generated tokens kept after filtering: generated = kept / yield.",
-    )
-    grading: list[Grading] = Field(
-        default_factory=list, description="Grading or verification passes over every candidate."
-    )
-
-
-class DataSource(Strict):
-    """One pool of data, real or synthetic, and how much of it the run draws."""
-
-    name: str = Field(min_length=1, description="Unique name; variants address it as data.<name>.")
-    unique_tokens: Quantity | None = Field(
-        None,
-        description=(
-            "Unique tokens available. For a synthetic source: unique tokens to generate and keep "
-            "(default: the tokens drawn, i.e. one epoch)."
-        ),
-    )
-    tokens: Quantity | None = Field(None, description="Tokens drawn for training.")
-    share: float | None = Field(None, gt=0, le=1, description="Share of training.tokens drawn.")
-    epochs: float | None = Field(None, gt=0, description="Epochs over unique_tokens drawn.")
-    allow_repetition: bool = Field(
-        True, description="False makes drawing more than unique_tokens an error."
-    )
-    license_usd_per_million_tokens: Amount = Field(
-        0.0, description="Licence price per 1M unique tokens, USD."
-    )
-    fixed_fee_usd: Amount = Field(0.0, description="Flat acquisition fee, USD.")
-    processing_usd_per_million_tokens: Amount = Field(
-        0.0, description="Cleaning, filtering and tokenising per 1M unique tokens, USD."
-    )
-    synthetic: Synthetic | None = Field(
-        None, description="Present for model-generated data: how it is generated."
-    )
-
-    @model_validator(mode="after")
-    def _one_draw(self) -> DataSource:
-        given = [k for k in ("tokens", "share", "epochs") if getattr(self, k) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give one of tokens, share or epochs, not {' and '.join(given)}")
-        if self.epochs is not None and self.unique_tokens is None:
-            raise ValueError("epochs needs unique_tokens")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return "synthetic" if self.synthetic is not None else "real"
-
+        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour")
 
 class Variant(Strict):
     """Named overrides of the base scenario, as field paths: ``training.accelerator: h200``."""

@@ -36,9 +36,12 @@ def test_results_to_frame() -> None:
 def test_every_schema_field_is_described() -> None:
     from pydantic import BaseModel
 
-    from planner import schema
+    from planner import fields, schema, sources
 
-    for value in vars(schema).values():
-        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == schema.__name__:
-            for name, field in value.model_fields.items():
-                assert field.description, f"{value.__name__}.{name} has no description"
+    modules = {m.__name__ for m in (fields, schema, sources)}
+    models = {v for m in (fields, schema, sources) for v in vars(m).values()
+              if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ in modules}
+    assert len(models) >= 13
+    for value in models:
+        for name, field in value.model_fields.items():
+            assert field.description, f"{value.__name__}.{name} has no description"

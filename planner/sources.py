@@ -1,0 +1,129 @@
+"""Data sources of a scenario: real pools and synthetic ones with their generator."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from planner import defaults
+from planner.fields import AcceleratorRef, Amount, Quantity, Strict, price_or_catalog
+
+
+class Api(Strict):
+    """A hosted model billed per token."""
+
+    input_usd_per_million_tokens: Amount = Field(description="Price of prompt tokens, USD per 1M.")
+    output_usd_per_million_tokens: Amount = Field(description="Price of output tokens, USD per 1M.")
+
+
+class SelfHosted(Strict):
+    """A model run on rented accelerators: cost follows from 2·params FLOPs per token."""
+
+    params: Quantity = Field(description="Generator (or judge) parameters, active per token.")
+    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
+    utilization: float = Field(
+        defaults.INFERENCE_UTILIZATION,
+        gt=0,
+        le=1,
+        description="Inference utilisation of the bf16 peak. Default derived from WRAP (see docs).",
+    )
+    price_usd_per_hour: float | None = Field(
+        None, gt=0, description="Price per accelerator-hour, USD. Default: the catalog price."
+    )
+
+    @property
+    def price(self) -> float:
+        """The price per accelerator-hour in force (scenario, else catalog)."""
+        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
+
+
+class Generator(Strict):
+    """Exactly one of ``api`` or ``self_hosted``."""
+
+    api: Api | None = Field(None, description="A hosted API billed per token.")
+    self_hosted: SelfHosted | None = Field(None, description="A model on rented accelerators.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Generator:
+        if (self.api is None) == (self.self_hosted is None):
+            raise ValueError("give exactly one of api or self_hosted")
+        return self
+
+
+class Grading(Strict):
+    """A judge or verifier that reads every generated candidate."""
+
+    name: str = Field("grading", description="Label in the cost breakdown.")
+    judge: Generator = Field(description="The judge: api or self_hosted.")
+    passes: int = Field(1, ge=1, description="How many times each candidate is graded.")
+    input_tokens_per_token: float = Field(
+        defaults.GRADER_INPUT_TOKENS_PER_TOKEN,
+        ge=0,
+        description="Tokens the judge reads per generated token (assumption: 1.0).",
+    )
+    output_tokens_per_token: float = Field(
+        defaults.GRADER_OUTPUT_TOKENS_PER_TOKEN,
+        ge=0,
+        description="Tokens the judge writes per generated token (assumption: 0.01).",
+    )
+
+
+class Synthetic(Strict):
+    """How a synthetic source is made: generator, prompts, filtering and grading."""
+
+    generator: Generator = Field(description="The generator: api or self_hosted.")
+    prompt_tokens_per_token: float = Field(
+        defaults.PROMPT_TOKENS_PER_TOKEN,
+        ge=0,
+        description="Prompt tokens read per generated token (assumption: 1.0, rephrasing).",
+    )
+    acceptance_yield: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of generated tokens kept after filtering: generated = kept / yield.",
+    )
+    grading: list[Grading] = Field(
+        default_factory=list, description="Grading or verification passes over every candidate."
+    )
+
+
+class DataSource(Strict):
+    """One pool of data, real or synthetic, and how much of it the run draws."""
+
+    name: str = Field(min_length=1, description="Unique name; variants address it as data.<name>.")
+    unique_tokens: Quantity | None = Field(
+        None,
+        description=(
+            "Unique tokens available. For a synthetic source: unique tokens to generate and keep "
+            "(default: the tokens drawn, i.e. one epoch)."
+        ),
+    )
+    tokens: Quantity | None = Field(None, description="Tokens drawn for training.")
+    share: float | None = Field(None, gt=0, le=1, description="Share of training.tokens drawn.")
+    epochs: float | None = Field(None, gt=0, description="Epochs over unique_tokens drawn.")
+    allow_repetition: bool = Field(
+        True, description="False makes drawing more than unique_tokens an error."
+    )
+    license_usd_per_million_tokens: Amount = Field(
+        0.0, description="Licence price per 1M unique tokens, USD."
+    )
+    fixed_fee_usd: Amount = Field(0.0, description="Flat acquisition fee, USD.")
+    processing_usd_per_million_tokens: Amount = Field(
+        0.0, description="Cleaning, filtering and tokenising per 1M unique tokens, USD."
+    )
+    synthetic: Synthetic | None = Field(
+        None, description="Present for model-generated data: how it is generated."
+    )
+
+    @model_validator(mode="after")
+    def _one_draw(self) -> DataSource:
+        given = [k for k in ("tokens", "share", "epochs") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of tokens, share or epochs, not {' and '.join(given)}")
+        if self.epochs is not None and self.unique_tokens is None:
+            raise ValueError("epochs needs unique_tokens")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "synthetic" if self.synthetic is not None else "real"
