@@ -14,14 +14,19 @@ from planner.backtest import Backtest, backtest
 from planner.errors import InputError, PlannerError
 from planner.estimate import PlanResult, Results, SourceResult, estimate, run
 from planner.hardware import Accelerator, catalog, hardware
+from planner.laws import loss
 from planner.loader import Plan, load_scenario, plans
+from planner.optimize import Allocation, optimize
+from planner.quality import Flag
 from planner.schema import Scenario
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accelerator",
+    "Allocation",
     "Backtest",
+    "Flag",
     "InputError",
     "Plan",
     "PlanResult",
@@ -35,6 +40,8 @@ __all__ = [
     "estimate",
     "hardware",
     "load_scenario",
+    "loss",
+    "optimize",
     "plans",
     "run",
 ]

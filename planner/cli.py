@@ -263,3 +263,41 @@ def loss(params: float, tokens: float, unique_tokens: float | None, law_name: st
         emit(render_json(record), output, force)
     else:
         emit("".join(f"{key:14} {val}\n" for key, val in record.items()), output, force)
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--plan", "plan_name", help="Which plan's data sources and prices to optimise (default: base).")
+@click.option("--budget-usd", type=QUANTITY, help="Spend at most this many dollars.")
+@click.option("--budget-flops", type=QUANTITY, help="Use at most this many training FLOPs.")
+@click.option("--deadline-days", type=click.FloatRange(min=0, min_open=True), help="Finish within this many days.")
+@click.option("--target-loss", type=click.FloatRange(min=0, min_open=True), help="Cheapest plan reaching this loss.")
+@click.option("--inference-tokens", type=QUANTITY, help="Lifetime inference tokens (favours smaller models).")
+@click.option("--flops", type=QUANTITY, help="Without FILE: allocate this FLOP budget under a law.")
+@click.option("--unique-tokens", type=QUANTITY, help="Without FILE: unique tokens available (Muennighoff).")
+@click.option("--law", "law_name", default="besiroglu-2024", show_default=True, help="Without FILE: law preset.")
+@output_options(("table", "json"))
+@friendly_errors
+def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | None, force: bool,
+             flops: float | None, unique_tokens: float | None, law_name: str, **goal: Any) -> None:
+    """Choose model size and tokens per source for the lowest expected loss within a budget.
+
+    With FILE: the scenario's optimize block (or the goal flags) over its data sources,
+    prices and hardware. Without FILE: --flops splits a FLOP budget under --law.
+
+    Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
+    """
+    from planner.output import render_allocation, render_json
+
+    if file is None:
+        if flops is None:
+            raise PlannerError("give a scenario FILE, or --flops for a quick allocation")
+        from planner.optimize import optimize_flops
+
+        emit(render_json(optimize_flops(flops, unique_tokens, law_name)) if fmt == "json"
+             else "".join(f"{k:14} {v:.6g}\n" for k, v in optimize_flops(flops, unique_tokens, law_name).items()),
+             output, force)
+        return
+    from planner.optimize import optimize_file
+
+    emit(render_allocation(optimize_file(file, plan_name, goal), fmt), output, force)

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TypeVar
-
-import numpy as np
-
 from planner import defaults
 from planner.errors import InputError
+from planner.fields import Number
 from planner.schema import Architecture, Model, Training
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
-
-Number = TypeVar("Number", float, np.ndarray)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planner import defaults
-from planner.compute import Number, accelerator_hours
+from planner.compute import accelerator_hours
+from planner.fields import Number
 from planner.schema import DataSource, Generator
 
 MILLION = 1e6

@@ -62,6 +62,25 @@ GRADER_OUTPUT_TOKENS_PER_TOKEN = 0.01
 # Inference FLOPs per token processed: 2·N (Kaplan et al. 2020, Eq. 2.2; attention ignored).
 INFERENCE_FLOPS_PER_PARAM = 2.0
 
+# Value of a synthetic token relative to a real one (literature.md §8.4, §3e): 1.0 for
+# rephrased data at moderate shares; pessimistic 0.5; optimistic 2.5, the middle of the 2-3
+# range consistent with WRAP's ~3x speed-up (Maini et al. 2024) and Kang et al. 2025's 5-10x
+# only at ~30% share. The Monte Carlo samples between 0.5 and 2.5 (10th-90th percentile).
+SYNTHETIC_WEIGHT = 1.0
+SYNTHETIC_WEIGHT_LOW = 0.5
+SYNTHETIC_WEIGHT_HIGH = 2.5
+
+# Repetition constant of a synthetic pool: Muennighoff's R*_D = 15.39 as a conservative
+# default (Phi-4 saw 12-14 synthetic epochs without overfitting). Calculator assumption.
+R_STAR_SYNTHETIC = 15.387756
+
+# Monte Carlo spreads: price P90/P50 = 1.25 (assumption: the H100 quotes in the reference
+# price table span $1.49-$12.29/h; one buyer's uncertainty is far narrower); acceptance
+# yield uniform within +-20% (assumption).
+PRICE_SPREAD = 0.25
+YIELD_SPREAD = 0.20
+MONTE_CARLO_SAMPLES = 10_000
+
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "utilization (whole-run MFU)",
@@ -88,5 +107,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "assumption (reads the candidate, writes a short verdict)",
     ),
     Assumption("inference FLOPs per token", "2N", "Kaplan et al. 2020, Eq. 2.2"),
+    Assumption(
+        "synthetic value weight",
+        f"{SYNTHETIC_WEIGHT} ({SYNTHETIC_WEIGHT_LOW}-{SYNTHETIC_WEIGHT_HIGH})",
+        "literature.md §8.4: WRAP (Maini 2024), Kang et al. 2025, BeyondWeb; pessimistic/optimistic presets",
+    ),
+    Assumption("synthetic pool R*", R_STAR_SYNTHETIC, "Muennighoff et al. 2023 R*_D, used as a conservative default"),
+    Assumption("price spread (P90/P50 - 1)", PRICE_SPREAD, "assumption"),
+    Assumption("acceptance-yield spread", YIELD_SPREAD, "assumption"),
     Assumption("training FLOPs per token (6nd)", "6N (active)", "Kaplan et al. 2020; Hoffmann et al. 2022 App. F"),
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from planner import compute, cost
+from planner import compute, cost, montecarlo, quality
 from planner.errors import InputError
 from planner.loader import Plan, plans
+from planner.quality import Flag
 from planner.schema import Scenario
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ class SourceResult:
     tokens: float
     epochs: float | None
     generated_tokens: float
+    effective_tokens: float
+    """Muennighoff's D' for this pool times its value weight (1 for real data)."""
+    value_weight: float
     acquisition_usd: float
     generation_usd: float
     grading_usd: float
@@ -81,7 +85,27 @@ class PlanResult:
     co2_tonnes: float | None
     synthetic_tokens: float
     synthetic_share: float
+    law: str
+    loss: float
+    """Expected loss (nats/token) under ``law``, point estimate."""
+    effective_tokens: float
+    tokens_per_param: float
+    optimal_tokens_per_param: float | None
+    downstream_error: float | None
+    loss_p10: float | None = None
+    loss_p50: float | None = None
+    loss_p90: float | None = None
+    total_cost_usd_p10: float | None = None
+    total_cost_usd_p50: float | None = None
+    total_cost_usd_p90: float | None = None
+    accelerator_hours_p10: float | None = None
+    accelerator_hours_p50: float | None = None
+    accelerator_hours_p90: float | None = None
+    wall_clock_days_p10: float | None = None
+    wall_clock_days_p50: float | None = None
+    wall_clock_days_p90: float | None = None
     sources: tuple[SourceResult, ...] = ()
+    flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
 
     def to_dict(self, *, sources: bool = True) -> dict[str, Any]:
@@ -90,6 +114,7 @@ class PlanResult:
         if not sources:
             out.pop("sources")
         out["warnings"] = list(self.warnings)
+        out["flags"] = [asdict(f) for f in self.flags]
         if sources:
             out["sources"] = [asdict(s) for s in self.sources]
         return out
@@ -127,6 +152,7 @@ class Results:
         rows = [p.to_dict(sources=False) for p in self.plans]
         for row in rows:
             row["warnings"] = "; ".join(row["warnings"])
+            row["flags"] = "; ".join(f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"])
         return pd.DataFrame(rows).set_index("plan")
 
     def sources_frame(self) -> pd.DataFrame:
@@ -149,12 +175,21 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
     """Estimate every plan of a scenario (the base, then each variant)."""
     resolved = plans(scenario, file=file)
     results = tuple(estimate(plan, file=file) for plan in resolved)
+    laws = sorted({p.scenario.law.name for p in resolved})
+    law = resolved[0].scenario.law
+    notes = (
+        *NOTES,
+        f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
+        "Absolute loss is specific to the data a law was fitted on: compare plans under one law only.",
+    )
+    if len(laws) > 1:
+        notes = (*notes, "These plans use different laws: their losses are not comparable.")
     return Results(
         scenario=scenario.name,
         description=scenario.description,
         baseline=scenario.baseline or scenario.base_plan,
         plans=results,
-        notes=NOTES,
+        notes=notes,
     )
 
 
@@ -190,8 +225,28 @@ def _estimate(plan: Plan) -> PlanResult:
     def train_usd(h: float) -> float:
         return cost.training_cost_usd(h, price) + cost.overhead_cost_usd(h, price, goodput)
 
-    sources = _sources(scenario)
+    drawn = scenario.source_tokens()
+    judged = quality.assess(scenario, drawn, params.active, params.active_non_embedding, params.total)
+    sources = _sources(scenario, drawn, judged.pools)
     data_usd = sum(s.acquisition_usd + s.generation_usd + s.grading_usd for s in sources)
+    ranges = montecarlo.simulate(
+        montecarlo.PlanInputs(
+            flops=flops,
+            peak_flops_per_s=peak,
+            accelerator_count=count,
+            goodput=goodput,
+            price_usd_per_hour=price,
+            utilization=util,
+            fixed_usd=sum(s.acquisition_usd for s in sources),
+            synthetic_usd=[s.generation_usd + s.grading_usd for s in sources] or [0.0],
+            yields=[src.synthetic.acceptance_yield if src.synthetic else 1.0 for src in scenario.data] or [1.0],
+            pools=judged.pools,
+            law=scenario.law,
+            law_params=judged.law_params,
+            unique_known=judged.unique_known,
+        ),
+        scenario.uncertainty,
+    )
     memory = compute.training_memory_bytes(params.total)
     min_count = compute.min_accelerators(memory, accelerator.memory_gb)
     kwh = None
@@ -256,14 +311,32 @@ def _estimate(plan: Plan) -> PlanResult:
         co2_tonnes=None if kwh is None else cost.co2_tonnes(kwh, training.grid_kg_co2_per_kwh),
         synthetic_tokens=synthetic_tokens,
         synthetic_share=synthetic_tokens / tokens if sources else 0.0,
+        law=judged.law,
+        loss=judged.loss,
+        effective_tokens=judged.effective_tokens,
+        tokens_per_param=judged.tokens_per_param,
+        optimal_tokens_per_param=judged.optimal_tokens_per_param,
+        downstream_error=judged.downstream_error,
+        **_percentiles(ranges),
         sources=tuple(sources),
+        flags=judged.flags,
         warnings=tuple(warnings),
     )
 
 
-def _sources(scenario: Scenario) -> list[SourceResult]:
+def _percentiles(ranges: montecarlo.Ranges | None) -> dict[str, float]:
+    if ranges is None:
+        return {}
+    out = {}
+    for name in ("loss", "total_cost_usd", "accelerator_hours", "wall_clock_days"):
+        values = getattr(ranges, name)
+        out.update({f"{name}_p10": values.p10, f"{name}_p50": values.p50, f"{name}_p90": values.p90})
+    return out
+
+
+def _sources(scenario: Scenario, drawn_tokens: list[float], pools: tuple[quality.Pool, ...]) -> list[SourceResult]:
     out = []
-    for source, drawn in zip(scenario.data, scenario.source_tokens()):
+    for source, drawn, pool in zip(scenario.data, drawn_tokens, pools):
         # Without unique_tokens a source is taken to be drawn once: a synthetic source then
         # generates everything it draws, and a real source pays its licence on what it draws.
         unique = source.unique_tokens
@@ -278,6 +351,8 @@ def _sources(scenario: Scenario) -> list[SourceResult]:
                 tokens=drawn,
                 epochs=None if known is None else drawn / known,
                 generated_tokens=spent.generated_tokens,
+                effective_tokens=float(pool.weight * quality.effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star)),
+                value_weight=pool.weight,
                 acquisition_usd=spent.acquisition_usd,
                 generation_usd=spent.generation_usd,
                 grading_usd=spent.grading_usd,

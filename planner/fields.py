@@ -6,9 +6,11 @@ accept a catalog id or an inline spec; utilisation accepts a number or a range.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+import numpy as np
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from planner.errors import InputError
 from planner.hardware import Accelerator, hardware
@@ -66,6 +68,10 @@ AcceleratorRef = Annotated[
 """A catalog id (``h100-sxm``) or an inline custom spec."""
 
 
+Number = TypeVar("Number", float, np.ndarray)
+"""A float or a numpy array: every formula function accepts both."""
+
+
 class Strict(BaseModel):
     """Base: unknown fields are errors; values are frozen once validated."""
 
@@ -73,12 +79,16 @@ class Strict(BaseModel):
 
 
 class Range(Strict):
-    """A low/high range with a central value; a single number means all three are equal."""
+    """A low/high range with a central value; a single number means all three are equal.
 
-    low: float = Field(gt=0, le=1, description="Low end.")
-    high: float = Field(gt=0, le=1, description="High end.")
+    In the Monte Carlo, low and high are the 10th and 90th percentiles and the central
+    value the median (see :mod:`planner.montecarlo`).
+    """
+
+    low: float = Field(gt=0, description="Low end (10th percentile).")
+    high: float = Field(gt=0, description="High end (90th percentile).")
     point: float | None = Field(
-        None, gt=0, le=1, description="Central estimate. Default: midpoint of low and high."
+        None, gt=0, description="Central estimate (median). Default: midpoint of low and high."
     )
 
     @model_validator(mode="after")
@@ -95,4 +105,17 @@ class Range(Strict):
         return self.point if self.point is not None else (self.low + self.high) / 2
 
 
-Utilization = Annotated[Range, BeforeValidator(_range, json_schema_input_type=float | Range)]
+def _at_most_one(value: Range) -> Range:
+    if value.high > 1:
+        raise ValueError(f"utilisation {value.high} is above 1 (100% of peak); give a share such as 0.4")
+    return value
+
+
+Utilization = Annotated[
+    Range,
+    BeforeValidator(_range, json_schema_input_type=float | Range),
+    AfterValidator(_at_most_one),
+]
+"""A share of peak in (0, 1]: a number or {low, high, point}."""
+Spread = Annotated[Range, BeforeValidator(_range, json_schema_input_type=float | Range)]
+"""A positive value or {low, high, point}, e.g. a synthetic value weight."""

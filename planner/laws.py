@@ -8,12 +8,12 @@ and §2; the checks in tests/test_laws.py are its §9.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from planner.compute import Number
+from planner.fields import Number
 from planner.errors import InputError
 
 # Muennighoff et al. 2023, datablations README / parametric_fit.ipynb cell 29 [P-repo].
@@ -29,7 +29,7 @@ class ChinchillaLaw(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(description="Preset name or a label for user constants.")
+    name: str = Field("custom", description="Preset name or a label for user constants.")
     form: Literal["chinchilla"] = Field("chinchilla", description="Functional form.")
     E: float = Field(gt=0, description="Irreducible loss.")
     A: float = Field(gt=0, description="Parameter-term coefficient.")
@@ -38,6 +38,21 @@ class ChinchillaLaw(BaseModel):
     beta: float = Field(gt=0, description="Data exponent.")
     source: str = Field("given in the scenario", description="Where the constants come from.")
     fitted_on: str = Field("unknown", description="Data and tokenizer the fit used.")
+    E_se: float | None = Field(None, ge=0, description="Standard error of E (Monte Carlo).")
+    alpha_se: float | None = Field(None, ge=0, description="Standard error of alpha.")
+    beta_se: float | None = Field(None, ge=0, description="Standard error of beta.")
+    pivot_params: float = Field(
+        8.7e8,
+        gt=0,
+        description="Model size where the fit is pinned when alpha is sampled (A follows alpha).",
+    )
+    pivot_tokens: float = Field(
+        1.6e10, gt=0, description="Token count where the fit is pinned when beta is sampled."
+    )
+
+    @property
+    def has_uncertainty(self) -> bool:
+        return any(v is not None for v in (self.E_se, self.alpha_se, self.beta_se))
 
     def loss(self, params: Number, tokens: Number) -> Number:
         """Expected loss for ``params`` trained on ``tokens`` (all fresh)."""
@@ -76,14 +91,38 @@ class ChinchillaLaw(BaseModel):
         """Loss with repeated data (Muennighoff et al. 2023, data-constrained scaling law).
 
         ``L = E + A / N'^alpha + B / D'^beta`` with effective data ``D'`` from
-        :func:`effective_tokens` and effective parameters ``N'``: parameters beyond the
-        compute-optimal size for ``unique_tokens`` are worth less (``R*_N``).
+        :func:`effective_tokens` and effective parameters ``N'`` from
+        :func:`data_constrained_loss`.
         """
         unique_tokens = np.minimum(unique_tokens, tokens)
-        useful = np.minimum(params, self.params_for_tokens(unique_tokens))
-        effective_params = saturate(useful, params / useful - 1, r_star_params)
-        effective_data = effective_tokens(unique_tokens, tokens, r_star_data)
-        return self.E + self.A / effective_params**self.alpha + self.B / effective_data**self.beta
+        return data_constrained_loss(
+            self.E, self.A, self.B, self.alpha, self.beta, params,
+            effective_tokens(unique_tokens, tokens, r_star_data), unique_tokens, r_star_params,
+        )
+
+
+def data_constrained_loss(
+    E: Number,
+    A: Number,
+    B: Number,
+    alpha: Number,
+    beta: Number,
+    params: Number,
+    effective_data: Number,
+    unique_tokens: Number,
+    r_star_params: float = R_STAR_PARAMS,
+) -> Number:
+    """``E + A / N'^alpha + B / D'^beta`` given effective data ``D'`` (Muennighoff et al. 2023).
+
+    Effective parameters: ``U_N = min(N, D_to_N(U))`` where ``D_to_N(U) = G·(U·G)^(beta/alpha)``
+    is the compute-optimal size for the unique tokens, and ``N' = U_N + U_N·R*_N·(1 −
+    exp(−R_N/R*_N))`` with ``R_N = N/U_N − 1``: parameters beyond what the unique data
+    supports are worth less. Every argument may be an array (Monte Carlo over constants).
+    """
+    G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
+    useful = np.minimum(params, G * (unique_tokens * G) ** (beta / alpha))
+    effective_params = saturate(useful, params / useful - 1, r_star_params)
+    return E + A / effective_params**alpha + B / effective_data**beta
 
 
 class KaplanLaw(BaseModel):
@@ -133,8 +172,10 @@ PRESETS: dict[str, Law] = {
     for law in (
         ChinchillaLaw(
             name="besiroglu-2024", E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
-            source="Besiroglu et al. 2024 (arXiv 2404.10102), refit of Hoffmann's Fig. 4 data",
+            source="Besiroglu et al. 2024 (arXiv 2404.10102), refit of Hoffmann's Fig. 4 data; "
+            "standard errors from the analyzing-chinchilla bootstrap",
             fitted_on="MassiveText, SentencePiece (Chinchilla's data, digitised)",
+            E_se=0.026, alpha_se=0.015, beta_se=0.021,
         ),
         ChinchillaLaw(
             name="hoffmann-2022", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
@@ -184,3 +225,21 @@ def loss(params: float, tokens: float, unique_tokens: float | None = None, law_n
             allowed="use a Chinchilla-form law (besiroglu-2024, hoffmann-2022, muennighoff-2023)",
         )
     return float(chosen.constrained_loss(params, tokens, unique_tokens))
+
+
+def _preset(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return law(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(value, dict) and "form" not in value:
+        return {**value, "form": "chinchilla"}
+    return value
+
+
+LawRef = Annotated[
+    Annotated[ChinchillaLaw | KaplanLaw, Field(discriminator="form")],
+    BeforeValidator(_preset, json_schema_input_type=str | ChinchillaLaw | KaplanLaw),
+]
+"""A preset name (``besiroglu-2024``) or inline constants ``{E, A, B, alpha, beta}``."""

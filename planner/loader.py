@@ -22,6 +22,9 @@ from pydantic import BaseModel, ValidationError
 from planner.errors import InputError
 from planner.schema import Scenario
 
+UNION_TAGS = ("chinchilla", "kaplan")
+"""Tags pydantic puts in error locations inside the law union; not field names."""
+
 MAX_FILE_BYTES = 1_000_000
 """Scenario files above this size are refused (a scenario is a few kB)."""
 
@@ -226,7 +229,7 @@ def _path(loc: tuple[Any, ...], document: Any) -> str:
             parts.append(str(name) if name else str(item))
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
-            if item in ("function-before[_range(), Range]",):
+            if item in UNION_TAGS and not (isinstance(node, dict) and item in node):
                 continue
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
@@ -237,7 +240,7 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the schema model at a location."""
     model: Any = Scenario
     for item in loc:
-        if isinstance(item, int):
+        if isinstance(item, int) or item in UNION_TAGS:
             continue
         field = model.model_fields.get(item) if isinstance(model, type) and issubclass(model, BaseModel) else None
         if field is None:

@@ -41,22 +41,34 @@ def _optional(fmt: Callable[[float], str], value: float | None) -> str:
 
 Row = tuple[str, Callable[[PlanResult], str]]
 
+def _mc(p: PlanResult, name: str, fmt: Callable[[float], str], short: Callable[[float], str] | None = None) -> str:
+    """Point value with the Monte Carlo P10-P90 when sampled, else the utilisation range."""
+    mid = getattr(p, name)
+    low, high = getattr(p, f"{name}_p10", None), getattr(p, f"{name}_p90", None)
+    if low is None or high is None:
+        low, high = getattr(p, f"{name}_low", mid), getattr(p, f"{name}_high", mid)
+    return _range(fmt, mid, low, high, short)
+
+
 ROWS: tuple[Row, ...] = (
     ("Parameters (total / active)", lambda p: f"{units.format_count(p.params)} / {units.format_count(p.active_params)}"),
     ("Training tokens", lambda p: units.format_count(p.tokens)),
     ("Synthetic share", lambda p: units.format_ratio(p.synthetic_share)),
+    ("Effective tokens", lambda p: units.format_count(p.effective_tokens)),
+    ("Tokens/param (law optimum)", lambda p: f"{p.tokens_per_param:.0f} ({_optional(lambda v: f'{v:.0f}', p.optimal_tokens_per_param)})"),
+    ("Expected loss (P10-P90)", lambda p: _mc(p, "loss", lambda v: f"{v:.3f}")),
     ("Training FLOPs", lambda p: f"{units.format_flops(p.training_flops)} ({p.flops_convention})"),
     ("Accelerators", lambda p: f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})"),
     ("Utilisation (MFU)", lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high)),
-    ("Accelerator-hours", lambda p: _range(lambda h: units.format_hours(h, _unit(p)), p.accelerator_hours, p.accelerator_hours_low, p.accelerator_hours_high, units.format_count)),
-    ("Wall-clock", lambda p: _range(units.format_days, p.wall_clock_days, p.wall_clock_days_low, p.wall_clock_days_high, units.format_number)),
+    ("Accelerator-hours", lambda p: _mc(p, "accelerator_hours", lambda h: units.format_hours(h, _unit(p)), units.format_count)),
+    ("Wall-clock", lambda p: _mc(p, "wall_clock_days", units.format_days, units.format_number)),
     ("Memory, weights+grads+Adam", lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"),
     ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
     ("Training $", lambda p: units.format_usd(p.training_cost_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
     ("Grading $", lambda p: units.format_usd(p.grading_usd)),
     ("Real data $", lambda p: units.format_usd(p.real_data_usd)),
-    ("Total $", lambda p: _range(units.format_usd, p.total_cost_usd, p.total_cost_usd_low, p.total_cost_usd_high)),
+    ("Total $ (P10-P90)", lambda p: _mc(p, "total_cost_usd", units.format_usd)),
     ("Energy", lambda p: _optional(units.format_energy, p.energy_kwh)),
     ("CO2", lambda p: _optional(units.format_co2, p.co2_tonnes)),
 )
@@ -83,6 +95,9 @@ def _footer(results: Results) -> list[str]:
     lines = []
     for plan in results.plans:
         lines += [f"warning ({plan.plan}): {w}" for w in plan.warnings]
+        lines += [f"{f.level} ({plan.plan}): {f.message} [{f.source}]" for f in plan.flags]
+        if plan.downstream_error is not None:
+            lines.append(f"benchmark error ({plan.plan}): {plan.downstream_error:.3f}")
     lines += [f"note: {n}" for n in results.notes]
     return lines
 
@@ -222,3 +237,28 @@ def render_backtest(result: Any, fmt: str) -> str:
     ]
     prefix = "- " if fmt == "markdown" else ""
     return _frame_text(shown, fmt) + "\n".join(prefix + line if line else line for line in lines) + "\n"
+
+
+def render_allocation(allocation: Any, fmt: str) -> str:
+    """An optimiser result (``planner optimize FILE``)."""
+    if fmt == "json":
+        return render_json(allocation.to_dict())
+    a = allocation
+    lines = [
+        f"Goal: {a.goal}",
+        f"Binding: {a.binding}",
+        f"Parameters: {units.format_count(a.params)}",
+        f"Training tokens: {units.format_count(a.tokens)}",
+        f"Expected loss: {a.loss:.4f}",
+        f"Total cost: {units.format_usd(a.total_cost_usd)}",
+        f"Training FLOPs: {units.format_flops(a.training_flops)}",
+        f"Wall-clock: {units.format_days(a.wall_clock_days)}",
+    ]
+    for name, tokens in a.source_tokens.items():
+        kept = a.synthetic_kept_tokens.get(name)
+        extra = f", generate and keep {units.format_count(kept)}" if kept is not None else ""
+        lines.append(f"  data {name}: {units.format_count(tokens)} tokens, {a.epochs[name]:.2f} epochs{extra}")
+    lines.append("Dollars per 0.01 lower loss from:")
+    for move, usd in a.marginal_usd_per_0_01_loss.items():
+        lines.append(f"  {move.replace('_', ' ')}: {'no gain' if usd is None else units.format_usd(usd)}")
+    return "\n".join(lines) + "\n"

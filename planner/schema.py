@@ -13,11 +13,21 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from planner import defaults
-from planner.fields import AcceleratorRef, Quantity, Range, Strict, Utilization, price_or_catalog
+from planner.fields import (
+    AcceleratorRef,
+    Amount,
+    Quantity,
+    Range,
+    Strict,
+    Utilization,
+    price_or_catalog,
+)
+from planner.laws import DEFAULT_LAW, LawRef, law
 from planner.sources import Api, DataSource, Generator, Grading, SelfHosted, Synthetic
 
-__all__ = ["Api", "Architecture", "DataSource", "Generator", "Grading", "Model", "Range",
-           "Scenario", "SelfHosted", "Strict", "Synthetic", "Training", "Variant"]
+__all__ = ["Api", "Architecture", "DataSource", "Downstream", "Generator", "Grading", "Model",
+           "Optimize", "Range", "Scenario", "SelfHosted", "Strict", "Synthetic", "Training",
+           "Uncertainty", "Variant"]
 
 # Relative slack when checking that explicit token counts add up (0.1%).
 SUM_TOLERANCE = 1e-3
@@ -155,6 +165,72 @@ class Training(Strict):
         """The price per accelerator-hour in force (scenario, else catalog)."""
         return price_or_catalog(self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour")
 
+class Uncertainty(Strict):
+    """Monte Carlo settings: seeded, so the same file gives the same ranges."""
+
+    samples: int = Field(
+        defaults.MONTE_CARLO_SAMPLES, ge=0, le=1_000_000, description="Draws per plan (0 = off)."
+    )
+    seed: int = Field(0, ge=0, description="Random seed.")
+    price_spread: float = Field(
+        defaults.PRICE_SPREAD, ge=0, description="Price P90/median - 1 (assumption: 0.25)."
+    )
+    yield_spread: float = Field(
+        defaults.YIELD_SPREAD, ge=0, lt=1, description="Acceptance yield varies by +- this share."
+    )
+
+
+class Downstream(Strict):
+    """Map loss to an average benchmark error: ``Err = epsilon - k·exp(-gamma·L)`` (Gadre et al. 2024)."""
+
+    name: str = Field("gadre-2024-redpajama-17task", description="Label shown with the score.")
+    k: float = Field(2.2064897621888218, gt=0, description="Scale.")
+    gamma: float = Field(0.7145904879699533, gt=0, description="Rate.")
+    epsilon: float = Field(0.8569919397480359, gt=0, le=1, description="Error at very high loss.")
+    valid_for: str = Field(
+        "C4-eval loss with the GPT-NeoX tokenizer (Gadre et al. 2024, RedPajama refit, 17 tasks)",
+        description="Which loss the mapping was fitted on; other laws' losses need recalibration.",
+    )
+
+
+class Optimize(Strict):
+    """What ``planner optimize`` solves: a budget (dollars, FLOPs or a deadline) or a target loss."""
+
+    budget_usd: Amount | None = Field(None, description="Spend at most this, USD (all costs).")
+    budget_flops: Quantity | None = Field(None, description="Train with at most this many FLOPs.")
+    deadline_days: float | None = Field(
+        None, gt=0, description="Finish within this many days on training.accelerator_count."
+    )
+    target_loss: float | None = Field(
+        None, gt=0, description="Dual problem: the cheapest plan reaching this expected loss."
+    )
+    inference_tokens: Amount = Field(
+        0.0, description="Lifetime inference tokens (Sardana & Frankle): favours smaller models."
+    )
+    max_synthetic_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Cap on the synthetic share of training tokens (default 0.5: above it Phi-4's "
+        "synthetic-heavy ablations lost knowledge-task accuracy, Table 3).",
+    )
+    min_params: Quantity = Field(1e8, description="Smallest model to consider.")
+    max_params: Quantity = Field(2e12, description="Largest model to consider.")
+
+    @model_validator(mode="after")
+    def _one_goal(self) -> Optimize:
+        goals = [k for k in ("budget_usd", "budget_flops", "deadline_days", "target_loss")
+                 if getattr(self, k) is not None]
+        if len(goals) != 1:
+            raise ValueError(
+                "give exactly one of budget_usd, budget_flops, deadline_days or target_loss"
+                + (f" (got {', '.join(goals)})" if goals else "")
+            )
+        if self.min_params >= self.max_params:
+            raise ValueError("min_params must be below max_params")
+        return self
+
+
 class Variant(Strict):
     """Named overrides of the base scenario, as field paths: ``training.accelerator: h200``."""
 
@@ -183,6 +259,21 @@ class Scenario(Strict):
         default_factory=list, description="Data sources, real and synthetic."
     )
     variants: list[Variant] = Field(default_factory=list, description="Named alternatives.")
+    law: LawRef = Field(
+        default_factory=lambda: law(DEFAULT_LAW),
+        description=(
+            "Scaling law: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
+            "muennighoff-2023, kaplan-2020) or constants {E, A, B, alpha, beta}. Absolute loss is "
+            "specific to the data a law was fitted on: compare plans under one law only."
+        ),
+    )
+    uncertainty: Uncertainty = Field(
+        default_factory=Uncertainty, description="Monte Carlo settings for P10/P50/P90 ranges."
+    )
+    downstream: Downstream | None = Field(
+        None, description="Optional loss-to-benchmark-error mapping ({} for the Gadre et al. default)."
+    )
+    optimize: Optimize | None = Field(None, description="What `planner optimize` should solve.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
 
 from planner import defaults
-from planner.fields import AcceleratorRef, Amount, Quantity, Strict, price_or_catalog
+from planner.fields import (
+    AcceleratorRef,
+    Amount,
+    Quantity,
+    Range,
+    Spread,
+    Strict,
+    price_or_catalog,
+)
+
+VALUE_PRESETS: dict[str, dict[str, float]] = {
+    "pessimistic": {"low": 0.5, "high": 0.5, "point": 0.5},
+    "default": {
+        "low": defaults.SYNTHETIC_WEIGHT_LOW,
+        "high": defaults.SYNTHETIC_WEIGHT_HIGH,
+        "point": defaults.SYNTHETIC_WEIGHT,
+    },
+    "optimistic": {"low": 2.5, "high": 2.5, "point": 2.5},
+}
+
+
+def _value_preset(value: object) -> object:
+    if isinstance(value, str):
+        if value not in VALUE_PRESETS:
+            raise ValueError(
+                f"unknown value preset {value!r}; use {', '.join(VALUE_PRESETS)} or a number"
+            )
+        return VALUE_PRESETS[value]
+    return value
+
+
+ValueWeight = Annotated[
+    Spread, BeforeValidator(_value_preset, json_schema_input_type=str | float | Range)
+]
 
 
 class Api(Strict):
@@ -84,6 +119,28 @@ class Synthetic(Strict):
     )
     grading: list[Grading] = Field(
         default_factory=list, description="Grading or verification passes over every candidate."
+    )
+    kind: Literal["rephrased", "generated"] = Field(
+        "generated",
+        description="rephrased: rewrites of real text (WRAP-style); generated: new text from prompts.",
+    )
+    value_weight: ValueWeight = Field(
+        default_factory=lambda: Range.model_validate(VALUE_PRESETS["default"]),
+        description=(
+            "Worth of one effective synthetic token in real tokens: pessimistic (0.5), default "
+            "(1.0, sampled 0.5-2.5 in the Monte Carlo), optimistic (2.5), a number or {low, high, point}."
+        ),
+    )
+    r_star: float = Field(
+        defaults.R_STAR_SYNTHETIC,
+        gt=0,
+        description="Repetition constant R* of this pool (Muennighoff's 15.39 by default).",
+    )
+    generations: int = Field(
+        1, ge=1, description="Rounds of training on model output (self-training); 1 = one generator pass."
+    )
+    policy: Literal["accumulate", "replace"] = Field(
+        "accumulate", description="Across generations: keep earlier data (accumulate) or replace it."
     )
 
 

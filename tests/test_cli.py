@@ -100,7 +100,8 @@ def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., P
     code, _, err = invoke("validate", str(bad))
     assert code == 2
     assert err == (f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
-                   "name, description, base_plan, baseline, model, training, data, variants)\n")
+                   "name, description, base_plan, baseline, model, training, data, variants, law, "
+                   "uncertainty, downstream, optimize)\n")
 
 
 def test_schema_is_json_schema_of_the_scenario() -> None:
