@@ -169,3 +169,27 @@ def test_loss_json_reproduces_datablations() -> None:
     assert json.loads(out)["loss"] == pytest.approx(2.2256440889984477, abs=1e-12)
     code, _, err = invoke("loss", "--params", "1B", "--tokens", "1T", "--law", "nope")
     assert code == 2 and "unknown scaling law" in err
+
+
+def test_optimize_quick_json_keys_and_check_12() -> None:
+    code, out, _ = invoke("optimize", "--flops", "1e22", "--unique-tokens", "25B", "--law", "muennighoff-2023",
+                          "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"params", "tokens", "loss"} <= set(data)
+    assert data["params"] == pytest.approx(7.022365e9, rel=1e-4)
+
+
+def test_optimize_scenario_file() -> None:
+    path = str(ROOT / "scenarios" / "data_constrained_3b.yaml")
+    code, out, _ = invoke("optimize", path, "--plan", "rephrase", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["total_cost_usd"] <= 300e3 and data["binding"].startswith("budget")
+    code, out, _ = invoke("optimize", path, "--plan", "rephrase")
+    assert code == 0 and "Goal: lowest expected loss within $300,000" in out
+    assert "Dollars per 0.01 lower loss from:" in out
+    code, _, err = invoke("optimize", path, "--plan", "nope")
+    assert code == 2 and "plans: repeat-real, rephrase, rephrase-api" in err
+    code, _, err = invoke("optimize")
+    assert code == 2 and "give a scenario FILE, or --flops" in err

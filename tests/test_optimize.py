@@ -1,0 +1,130 @@
+"""The optimiser: exact constraints, no random feasible plan beats it, published checks 12 and 18."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import planner
+from planner.errors import InputError
+from planner.laws import ChinchillaLaw
+from planner.optimize import _problem, inference_optimal, optimize, optimize_flops
+from planner.schema import Optimize, Scenario
+from tests.conftest import ROOT
+
+DATA_CONSTRAINED = ROOT / "scenarios" / "data_constrained_3b.yaml"
+
+
+def rephrase() -> Scenario:
+    scenario = planner.load_scenario(DATA_CONSTRAINED)
+    return next(p.scenario for p in planner.plans(scenario) if p.name == "rephrase")
+
+
+def test_check_12_muennighoff_optimal_allocation() -> None:
+    # literature.md §9 check 12: optimal_allocation(1e22, 25e9) -> 2.373370e11 tokens,
+    # 9.4935 epochs, 7.022365e9 params (tolerance 1e-4 relative).
+    out = optimize_flops(1e22, 25e9, "muennighoff-2023")
+    assert out["tokens"] == pytest.approx(2.373370e11, rel=1e-4)
+    assert out["epochs"] == pytest.approx(9.4935, rel=1e-4)
+    assert out["params"] == pytest.approx(7.022365e9, rel=1e-4)
+
+
+def test_quick_allocation_closed_form_check_4() -> None:
+    out = optimize_flops(5.76e23)
+    assert out["params"] == pytest.approx(7.2249e10, rel=1e-4)
+    assert out["tokens"] == pytest.approx(1.3287e12, rel=1e-4)
+
+
+def test_check_18_sardana_inference_aware() -> None:
+    # literature.md §9 check 18 with (1.69, 406.4, 410.7, 0.336, 0.283): the Chinchilla-optimal
+    # 13B has D = 5.765e11; with 2e12 inference tokens the optimum is N* ~ 6.97e9 (+-1%),
+    # saving ~1.69e22 FLOPs, 17.4% +- 0.2%.
+    law = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283)
+    params, tokens = law.compute_optimal(6 * 13e9 * 5.765e11)
+    assert tokens == pytest.approx(5.765e11, rel=1e-3)
+    target = float(law.loss(13e9, 5.765e11))
+    out = inference_optimal(target, 2e12, law)
+    assert out["params"] == pytest.approx(6.97e9, rel=0.01)
+    before = 6 * 13e9 * 5.765e11 + 2 * 13e9 * 2e12
+    assert before - out["total_flops"] == pytest.approx(1.69e22, rel=0.01)
+    assert (before - out["total_flops"]) / before == pytest.approx(0.174, abs=0.002)
+
+
+@pytest.mark.parametrize("goal", [{"budget_usd": 300e3}, {"budget_flops": 1e22}, {"deadline_days": 5.0}],
+                         ids=["usd", "flops", "deadline"])
+def test_never_over_budget_and_budget_binds(goal: dict) -> None:
+    settings = Optimize(**goal)
+    plan = optimize(rephrase(), settings)
+    problem = _problem(rephrase(), settings)
+    limit = next(iter(goal.values()))
+    spent = {"budget_usd": plan.total_cost_usd, "budget_flops": plan.training_flops,
+             "deadline_days": plan.wall_clock_days}[next(iter(goal))]
+    assert spent <= limit
+    assert spent == pytest.approx(limit, rel=1e-3)
+    assert "budget" in plan.binding
+    assert plan.loss == pytest.approx(problem.loss(_x(plan, problem)))
+
+
+def _x(plan: planner.Allocation, problem) -> np.ndarray:  # type: ignore[no-untyped-def]
+    x = [math.log(plan.params)]
+    names = [p.name for p in problem.pools]
+    for i in problem.real_index:
+        x.append(math.log(plan.source_tokens[names[i]]))
+    for j in problem.synthetic_index:
+        kept = plan.synthetic_kept_tokens[names[j]]
+        x += [math.log(kept), math.log(plan.source_tokens[names[j]] / kept)]
+    return np.array(x)
+
+
+def test_no_random_feasible_plan_beats_the_optimum() -> None:
+    settings = Optimize(budget_usd=300e3)
+    scenario = rephrase()
+    plan = optimize(scenario, settings)
+    problem = _problem(scenario, settings)
+    rng = np.random.default_rng(0)
+    base = _x(plan, problem)
+    beaten = 0
+    for _ in range(300):
+        x = base + rng.normal(0, 0.5, base.size)
+        if problem.spend(x) > problem.limit or problem.synthetic_share(x) > settings.max_synthetic_share:
+            continue
+        if x[-1] < 0:  # synthetic epochs below one are not plans
+            continue
+        if problem.loss(x) < plan.loss - 1e-3:
+            beaten += 1
+    assert beaten == 0
+
+
+def test_dual_reaches_target_at_no_more_cost_than_the_primal() -> None:
+    scenario = rephrase()
+    primal = optimize(scenario, Optimize(budget_usd=300e3))
+    dual = optimize(scenario, Optimize(target_loss=primal.loss))
+    assert dual.loss <= primal.loss
+    assert dual.total_cost_usd <= primal.total_cost_usd * 1.01
+    assert "target loss" in dual.binding
+
+
+def test_inference_demand_shifts_to_smaller_models() -> None:
+    scenario = rephrase()
+    plain = optimize(scenario, Optimize(budget_usd=300e3))
+    serving = optimize(scenario, Optimize(budget_usd=300e3, inference_tokens=1e13))
+    assert serving.params < plain.params
+    assert serving.tokens / serving.params > plain.tokens / plain.params
+
+
+def test_marginal_analysis_present_and_positive() -> None:
+    plan = optimize(rephrase(), Optimize(budget_usd=300e3))
+    assert set(plan.marginal_usd_per_0_01_loss) == {"larger_model_10pct", "another_real_epoch", "more_synthetic_10pct"}
+    assert all(v is not None and v > 0 for v in plan.marginal_usd_per_0_01_loss.values())
+
+
+def test_synthetic_share_cap_holds() -> None:
+    plan = optimize(rephrase(), Optimize(budget_usd=3e6, max_synthetic_share=0.3))
+    assert plan.source_tokens["rephrased"] / plan.tokens <= 0.3 + 1e-6
+
+
+def test_unreachable_target_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="irreducible loss"):
+        optimize(rephrase(), Optimize(target_loss=1.5))
