@@ -232,7 +232,8 @@ def render_backtest(result: Any, fmt: str) -> str:
         f"Default utilisation: {summary['utilization']:.2f} (range {summary['utilization_low']:.2f}-{summary['utilization_high']:.2f})",
         f"Median |ln(predicted/reported hours)|: {summary['median_abs_log_error']:.3f} "
         f"(a typical miss of x{math.exp(summary['median_abs_log_error']):.2f})",
-        f"Reported hours inside the utilisation range: {summary['range_coverage']:.0%} of scored runs",
+        f"Reported hours inside the predicted P10-P90 (utilisation {summary['utilization_low']:.2f}-"
+        f"{summary['utilization_high']:.2f}): {summary['range_coverage']:.0%} of scored runs",
         f"Median reported FLOPs / 6ND: {summary['median_flops_ratio']:.3f}",
     ]
     prefix = "- " if fmt == "markdown" else ""
