@@ -12,15 +12,16 @@ Library use::
 
 from planner.backtest import Backtest, backtest
 from planner.errors import InputError, PlannerError
-from planner.estimate import PlanResult, Results, SourceResult, estimate, run
+from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
 from planner.hardware import Accelerator, catalog, hardware
 from planner.laws import loss
 from planner.loader import Plan, load_scenario, plans
 from planner.optimize import Allocation, optimize
 from planner.quality import Flag
+from planner.report import render_report
+from planner.version import __version__
 from planner.schema import Scenario
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Accelerator",
@@ -37,11 +38,13 @@ __all__ = [
     "__version__",
     "backtest",
     "catalog",
+    "compare",
     "estimate",
     "hardware",
     "load_scenario",
     "loss",
     "optimize",
     "plans",
+    "render_report",
     "run",
 ]

@@ -106,14 +106,31 @@ def main() -> None:
     """
 
 
+html_option = click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False),
+    help="Also write the HTML budget report here (with --force to replace it).",
+)
+
+
+def _report(results: Any, html_path: str | None, force: bool) -> None:
+    if html_path is None:
+        return
+    from planner.report import recommended_for, render_report, write_report
+
+    html = render_report(results, allocation=recommended_for(results))
+    write_report(html_path, html, overwrite=force)
+    click.echo(f"wrote {html_path}", err=True)
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @output_options(("table", "json", "csv", "markdown"))
+@html_option
 @friendly_errors
-def run(file: str, fmt: str, output: str | None, force: bool) -> None:
+def run(file: str, fmt: str, output: str | None, force: bool, html_path: str | None) -> None:
     """Estimate every plan (base and variants) of a scenario FILE, side by side.
 
-    Example: planner run scenarios/web_baseline_7b.yaml --format markdown
+    Example: planner run scenarios/phi4_style_14b.yaml --html reports/phi4.html
     """
     from planner.estimate import run as run_scenario
     from planner.loader import load_scenario
@@ -121,6 +138,27 @@ def run(file: str, fmt: str, output: str | None, force: bool) -> None:
 
     results = run_scenario(load_scenario(file), file=file)
     emit(render(results, fmt), output, force)
+    _report(results, html_path, force)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_options(("table", "json", "csv", "markdown"))
+@html_option
+@friendly_errors
+def compare(files: tuple[str, ...], fmt: str, output: str | None, force: bool, html_path: str | None) -> None:
+    """Compare several scenario FILES (and their variants); the first is the baseline.
+
+    Example: planner compare scenarios/web_baseline_7b.yaml scenarios/data_constrained_3b.yaml --html reports/compare.html
+    """
+    from planner.estimate import compare as combine
+    from planner.estimate import run as run_scenario
+    from planner.loader import load_scenario
+    from planner.output import render
+
+    results = combine(*(run_scenario(load_scenario(f), file=f) for f in files))
+    emit(render(results, fmt), output, force)
+    _report(results, html_path, force)
 
 
 ESTIMATE_FLAGS = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner import compute, cost, montecarlo, quality
@@ -129,6 +131,18 @@ class Results:
     baseline: str
     plans: tuple[PlanResult, ...]
     notes: tuple[str, ...] = field(default=())
+    files: tuple[tuple[str, str], ...] = ()
+    """(path, sha256) of each scenario file behind these results."""
+    seed: int = 0
+    """Monte Carlo seed."""
+    inputs: tuple[Plan, ...] = field(default=(), compare=False, repr=False)
+    """The resolved plans, in the order of ``plans`` (for sensitivity and charts)."""
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the full report."""
+        from planner.report import render_report
+
+        return render_report(self)
 
     def __getitem__(self, name: str) -> PlanResult:
         for plan in self.plans:
@@ -184,12 +198,51 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
     )
     if len(laws) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    files: tuple[tuple[str, str], ...] = ()
+    if file is not None:
+        files = ((file, hashlib.sha256(Path(file).read_bytes()).hexdigest()),)
     return Results(
         scenario=scenario.name,
         description=scenario.description,
         baseline=scenario.baseline or scenario.base_plan,
         plans=results,
         notes=notes,
+        files=files,
+        seed=scenario.uncertainty.seed,
+        inputs=tuple(resolved),
+    )
+
+
+def compare(*many: Results) -> Results:
+    """Several scenarios' results as one comparison; the first scenario's baseline leads.
+
+    Plan names become ``scenario/plan`` so they stay unique across files.
+    """
+    if len(many) == 1:
+        return many[0]
+    plans_out: list[PlanResult] = []
+    inputs: list[Plan] = []
+    for results in many:
+        for plan, given in zip(results.plans, results.inputs or [None] * len(results.plans)):
+            name = f"{results.scenario}/{plan.plan}"
+            plans_out.append(replace(plan, plan=name))
+            if given is not None:
+                inputs.append(replace(given, name=name))
+    names = [p.plan for p in plans_out]
+    if len(set(names)) != len(names):
+        raise InputError("two compared files share a scenario name", allowed="give each file its own name")
+    notes = tuple(dict.fromkeys(n for r in many for n in r.notes))
+    if len({p.law for p in plans_out}) > 1:
+        notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    return Results(
+        scenario=" vs ".join(r.scenario for r in many),
+        description="; ".join(f"{r.scenario}: {r.description}" for r in many if r.description),
+        baseline=f"{many[0].scenario}/{many[0].baseline}",
+        plans=tuple(plans_out),
+        notes=notes,
+        files=tuple(f for r in many for f in r.files),
+        seed=many[0].seed,
+        inputs=tuple(inputs),
     )
 
 

@@ -1,0 +1,248 @@
+"""The HTML budget report: one self-contained page comparing plans.
+
+Takes finished :class:`~planner.estimate.Results`, builds a typed :class:`ReportContext`
+(every number already formatted through :mod:`planner.units`), and renders the package's
+jinja2 templates with autoescaping and StrictUndefined. No maths happens in templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner import analysis, charts, defaults, units
+from planner.version import __version__
+from planner.estimate import PlanResult, Results
+from planner.optimize import Allocation
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    """Anchor id, ``chart-<id>`` in the page."""
+    svg: Any
+    """Inline SVG, marked safe (drawn by planner.charts)."""
+    caption: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the template shows; each field is ready to print."""
+
+    version: str
+    """planner version."""
+    title: str
+    """Scenario name(s)."""
+    description: str
+    """Scenario description(s)."""
+    baseline: str
+    """Plan the deltas are measured against."""
+    law_note: str
+    """Which law the losses come from and why they are not absolute."""
+    summary_headers: list[str]
+    """Columns of the summary table."""
+    summary_rows: list[list[str]]
+    """One row per plan."""
+    summary_classes: list[str]
+    """CSS class per summary row (the baseline is marked)."""
+    samples: int
+    """Monte Carlo draws per plan."""
+    seed: int
+    """Monte Carlo seed."""
+    charts: list[Chart]
+    """The charts, in page order."""
+    source_headers: list[str]
+    """Columns of the data-source table."""
+    source_rows: list[list[str]]
+    """One row per (plan, source)."""
+    flags: list[dict[str, str]]
+    """Risk flags: plan, level, message, source."""
+    warnings: list[str]
+    """Compute and cost warnings."""
+    notes: list[str]
+    """Notes on how to read the numbers."""
+    assumptions: list[list[str]]
+    """Defaults and choices in force, each with its source."""
+    files: list[dict[str, str]]
+    """Scenario files and their sha256."""
+    generated: str
+    """The date line (the only part that changes between identical runs)."""
+    recommended: dict[str, Any] | None = field(default=None)
+    """The optimiser's plan, when one was run."""
+
+
+def _range(fmt: Any, mid: float, low: float | None, high: float | None, short: Any = None) -> str:
+    if low is None or high is None or math.isclose(low, high, rel_tol=1e-9):
+        return fmt(mid)
+    bound = short or fmt
+    return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
+
+
+def _delta(value: float, base: float, fmt: Any) -> str:
+    difference = value - base
+    if abs(difference) < 1e-12:
+        return "-"
+    sign = "+" if difference > 0 else "-"
+    return f"{sign}{fmt(abs(difference))}"
+
+
+def _summary(results: Results) -> tuple[list[str], list[list[str]], list[str]]:
+    base = results[results.baseline]
+    headers = ["plan", "total cost (P10-P90)", "vs baseline", "accelerator-hours (P10-P90)",
+               "wall-clock (P10-P90)", "expected loss (P10-P90)", "vs baseline", "effective tokens",
+               "tokens/param (law optimum)", "synthetic share"]
+    rows, classes = [], []
+    for p in results.plans:
+        rows.append([
+            p.plan,
+            _range(units.format_usd, p.total_cost_usd, p.total_cost_usd_p10, p.total_cost_usd_p90),
+            _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd),
+            _range(units.format_count, p.accelerator_hours, p.accelerator_hours_p10, p.accelerator_hours_p90),
+            _range(units.format_days, p.wall_clock_days, p.wall_clock_days_p10, p.wall_clock_days_p90,
+                   units.format_number),
+            _range(lambda v: f"{v:.3f}", p.loss, p.loss_p10, p.loss_p90),
+            _delta(p.loss, base.loss, lambda v: f"{v:.3f}"),
+            units.format_count(p.effective_tokens),
+            f"{p.tokens_per_param:.0f}" + (f" ({p.optimal_tokens_per_param:.0f})" if p.optimal_tokens_per_param else ""),
+            units.format_ratio(p.synthetic_share),
+        ])
+        classes.append("baseline" if p.plan == results.baseline else "")
+    return headers, rows, classes
+
+
+def _sources(results: Results) -> tuple[list[str], list[list[str]]]:
+    headers = ["plan", "source", "kind", "unique tokens", "tokens drawn", "epochs", "effective tokens",
+               "value weight", "acquisition", "generation", "grading"]
+    rows = []
+    for p in results.plans:
+        for s in p.sources:
+            rows.append([p.plan, s.name, s.kind,
+                         "n/a" if s.unique_tokens is None else units.format_count(s.unique_tokens),
+                         units.format_count(s.tokens), "n/a" if s.epochs is None else f"{s.epochs:.2f}",
+                         units.format_count(s.effective_tokens), f"{s.value_weight:g}",
+                         units.format_usd(s.acquisition_usd), units.format_usd(s.generation_usd),
+                         units.format_usd(s.grading_usd)])
+    return headers, rows
+
+
+def _assumptions(results: Results) -> list[list[str]]:
+    rows = [[a.name, str(a.value), a.source] for a in defaults.ASSUMPTIONS]
+    seen = set()
+    for plan in results.inputs:
+        law = plan.scenario.law
+        if law.name not in seen:
+            seen.add(law.name)
+            rows.append([f"scaling law ({law.name})", law.fitted_on, law.source])
+    for convention in sorted({p.flops_convention for p in results.plans}):
+        rows.append(["FLOPs convention", convention, "docs/decisions.md; Kaplan et al. 2020, Chowdhery et al. "
+                     "2022, Narayanan et al. 2021"])
+    for p in results.plans:
+        rows.append([f"price ({p.plan})", f"${p.price_usd_per_hour:.2f} per {p.accelerator}-hour",
+                     next((i.scenario.training.accelerator.price_source for i in results.inputs
+                           if i.name == p.plan and not i.scenario.training.price_usd_per_hour), "given in the scenario")])
+    return rows
+
+
+def _recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
+    rows = [["parameters", units.format_count(allocation.params)],
+            ["training tokens", units.format_count(allocation.tokens)],
+            ["expected loss", f"{allocation.loss:.4f}"],
+            ["total cost", units.format_usd(allocation.total_cost_usd)],
+            ["wall-clock", units.format_days(allocation.wall_clock_days)]]
+    for name, tokens in allocation.source_tokens.items():
+        rows.append([f"data {name}", f"{units.format_count(tokens)} tokens, {allocation.epochs[name]:.2f} epochs"])
+    for move, usd in allocation.marginal_usd_per_0_01_loss.items():
+        rows.append([f"$ per 0.01 loss: {move.replace('_', ' ')}", "no gain" if usd is None else units.format_usd(usd)])
+    return {"goal": allocation.goal, "binding": allocation.binding, "plan": plan, "rows": rows}
+
+
+def build_context(results: Results, *, allocation: Allocation | None = None,
+                  generated: str | None = None) -> ReportContext:
+    """Everything the page shows, computed and formatted here."""
+    from markupsafe import Markup
+
+    plans: list[PlanResult] = list(results.plans)
+    base_input = next((i for i in results.inputs if i.name == results.baseline), None)
+    frontier = analysis.pareto(plans)
+    items = [
+        Chart("cost", Markup(charts.cost_breakdown(plans)),
+              "Total cost per plan, stacked: training compute, overhead (goodput), synthetic generation, "
+              "grading and real-data acquisition."),
+        Chart("loss-cost", Markup(charts.loss_vs_cost(plans, frontier)),
+              f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(frontier)}."),
+        Chart("tokens", Markup(charts.tokens_and_epochs(plans)),
+              "Training tokens drawn from each source, and epochs over each pool's unique tokens."),
+    ]
+    if base_input is not None:
+        points = analysis.synthetic_share_curve(base_input.scenario)
+        if points:
+            share = results[results.baseline].synthetic_share
+            items.append(Chart("share", Markup(charts.share_curve(points, results.baseline, share)),
+                               f"Expected loss of {results.baseline} as its synthetic share changes, holding its "
+                               "total cost: training tokens adjust to spend the same."))
+        rows = analysis.sensitivity(base_input.scenario)
+        items.append(Chart("tornado", Markup(charts.tornado(rows, results.baseline)),
+                           f"How far each assumption, at its low and high value, moves the cost and expected loss "
+                           f"of {results.baseline}."))
+    summary_headers, summary_rows, summary_classes = _summary(results)
+    source_headers, source_rows = _sources(results)
+    law = base_input.scenario.law if base_input else None
+    return ReportContext(
+        version=__version__,
+        title=results.scenario,
+        description=results.description,
+        baseline=results.baseline,
+        law_note=(f"Expected loss comes from {law.name} (fitted on {law.fitted_on}); absolute loss is "
+                  "specific to that data, so compare plans under one law only." if law else ""),
+        summary_headers=summary_headers,
+        summary_rows=summary_rows,
+        summary_classes=summary_classes,
+        samples=base_input.scenario.uncertainty.samples if base_input else 0,
+        seed=results.seed,
+        charts=items,
+        source_headers=source_headers,
+        source_rows=source_rows,
+        flags=[{"plan": p.plan, "level": f.level, "message": f.message, "source": f.source}
+               for p in plans for f in p.flags],
+        warnings=[f"{p.plan}: {w}" for p in plans for w in p.warnings],
+        notes=list(results.notes),
+        assumptions=_assumptions(results),
+        files=[{"path": path, "sha256": digest} for path, digest in results.files],
+        generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        recommended=_recommended(allocation, results.baseline) if allocation else None,
+    )
+
+
+def render_report(results: Results, *, allocation: Allocation | None = None, generated: str | None = None) -> str:
+    """The report as one self-contained HTML string."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("planner", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(units.FILTERS)
+    context = build_context(results, allocation=allocation, generated=generated)
+    return environment.get_template("report.html").render(context=context)
+
+
+def write_report(path: str | Path, html: str, *, overwrite: bool = False) -> Path:
+    """Write the report atomically (see :func:`planner.files.write_atomic`)."""
+    from planner.files import write_atomic
+
+    return write_atomic(path, html, overwrite=overwrite)
+
+
+def recommended_for(results: Results) -> Allocation | None:
+    """The optimiser's answer for the baseline plan, when its scenario has an optimize block."""
+    from planner.optimize import optimize
+
+    base = next((i for i in results.inputs if i.name == results.baseline), None)
+    if base is None or base.scenario.optimize is None:
+        return None
+    return optimize(base.scenario)
