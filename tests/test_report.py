@@ -1,0 +1,164 @@
+"""The HTML report: structure, numbers, escaping, self-containment, determinism, writing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+import planner
+from planner import units
+from planner.cli import main
+from planner.errors import InputError
+from planner.report import build_context, render_report, write_report
+from tests.conftest import MINIMAL, ROOT
+
+PHI4 = str(ROOT / "scenarios" / "phi4_style_14b.yaml")
+FIXED_DATE = "2026-01-01 00:00 UTC"
+
+
+@pytest.fixture(scope="module")
+def phi4() -> planner.Results:
+    return planner.run(planner.load_scenario(PHI4), file=PHI4)
+
+
+@pytest.fixture(scope="module")
+def page(phi4: planner.Results) -> BeautifulSoup:
+    return BeautifulSoup(render_report(phi4, generated=FIXED_DATE), "html.parser")
+
+
+def test_summary_table_has_every_plan_with_library_numbers(phi4: planner.Results, page: BeautifulSoup) -> None:
+    summary = page.find("h2", id="summary").find_next("table")
+    header = [th.get_text() for th in summary.find("thead").find_all("th")]
+    assert header[:3] == ["plan", "total cost (P10-P90)", "vs baseline"]
+    rows = {tr.find_all("td")[0].get_text(): [td.get_text() for td in tr.find_all("td")]
+            for tr in summary.find("tbody").find_all("tr")}
+    assert list(rows) == [p.plan for p in phi4.plans]
+    for plan in phi4.plans:
+        cells = rows[plan.plan]
+        assert cells[1].startswith(units.format_usd(plan.total_cost_usd))
+        assert units.format_usd(plan.total_cost_usd_p10) in cells[1]
+        assert cells[5].startswith(f"{plan.loss:.3f}")
+        assert cells[9] == units.format_ratio(plan.synthetic_share)
+    assert rows["base"][2] == "-"  # the baseline has no delta
+    assert rows["self-hosted-generator"][2].startswith("-$")
+    assert "baseline" in summary.find("tbody").find("tr")["class"]
+
+
+def test_one_svg_per_chart_and_captions(page: BeautifulSoup) -> None:
+    figures = page.find_all("figure", class_="chart")
+    ids = [f["id"] for f in figures]
+    assert ids == ["chart-cost", "chart-loss-cost", "chart-tokens", "chart-share", "chart-tornado"]
+    for figure in figures:
+        assert len(figure.find_all("svg")) == 1
+        assert figure.find("figcaption").get_text().strip()
+
+
+def test_flags_assumptions_and_footer(phi4: planner.Results, page: BeautifulSoup) -> None:
+    flags = page.find("h2", id="flags").find_next("ul")
+    assert "Phi-4 technical report" in flags.get_text()
+    assumptions = page.find("h2", id="assumptions").find_next("table").get_text()
+    assert "whole-run MFU" in assumptions and "besiroglu-2024" in assumptions
+    assert "AWS EC2 Capacity Blocks" in assumptions  # the price source in force
+    footer = page.find("footer").get_text()
+    digest = phi4.files[0][1]
+    assert re.fullmatch(r"[0-9a-f]{64}", digest) and digest in footer
+    assert "seed 0" in footer and FIXED_DATE in footer and planner.__version__ in footer
+    # render_report shows a recommendation only when it is given an optimiser's answer
+    assert page.find("h2", id="recommended") is None
+
+
+def test_no_external_resources(page: BeautifulSoup) -> None:
+    assert page.find_all("script") == []
+    for tag, attribute in (("link", "href"), ("img", "src"), ("script", "src"), ("iframe", "src")):
+        for element in page.find_all(tag):
+            assert not str(element.get(attribute, "")).startswith(("http:", "https:", "//"))
+    text = str(page)
+    assert "@import" not in text and "url(http" not in text
+
+
+def test_names_from_scenario_files_are_escaped(write_scenario: Callable[..., Path]) -> None:
+    evil = "<script>alert(1)</script>"
+    path = write_scenario({**MINIMAL, "description": "<b>bold?</b>",
+                           "variants": [{"name": evil, "set": {"training.accelerator_count": 128}}]})
+    results = planner.run(planner.load_scenario(path), file=str(path))
+    html = render_report(results, generated=FIXED_DATE)
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find_all("script") == [] and soup.find_all("b") == []
+    assert evil in soup.get_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_same_inputs_same_bytes_but_the_date(phi4: planner.Results) -> None:
+    first = render_report(phi4, generated=FIXED_DATE)
+    assert render_report(phi4, generated=FIXED_DATE) == first
+    later = render_report(phi4, generated="2027-12-31 23:59 UTC")
+    differing = [(a, b) for a, b in zip(first.splitlines(), later.splitlines()) if a != b]
+    assert len(differing) == 1 and "Generated" in differing[0][0]
+
+
+def test_recommended_plan_when_an_optimisation_ran(phi4: planner.Results) -> None:
+    allocation = planner.optimize(phi4.inputs[0].scenario)
+    soup = BeautifulSoup(render_report(phi4, allocation=allocation, generated=FIXED_DATE), "html.parser")
+    box = soup.find("div", class_="recommended")
+    assert "lowest expected loss within $15,000,000" in box.get_text()
+    assert units.format_count(allocation.params) in box.get_text()
+
+
+def test_context_fields_are_documented() -> None:
+    import ast
+    import inspect
+
+    from planner import report
+
+    # every field of the template's context is followed by its docstring
+    tree = ast.parse(inspect.getsource(report.ReportContext))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    documented = {node.target.id for node, after in zip(body, body[1:])
+                  if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr)}
+    assert documented == set(report.ReportContext.__dataclass_fields__)
+
+
+def test_repr_html_is_the_report(phi4: planner.Results) -> None:
+    html = phi4._repr_html_()
+    assert html.startswith("<!DOCTYPE html>") and "phi4-style-14b" in html
+
+
+def test_write_report_is_atomic_and_careful(tmp_path: Path) -> None:
+    target = write_report(tmp_path / "new" / "r.html", "<p>x</p>")
+    assert target.read_text() == "<p>x</p>"
+    with pytest.raises(InputError, match="already exists"):
+        write_report(target, "<p>y</p>")
+    with pytest.raises(InputError, match="is a directory"):
+        write_report(tmp_path, "<p>y</p>")
+
+
+def test_cli_run_html_and_compare(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "reports" / "phi4.html"
+    result = runner.invoke(main, ["run", PHI4, "--html", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("phi4-style-14b:")  # the table still prints
+    soup = BeautifulSoup(out.read_text(), "html.parser")
+    assert soup.find("div", class_="recommended") is not None  # the scenario has an optimize block
+    again = runner.invoke(main, ["run", PHI4, "--html", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    both = tmp_path / "compare.html"
+    other = str(ROOT / "scenarios" / "web_baseline_7b.yaml")
+    result = runner.invoke(main, ["compare", other, PHI4, "--html", str(both), "--format", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    assert "| metric | web-baseline-7b/base |" in result.stdout
+    names = [tr.find("td").get_text() for tr in
+             BeautifulSoup(both.read_text(), "html.parser").find("h2", id="summary").find_next("tbody").find_all("tr")]
+    assert names[0] == "web-baseline-7b/base" and "phi4-style-14b/h200" in names
+    csv = runner.invoke(main, ["compare", other, PHI4, "--format", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.splitlines()[1].startswith("web-baseline-7b/base,")
+
+
+def test_build_context_marks_baseline(phi4: planner.Results) -> None:
+    context = build_context(phi4, generated=FIXED_DATE)
+    assert context.summary_classes[0] == "baseline" and context.baseline == "base"
