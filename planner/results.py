@@ -1,0 +1,202 @@
+"""Result types: one PlanResult per plan, Results for a scenario or a comparison."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from planner.errors import InputError
+from planner.loader import Plan
+from planner.quality import Flag
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One data source in one plan."""
+
+    name: str
+    kind: str
+    unique_tokens: float | None
+    tokens: float
+    epochs: float | None
+    generated_tokens: float
+    effective_tokens: float
+    """Muennighoff's D' for this pool times its value weight (1 for real data)."""
+    value_weight: float
+    acquisition_usd: float
+    generation_usd: float
+    grading_usd: float
+    synthetic_accelerator_hours: float
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Compute, time, memory, dollars, energy and CO2 of one plan.
+
+    Ranges (``_low``/``_high``) follow the utilisation range: low hours at high utilisation.
+    """
+
+    plan: str
+    description: str
+    params: float
+    active_params: float
+    tokens: float
+    flops_convention: str
+    flops_per_token: float
+    training_flops: float
+    hardware_flops: float
+    accelerator: str
+    accelerator_count: int
+    precision: str
+    peak_flops_per_s: float
+    utilization: float
+    utilization_low: float
+    utilization_high: float
+    accelerator_hours: float
+    accelerator_hours_low: float
+    accelerator_hours_high: float
+    billed_accelerator_hours: float
+    wall_clock_days: float
+    wall_clock_days_low: float
+    wall_clock_days_high: float
+    memory_bytes: float
+    min_accelerators: int | None
+    price_usd_per_hour: float
+    training_compute_usd: float
+    overhead_usd: float
+    training_cost_usd: float
+    synthetic_generation_usd: float
+    grading_usd: float
+    real_data_usd: float
+    total_cost_usd: float
+    total_cost_usd_low: float
+    total_cost_usd_high: float
+    synthetic_accelerator_hours: float
+    energy_kwh: float | None
+    co2_tonnes: float | None
+    synthetic_tokens: float
+    synthetic_share: float
+    law: str
+    loss: float
+    """Expected loss (nats/token) under ``law``, point estimate."""
+    effective_tokens: float
+    tokens_per_param: float
+    optimal_tokens_per_param: float | None
+    downstream_error: float | None
+    loss_p10: float | None = None
+    loss_p50: float | None = None
+    loss_p90: float | None = None
+    total_cost_usd_p10: float | None = None
+    total_cost_usd_p50: float | None = None
+    total_cost_usd_p90: float | None = None
+    accelerator_hours_p10: float | None = None
+    accelerator_hours_p50: float | None = None
+    accelerator_hours_p90: float | None = None
+    wall_clock_days_p10: float | None = None
+    wall_clock_days_p50: float | None = None
+    wall_clock_days_p90: float | None = None
+    sources: tuple[SourceResult, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self, *, sources: bool = True) -> dict[str, Any]:
+        """Plain dict with stable keys (JSON output); ``sources`` as a list of dicts."""
+        out = asdict(self)
+        if not sources:
+            out.pop("sources")
+        out["warnings"] = list(self.warnings)
+        out["flags"] = [asdict(f) for f in self.flags]
+        if sources:
+            out["sources"] = [asdict(s) for s in self.sources]
+        return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every plan of a scenario; the first is the baseline unless the scenario names another."""
+
+    scenario: str
+    description: str
+    baseline: str
+    plans: tuple[PlanResult, ...]
+    notes: tuple[str, ...] = field(default=())
+    files: tuple[tuple[str, str], ...] = ()
+    """(path, sha256) of each scenario file behind these results."""
+    seed: int = 0
+    """Monte Carlo seed."""
+    inputs: tuple[Plan, ...] = field(default=(), compare=False, repr=False)
+    """The resolved plans, in the order of ``plans`` (for sensitivity and charts)."""
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the full report."""
+        from planner.report import render_report
+
+        return render_report(self)
+
+    def __getitem__(self, name: str) -> PlanResult:
+        for plan in self.plans:
+            if plan.plan == name:
+                return plan
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "description": self.description,
+            "baseline": self.baseline,
+            "notes": list(self.notes),
+            "plans": [p.to_dict() for p in self.plans],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per plan, one column per output (sources and warnings left out)."""
+        import pandas as pd
+
+        rows = [p.to_dict(sources=False) for p in self.plans]
+        for row in rows:
+            row["warnings"] = "; ".join(row["warnings"])
+            row["flags"] = "; ".join(f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"])
+        return pd.DataFrame(rows).set_index("plan")
+
+    def sources_frame(self) -> pd.DataFrame:
+        """One row per (plan, data source)."""
+        import pandas as pd
+
+        rows = [{"plan": p.plan, **asdict(s)} for p in self.plans for s in p.sources]
+        return pd.DataFrame(rows)
+
+
+def compare(*many: Results) -> Results:
+    """Several scenarios' results as one comparison; the first scenario's baseline leads.
+
+    Plan names become ``scenario/plan`` so they stay unique across files.
+    """
+    if len(many) == 1:
+        return many[0]
+    plans_out: list[PlanResult] = []
+    inputs: list[Plan] = []
+    for results in many:
+        for plan, given in zip(results.plans, results.inputs or [None] * len(results.plans)):
+            name = f"{results.scenario}/{plan.plan}"
+            plans_out.append(replace(plan, plan=name))
+            if given is not None:
+                inputs.append(replace(given, name=name))
+    names = [p.plan for p in plans_out]
+    if len(set(names)) != len(names):
+        raise InputError("two compared files share a scenario name", allowed="give each file its own name")
+    notes = tuple(dict.fromkeys(n for r in many for n in r.notes))
+    if len({p.law for p in plans_out}) > 1:
+        notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    return Results(
+        scenario=" vs ".join(r.scenario for r in many),
+        description="; ".join(f"{r.scenario}: {r.description}" for r in many if r.description),
+        baseline=f"{many[0].scenario}/{many[0].baseline}",
+        plans=tuple(plans_out),
+        notes=notes,
+        files=tuple(f for r in many for f in r.files),
+        seed=many[0].seed,
+        inputs=tuple(inputs),
+    )
