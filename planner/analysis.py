@@ -8,6 +8,8 @@ plan's scenario (Monte Carlo off, so the answers are the point estimates).
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +29,21 @@ def pareto(plans: Sequence[PlanResult]) -> list[str]:
             front.append(plan.plan)
             best = plan.loss
     return front
+
+
+def frontier_mask(cost: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """Rows on the cost-loss Pareto frontier (vectorised: sort by cost, running minimum of loss).
+
+    >>> frontier_mask(np.array([3.0, 1.0, 2.0]), np.array([1.0, 3.0, 2.0])).tolist()
+    [True, True, True]
+    >>> frontier_mask(np.array([1.0, 2.0]), np.array([1.0, 2.0])).tolist()
+    [True, False]
+    """
+    order = np.lexsort((loss, cost))
+    best = np.minimum.accumulate(loss[order])
+    on = np.empty(len(cost), dtype=bool)
+    on[order] = np.concatenate(([True], loss[order][1:] < best[:-1])) if len(cost) else []
+    return on
 
 
 def _quiet(scenario: Scenario) -> Scenario:

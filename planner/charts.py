@@ -150,3 +150,38 @@ def tornado(rows: Sequence[Sensitivity], plan: str) -> str:
     loss_axes.set_title("Sensitivity: loss")
     cost_axes.legend(fontsize=8, loc="lower right")
     return _svg(figure)
+
+
+def sweep_frontier(cost: Sequence[float], loss: Sequence[float], on_front: Sequence[bool]) -> str:
+    """Every sweep point's expected loss against total cost; the Pareto frontier drawn."""
+    import numpy as np
+
+    figure = _figure(7.5, 4.0)
+    axes = figure.subplots()
+    cost_a, loss_a, front = np.asarray(cost), np.asarray(loss), np.asarray(on_front)
+    shown = slice(None) if len(cost_a) <= 20_000 else np.linspace(0, len(cost_a) - 1, 20_000).astype(int)
+    axes.scatter(cost_a[shown], loss_a[shown], s=6, color=COLORS[0], alpha=0.5, label="grid points")
+    order = np.argsort(cost_a[front])
+    axes.plot(cost_a[front][order], loss_a[front][order], "-o", color=COLORS[3], markersize=3,
+              label="Pareto frontier")
+    _usd_axis(axes.xaxis)
+    axes.set_xlabel("total cost (USD)")
+    axes.set_ylabel("expected loss (nats/token)")
+    axes.set_title("Sweep: expected loss vs total cost")
+    axes.legend(fontsize=8)
+    return _svg(figure)
+
+
+def heatmap(x: Sequence[float], y: Sequence[float], values: Sequence[Sequence[float]], x_label: str,
+            y_label: str, title: str) -> str:
+    """A colour map of ``values[i][j]`` over ``y[i]`` (rows) and ``x[j]`` (columns)."""
+    figure = _figure(7.5, 4.2)
+    axes = figure.subplots()
+    mesh = axes.imshow(values, origin="lower", aspect="auto", cmap="viridis_r")
+    axes.set_xticks(range(len(x)), [f"{v:.3g}" for v in x], rotation=45, ha="right")
+    axes.set_yticks(range(len(y)), [f"{v:.3g}" for v in y])
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    axes.set_title(title)
+    figure.colorbar(mesh, ax=axes, label="expected loss (nats/token)")
+    return _svg(figure)

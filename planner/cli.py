@@ -339,3 +339,44 @@ def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | No
     from planner.optimize import optimize_file
 
     emit(render_allocation(optimize_file(file, plan_name, goal), fmt), output, force)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--grid", "grids", multiple=True, required=True,
+              help="PATH=VALUES, e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9 (repeatable).")
+@click.option("--plan", "plan_name", help="Start from this plan (default: the base scenario).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Results file: .csv or .parquet (parquet needs pyarrow).")
+@click.option("--force", is_flag=True, help="Overwrite --out / --html if they exist.")
+@click.option("--uncertainty/--no-uncertainty", default=False, help="Add Monte Carlo P10/P90 per row (slower).")
+@click.option("--engine", type=click.Choice(["numpy", "dask"]), default="numpy", show_default=True)
+@click.option("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster).")
+@html_option
+@friendly_errors
+def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: str, force: bool,
+          uncertainty: bool, engine: str, scheduler: str | None, html_path: str | None) -> None:
+    """Evaluate a scenario over a grid of field values; one row per point.
+
+    Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
+    """
+    from planner.loader import load_scenario
+    from planner.sweep import parse_grid_flags, save_frame
+    from planner.sweep import sweep as run_sweep
+
+    scenario = load_scenario(file)
+    grid = parse_grid_flags(grids)
+    with click.progressbar(length=1, label="sweeping", file=sys.stderr) as bar:
+        def advance(rows: int) -> None:
+            bar.length = max(bar.length, bar.pos + rows)  # type: ignore[attr-defined]
+            bar.update(rows)
+
+        frame = run_sweep(scenario, grid, plan=plan_name, uncertainty=uncertainty, engine=engine,
+                          scheduler=scheduler, progress=advance)
+    save_frame(frame, out_path, overwrite=force)
+    click.echo(f"wrote {len(frame):,} rows to {out_path}", err=True)
+    if html_path is not None:
+        from planner.report import render_sweep_report, write_report
+
+        write_report(html_path, render_sweep_report(frame, list(grid), scenario.name), overwrite=force)
+        click.echo(f"wrote {html_path}", err=True)

@@ -48,7 +48,7 @@ def _range(value: object) -> object:
 
 def price_or_catalog(given: float | None, accelerator: Accelerator, field: str) -> float:
     """The price a scenario gives, else the catalog's; an error naming ``field`` if neither."""
-    price = given or accelerator.price_usd_per_hour
+    price = given if given is not None else accelerator.price_usd_per_hour
     if price is None:
         raise InputError(
             f"accelerator {accelerator.id} has no default price in the catalog",

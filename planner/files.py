@@ -9,12 +9,8 @@ from pathlib import Path
 from planner.errors import InputError
 
 
-def write_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    A missing parent folder is created. An existing file is replaced only with
-    ``overwrite``; a directory or an unwritable place gives an InputError.
-    """
+def check_target(path: str | Path, *, overwrite: bool = False) -> Path:
+    """The output path, its folder created; errors for a directory or a file not to replace."""
     target = Path(path)
     if target.is_dir():
         raise InputError("is a directory", file=str(path), allowed="give a file path")
@@ -22,6 +18,19 @@ def write_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> Pat
         raise InputError("already exists", file=str(path), allowed="pass --force to overwrite it")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror}", file=str(path)) from None
+    return target
+
+
+def write_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A missing parent folder is created. An existing file is replaced only with
+    ``overwrite``; a directory or an unwritable place gives an InputError.
+    """
+    target = check_target(path, overwrite=overwrite)
+    try:
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror}", file=str(path)) from None

@@ -98,10 +98,13 @@ def mix_effective(pools: Sequence[Pool], weights: Sequence[Number] | None = None
     data: Number = 0.0
     unique: Number = 0.0
     for pool, w in zip(pools, weights):
-        if pool.tokens <= 0:
-            continue
-        data = data + w * effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star)
-        unique = unique + w * min(pool.unique_tokens, pool.tokens)
+        drawn = np.minimum(pool.unique_tokens, pool.tokens)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            effective = np.where(pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0)
+        data = data + w * effective
+        unique = unique + w * drawn
+    if np.ndim(data) == 0:
+        return float(data), float(unique)
     return data, unique
 
 

@@ -218,6 +218,12 @@ def build_context(results: Results, *, allocation: Allocation | None = None,
 
 def render_report(results: Results, *, allocation: Allocation | None = None, generated: str | None = None) -> str:
     """The report as one self-contained HTML string."""
+    context = build_context(results, allocation=allocation, generated=generated)
+    return _environment().get_template("report.html").render(context=context, version=__version__)
+
+
+def _environment() -> Any:
+    """jinja2 with autoescaping, StrictUndefined and the units module's filters."""
     import jinja2
 
     environment = jinja2.Environment(
@@ -227,8 +233,7 @@ def render_report(results: Results, *, allocation: Allocation | None = None, gen
         keep_trailing_newline=True,
     )
     environment.filters.update(units.FILTERS)
-    context = build_context(results, allocation=allocation, generated=generated)
-    return environment.get_template("report.html").render(context=context)
+    return environment
 
 
 def write_report(path: str | Path, html: str, *, overwrite: bool = False) -> Path:
@@ -246,3 +251,32 @@ def recommended_for(results: Results) -> Allocation | None:
     if base is None or base.scenario.optimize is None:
         return None
     return optimize(base.scenario)
+
+
+def render_sweep_report(frame: Any, axes: list[str], name: str, *, generated: str | None = None) -> str:
+    """A page for a sweep: the loss-cost frontier and, with two numeric axes, a loss heatmap."""
+    import numpy as np
+    from markupsafe import Markup
+
+    cost, loss = frame["total_cost_usd"].to_numpy(), frame["loss"].to_numpy()
+    front = analysis.frontier_mask(cost, loss)
+    items = [Chart("sweep-frontier", Markup(charts.sweep_frontier(cost, loss, front)),
+                   f"Each of the {len(frame):,} points; the frontier joins those no other point beats on both.")]
+    numeric = [a for a in axes if np.issubdtype(frame[a].dtype, np.number) and frame[a].nunique() > 1]
+    if len(numeric) >= 2:
+        x_axis, y_axis = numeric[0], numeric[1]
+        table = frame.pivot_table(index=y_axis, columns=x_axis, values="loss", aggfunc="min")
+        items.append(Chart("sweep-heatmap", Markup(charts.heatmap(
+            table.columns.tolist(), table.index.tolist(), table.to_numpy(), x_axis, y_axis,
+            f"Expected loss over {x_axis} and {y_axis} (lowest over other axes)")),
+            "Lower is better; other swept axes are taken at their best value."))
+    best = frame.loc[front].sort_values("total_cost_usd")
+    shown = best.head(50)
+    headers = [*axes, "total cost", "expected loss", "tokens", "synthetic share"]
+    rows = [[*(str(r[a]) if not isinstance(r[a], float) else f"{r[a]:.4g}" for a in axes),
+             units.format_usd(r["total_cost_usd"]), f"{r['loss']:.4f}", units.format_count(r["tokens"]),
+             units.format_ratio(r["synthetic_share"])] for _, r in shown.iterrows()]
+    return _environment().get_template("sweep.html").render(
+        version=__version__, name=name, points=f"{len(frame):,}", axes=axes, charts=items,
+        headers=headers, rows=rows, frontier=f"{int(front.sum()):,}",
+        generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
