@@ -21,6 +21,7 @@ from planner.quality import Flag
 from planner.report import render_report
 from planner.version import __version__
 from planner.schema import Scenario
+from planner.sweep import sweep
 
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "plans",
     "render_report",
     "run",
+    "sweep",
 ]
