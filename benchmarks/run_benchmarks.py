@@ -79,6 +79,15 @@ def main() -> None:
     rephrase = next(p.scenario for p in planner.plans(dc) if p.name == "rephrase")
     line("optimisation (2 sources, dollar budget)", best_of(lambda: optimize(rephrase, Optimize(budget_usd=300e3))), 1.0)
 
+    import pandas as pd
+
+    from planner.fit import fit_law
+
+    runs = pd.read_csv(ROOT / "planner" / "data" / "chinchilla_svg_extracted_data.csv")
+    columns = {"params": "Model Size", "flops": "Training FLOP"}
+    line("fit the 240 Chinchilla runs", best_of(lambda: fit_law(runs, columns=columns, drop_highest=5, bootstrap=0)), 5.0)
+    line("fit + 200 bootstrap resamples", best_of(lambda: fit_law(runs, columns=columns, drop_highest=5), 1), 60.0)
+
     line("import planner", command(sys.executable, "-c", "import planner"), 0.5)
     line("planner --help", command("planner", "--help"), 0.3)
     report = ROOT / "reports" / "benchmark-phi4.html"

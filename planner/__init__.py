@@ -13,6 +13,7 @@ Library use::
 from planner.backtest import Backtest, backtest
 from planner.errors import InputError, PlannerError
 from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
+from planner.fit import Fit, fit_law
 from planner.hardware import Accelerator, catalog, hardware
 from planner.laws import loss
 from planner.loader import Plan, load_scenario, plans
@@ -28,6 +29,7 @@ __all__ = [
     "Accelerator",
     "Allocation",
     "Backtest",
+    "Fit",
     "Flag",
     "InputError",
     "Plan",
@@ -41,6 +43,7 @@ __all__ = [
     "catalog",
     "compare",
     "estimate",
+    "fit_law",
     "hardware",
     "load_scenario",
     "loss",

@@ -380,3 +380,40 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
 
         write_report(html_path, render_sweep_report(frame, list(grid), scenario.name), overwrite=force)
         click.echo(f"wrote {html_path}", err=True)
+
+
+@main.command()
+@click.argument("runs_csv", type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the law file (YAML) here.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--column", "mapping", multiple=True,
+              help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.")
+@click.option("--drop-highest", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Drop the k runs with the highest loss first.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True, help="Bootstrap resamples.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@friendly_errors
+def fit(runs_csv: str, out_path: str | None, force: bool, mapping: tuple[str, ...], drop_highest: int,
+        bootstrap: int, seed: int, fmt: str) -> None:
+    """Fit a scaling law (E, A, B, alpha, beta; and a synthetic weight) to your own runs.
+
+    Example: planner fit runs.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 --out law.yaml
+    """
+    from planner.fit import fit_law, law_file_text, read_runs
+    from planner.output import render_fit
+
+    columns = {}
+    for item in mapping:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
+        columns[key.strip()] = value.strip()
+    result = fit_law(read_runs(runs_csv), columns=columns, drop_highest=drop_highest, bootstrap=bootstrap,
+                     seed=seed, name=runs_csv)
+    click.echo(render_fit(result, fmt), nl=False)
+    if out_path is not None:
+        from planner.files import write_atomic
+
+        write_atomic(out_path, law_file_text(result), overwrite=force)
+        click.echo(f"wrote {out_path}", err=True)

@@ -8,7 +8,7 @@ and §2; the checks in tests/test_laws.py are its §9.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -48,6 +48,9 @@ class ChinchillaLaw(BaseModel):
     )
     pivot_tokens: float = Field(
         1.6e10, gt=0, description="Token count where the fit is pinned when beta is sampled."
+    )
+    fit: dict[str, Any] | None = Field(
+        None, description="Fit statistics, for a law written by `planner fit` (not used in estimates)."
     )
 
     @property
@@ -206,11 +209,32 @@ DEFAULT_LAW = "besiroglu-2024"
 
 
 def law(name: str) -> Law:
-    """A preset by name."""
-    try:
+    """A preset by name, or a law file (YAML from ``planner fit``) by path."""
+    if name in PRESETS:
         return PRESETS[name]
-    except KeyError:
-        raise InputError("unknown scaling law", value=name, allowed=f"presets: {', '.join(PRESETS)}") from None
+    if name.endswith((".yaml", ".yml", ".json")):
+        return ChinchillaLaw.model_validate(read_law_file(name))
+    raise InputError("unknown scaling law", value=name,
+                     allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit")
+
+
+def read_law_file(path: str) -> dict[str, Any]:
+    """The mapping in a law file, with clear errors."""
+    from pathlib import Path
+
+    import yaml
+
+    target = Path(path)
+    if not target.is_file():
+        raise InputError("law file not found", file=path, allowed="write one with planner fit RUNS.csv --out law.yaml")
+    try:
+        document = yaml.safe_load(target.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed law file: {exc}", file=path) from None
+    if not isinstance(document, dict):
+        raise InputError("a law file is a mapping of E, A, B, alpha, beta", file=path)
+    document.pop("form", None)
+    return document
 
 
 def loss(params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW) -> float:
@@ -228,11 +252,13 @@ def loss(params: float, tokens: float, unique_tokens: float | None = None, law_n
 
 
 def _preset(value: object) -> object:
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, str):
             return law(value)
-        except InputError as exc:
-            raise ValueError(str(exc)) from None
+        if isinstance(value, dict) and set(value) == {"file"}:
+            return {**read_law_file(str(value["file"])), "form": "chinchilla"}
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     if isinstance(value, dict) and "form" not in value:
         return {**value, "form": "chinchilla"}
     return value

@@ -100,6 +100,10 @@ def read_document(path: str | Path) -> dict[str, Any]:
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file (YAML or JSON); variants are checked too."""
     document = read_document(path)
+    law = document.get("law")
+    if isinstance(law, dict) and isinstance(law.get("file"), str) and not Path(law["file"]).is_absolute():
+        # a law file is found next to the scenario file that names it
+        document = {**document, "law": {**law, "file": str(Path(path).parent / law["file"])}}
     scenario = validate(document, file=str(path))
     plans(scenario, file=str(path))  # every variant must validate as well
     return scenario

@@ -263,3 +263,27 @@ def render_allocation(allocation: Any, fmt: str) -> str:
     for move, usd in a.marginal_usd_per_0_01_loss.items():
         lines.append(f"  {move.replace('_', ' ')}: {'no gain' if usd is None else units.format_usd(usd)}")
     return "\n".join(lines) + "\n"
+
+
+def render_fit(result: Any, fmt: str) -> str:
+    """A fitted law (``planner fit``)."""
+    if fmt == "json":
+        return render_json(result.to_dict())
+    law = result.law
+    lines = [f"Fitted on {result.runs} runs ({result.dropped} highest-loss dropped); R^2 on log loss "
+             f"{result.r_squared:.4f}, residual sd {result.residual_std:.4f}", ""]
+    lines.append(f"{'constant':<18}{'value':>14}{'std error':>14}   95% interval")
+    values = {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta}
+    if result.synthetic_weight is not None:
+        values["synthetic_weight"] = result.synthetic_weight
+    for key, value in values.items():
+        se = result.standard_errors.get(key)
+        low, high = result.intervals.get(key, (math.nan, math.nan))
+        lines.append(f"{key:<18}{value:>14.6g}{'' if se is None else f'{se:.4g}':>14}   "
+                     + ("" if se is None else f"({low:.4g}, {high:.4g})"))
+    if result.synthetic_weight is not None:
+        low, high = result.intervals.get("synthetic_weight", (result.synthetic_weight, result.synthetic_weight))
+        lines += ["", f"For scenarios: value_weight: {{low: {low:.3g}, point: {result.synthetic_weight:.3g}, "
+                      f"high: {high:.3g}}}"]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,286 @@
+"""Fit a scaling law to your own runs (Hoffmann et al. 2022; Besiroglu et al. 2024).
+
+Model: ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)``, i.e. ``L̂ = E + A/N^alpha +
+B/D'^beta`` with ``A = e^a, B = e^b, E = e^e``. ``D'`` is the effective data: Muennighoff's
+repetition model when unique tokens are given, plus ``w`` times the synthetic tokens when
+they are (``w``, the synthetic value weight, is then fitted too). Objective: Huber loss
+(delta 1e-3) on the log-loss residuals, minimised with L-BFGS-B using the analytic gradient.
+Starting points: Hoffmann's grid of 4,500 (alpha, beta, e, a, b); the objective is evaluated
+on all of them at once (vectorised) and L-BFGS starts from the best few.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from planner.errors import InputError
+from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HUBER_DELTA = 1e-3
+STARTS_KEPT = 20
+"""L-BFGS runs, from the best starts of the 4,500-point grid."""
+GRID = np.array(list(itertools.product(
+    np.arange(0, 2.01, 0.5),      # alpha
+    np.arange(0, 2.01, 0.5),      # beta
+    np.arange(-1, 1.01, 0.5),     # e
+    np.arange(0, 25.1, 5),        # a
+    np.arange(0, 25.1, 5),        # b
+)))
+"""Hoffmann et al.'s grid of starting points (as in Besiroglu et al.'s replication)."""
+COLUMNS = ("params", "tokens", "loss", "flops", "unique_tokens", "synthetic_tokens", "synthetic_share")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted law with its uncertainty and fit quality."""
+
+    law: ChinchillaLaw
+    runs: int
+    dropped: int
+    r_squared: float
+    """R² of the fit on log loss."""
+    residual_std: float
+    """Standard deviation of log-loss residuals."""
+    standard_errors: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    """95% bootstrap percentile intervals."""
+    synthetic_weight: float | None = None
+    warnings: tuple[str, ...] = field(default=())
+    residuals: tuple[float, ...] = field(default=(), repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["law"] = self.law.model_dump(exclude_none=True)
+        out["residuals"] = list(self.residuals)
+        return out
+
+
+def huber(residual: np.ndarray, delta: float = HUBER_DELTA) -> tuple[np.ndarray, np.ndarray]:
+    """Huber loss and its derivative, elementwise."""
+    small = np.abs(residual) <= delta
+    value = np.where(small, 0.5 * residual**2, delta * (np.abs(residual) - 0.5 * delta))
+    slope = np.where(small, residual, delta * np.sign(residual))
+    return value, slope
+
+
+def _design(frame: pd.DataFrame) -> dict[str, np.ndarray | None]:
+    """Arrays the objective needs: log N, tokens split into real and synthetic, unique tokens."""
+    tokens = frame["tokens"].to_numpy(float)
+    synthetic = None
+    if "synthetic_tokens" in frame:
+        synthetic = frame["synthetic_tokens"].to_numpy(float)
+    elif "synthetic_share" in frame:
+        synthetic = frame["synthetic_share"].to_numpy(float) * tokens
+    real = tokens - synthetic if synthetic is not None else tokens
+    if "unique_tokens" in frame:
+        real = effective_tokens(frame["unique_tokens"].to_numpy(float), real, R_STAR_DATA)
+    return {"log_n": np.log(frame["params"].to_numpy(float)), "real": real, "synthetic": synthetic,
+            "log_loss": np.log(frame["loss"].to_numpy(float))}
+
+
+def objective(theta: np.ndarray, data: dict[str, Any]) -> tuple[float, np.ndarray]:
+    """Huber objective and its analytic gradient in (alpha, beta, e, a, b[, log w])."""
+    alpha, beta, e, a, b = theta[:5]
+    if data["synthetic"] is not None:
+        weight = np.exp(theta[5])
+        effective = data["real"] + weight * data["synthetic"]
+    else:
+        effective = data["real"]
+    log_d = np.log(effective)
+    terms = np.stack([a - alpha * data["log_n"], b - beta * log_d, np.full_like(log_d, e)])
+    top = terms.max(axis=0)
+    exp = np.exp(terms - top)
+    total = exp.sum(axis=0)
+    lse = top + np.log(total)
+    share = exp / total
+    value, slope = huber(lse - data["log_loss"])
+    grad = [
+        np.sum(slope * -share[0] * data["log_n"]),
+        np.sum(slope * -share[1] * log_d),
+        np.sum(slope * share[2]),
+        np.sum(slope * share[0]),
+        np.sum(slope * share[1]),
+    ]
+    if data["synthetic"] is not None:
+        # d log D' / d log w = w·S / D'
+        grad.append(np.sum(slope * share[1] * -beta * weight * data["synthetic"] / effective))
+    return float(value.sum()), np.array(grad)
+
+
+def _grid_values(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
+    """The objective at every starting point at once (no gradient)."""
+    alpha, beta, e, a, b = (starts[:, i:i + 1] for i in range(5))
+    log_d = np.log(data["real"] if data["synthetic"] is None else data["real"] + data["synthetic"])
+    terms = np.stack([a - alpha * data["log_n"], b - beta * log_d, np.broadcast_to(e, (len(starts), len(log_d)))])
+    top = terms.max(axis=0)
+    lse = top + np.log(np.exp(terms - top).sum(axis=0))
+    return huber(lse - data["log_loss"])[0].sum(axis=1)
+
+
+def _minimise(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    best_value, best = np.inf, starts[0]
+    # exponents stay positive; the synthetic weight between e^-7 and e^7 (0.001 to 1,100)
+    bounds = [(0.0, 5.0), (0.0, 5.0), (None, None), (None, None), (None, None), (-7.0, 7.0)][:starts.shape[1]]
+    for start in starts:
+        result = minimize(objective, start, args=(data,), jac=True, method="L-BFGS-B", bounds=bounds,
+                          options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12})
+        if result.fun < best_value:
+            best_value, best = result.fun, result.x
+    return best
+
+
+def _fit_theta(data: dict[str, Any]) -> np.ndarray:
+    order = np.argsort(_grid_values(data, GRID))[:STARTS_KEPT]
+    starts = GRID[order]
+    if data["synthetic"] is not None:
+        starts = np.hstack([starts, np.zeros((len(starts), 1))])  # weight 1 to begin with
+    return _minimise(data, starts)
+
+
+def prepare(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, name: str = "runs") -> pd.DataFrame:
+    """Rename mapped columns, check every value, derive tokens from FLOPs if needed."""
+    import pandas as pd
+
+    mapping = {source: target for target, source in (columns or {}).items()}
+    frame = frame.rename(columns=mapping)
+    if "tokens" not in frame and {"flops", "params"} <= set(frame):
+        frame = frame.assign(tokens=pd.to_numeric(frame["flops"], errors="coerce")
+                             / (6 * pd.to_numeric(frame["params"], errors="coerce")))
+    missing = [c for c in ("params", "tokens", "loss") if c not in frame]
+    if missing:
+        raise InputError(f"missing columns: {', '.join(missing)}", file=name,
+                         allowed="columns params, tokens (or flops), loss; map other names with --column NAME=CSV_COLUMN")
+    keep = [c for c in COLUMNS if c in frame]
+    out = frame[keep].copy()
+    for column in keep:
+        values = pd.to_numeric(out[column], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values) | (values < 0) | ((values == 0) & (column in ("params", "tokens", "loss")))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"row {row + 2}: {column} must be a positive number", file=name,
+                             value=frame[column].iloc[row])
+        out[column] = values
+    if "synthetic_share" in out and (out["synthetic_share"] > 1).any():
+        row = int(np.flatnonzero((out["synthetic_share"] > 1).to_numpy())[0])
+        raise InputError(f"row {row + 2}: synthetic_share is above 1", file=name, value=out["synthetic_share"].iloc[row])
+    if len(out) < 6:
+        raise InputError(f"{len(out)} runs are too few to fit five constants", file=name, allowed="give at least 6 runs")
+    return out
+
+
+def fit_law(frame: pd.DataFrame, *, columns: dict[str, str] | None = None, drop_highest: int = 0,
+            bootstrap: int = 200, seed: int = 0, name: str = "runs") -> Fit:
+    """Fit ``E, A, B, alpha, beta`` (and the synthetic weight) to a table of runs.
+
+    ``drop_highest`` removes the k runs with the highest loss first (Besiroglu et al. drop 5).
+    ``bootstrap`` resamples runs with replacement (seeded) for standard errors and 95% intervals.
+    """
+    runs = prepare(frame, columns, name=name)
+    if drop_highest:
+        runs = runs.sort_values("loss").iloc[:-drop_highest]
+    data = _design(runs)
+    theta = _fit_theta(data)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(bootstrap):
+        index = rng.integers(0, len(runs), len(runs))
+        sample = {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+        draws.append(_minimise(sample, theta[None, :]))
+    law = _law(theta, runs, name, drop_highest, draws)
+    _, residuals = _residuals(theta, data)
+    r_squared = 1 - np.sum(residuals**2) / np.sum((data["log_loss"] - data["log_loss"].mean()) ** 2)
+    named = _named(np.array(draws)) if draws else {}
+    standard_errors = {k: float(np.std(v, ddof=1)) for k, v in named.items()}
+    intervals = {k: (float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))) for k, v in named.items()}
+    weight = float(np.exp(theta[5])) if data["synthetic"] is not None else None
+    return Fit(law=law, runs=len(runs), dropped=drop_highest, r_squared=float(r_squared),
+               residual_std=float(np.std(residuals)), standard_errors=standard_errors, intervals=intervals,
+               synthetic_weight=weight, warnings=tuple(_warnings(runs, data, standard_errors, law)),
+               residuals=tuple(float(r) for r in residuals))
+
+
+def _residuals(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    alpha, beta, e, a, b = theta[:5]
+    effective = data["real"] if data["synthetic"] is None else data["real"] + np.exp(theta[5]) * data["synthetic"]
+    predicted = np.log(np.exp(e) + np.exp(a - alpha * data["log_n"]) + np.exp(b - beta * np.log(effective)))
+    return predicted, predicted - data["log_loss"]
+
+
+def _named(thetas: np.ndarray) -> dict[str, np.ndarray]:
+    out = {"alpha": thetas[:, 0], "beta": thetas[:, 1], "E": np.exp(thetas[:, 2]), "A": np.exp(thetas[:, 3]),
+           "B": np.exp(thetas[:, 4])}
+    if thetas.shape[1] > 5:
+        out["synthetic_weight"] = np.exp(thetas[:, 5])
+    return out
+
+
+def _law(theta: np.ndarray, runs: pd.DataFrame, name: str, dropped: int, draws: list[np.ndarray]) -> ChinchillaLaw:
+    named = _named(np.array(draws)) if draws else {}
+    se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
+    return ChinchillaLaw(
+        name=f"fitted:{name}",
+        E=float(np.exp(theta[2])), A=float(np.exp(theta[3])), B=float(np.exp(theta[4])),
+        alpha=float(theta[0]), beta=float(theta[1]),
+        E_se=se.get("E"), alpha_se=se.get("alpha"), beta_se=se.get("beta"),
+        pivot_params=float(np.exp(np.log(runs["params"]).mean())),
+        pivot_tokens=float(np.exp(np.log(runs["tokens"]).mean())),
+        source=(f"planner fit of {name}: {len(runs)} runs ({dropped} highest-loss dropped), Huber delta "
+                f"{HUBER_DELTA} on log loss, L-BFGS-B; {len(draws)} bootstrap resamples"),
+        fitted_on=name,
+    )
+
+
+def _warnings(runs: pd.DataFrame, data: dict[str, Any], se: dict[str, float], law: ChinchillaLaw) -> list[str]:
+    out = []
+    ratio = np.log(runs["tokens"] / runs["params"])
+    if np.std(ratio) < 0.35:
+        out.append("tokens per parameter barely varies across runs (spread under x1.4): alpha and beta, and A and "
+                   "B, cannot be told apart; vary model size and tokens independently")
+    if np.ptp(np.log(runs["params"])) < np.log(4):
+        out.append("model sizes span less than x4: alpha and A are poorly identified")
+    if data["synthetic"] is not None:
+        share = data["synthetic"] / runs["tokens"].to_numpy()
+        if np.std(share) < 0.05:
+            out.append("the synthetic share barely varies across runs: the synthetic weight is poorly identified")
+    for key, value in (("alpha", law.alpha), ("beta", law.beta), ("E", law.E), ("A", law.A), ("B", law.B)):
+        if key in se and se[key] > abs(value):
+            out.append(f"{key}'s bootstrap standard error ({se[key]:.3g}) exceeds its value ({value:.3g})")
+    return out
+
+
+def read_runs(path: str) -> pd.DataFrame:
+    """Read a CSV of runs, with a clear error for a missing or unreadable file."""
+    import pandas as pd
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise InputError("file not found", file=path)
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV: {exc}", file=path) from None
+
+
+def law_file_text(result: Fit) -> str:
+    """The YAML law file ``planner fit --out`` writes; scenarios load it with ``law: {file: ...}``."""
+    import yaml
+
+    document = result.law.model_dump(exclude_none=True)
+    document["fit"] = {
+        "runs": result.runs, "dropped": result.dropped, "r_squared": round(result.r_squared, 6),
+        "standard_errors": result.standard_errors,
+        "intervals_95": {k: list(v) for k, v in result.intervals.items()},
+    }
+    if result.synthetic_weight is not None:
+        document["fit"]["synthetic_weight"] = result.synthetic_weight
+    header = "# Scaling law fitted by planner fit; use it with  law: {file: THIS_FILE}  or  --law THIS_FILE\n"
+    return header + yaml.safe_dump(document, sort_keys=False)

@@ -1,0 +1,146 @@
+"""Fitting scaling laws: Besiroglu et al.'s replication, a known law recovered, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import planner
+from planner.cli import main
+from planner.errors import InputError
+from planner.fit import fit_law, huber, law_file_text, objective
+from tests.conftest import MINIMAL, ROOT
+
+CHINCHILLA = ROOT / "planner" / "data" / "chinchilla_svg_extracted_data.csv"
+COLUMNS = {"params": "Model Size", "flops": "Training FLOP", "loss": "loss"}
+
+
+def test_reproduces_besiroglu_within_their_standard_errors() -> None:
+    # literature.md §1.2: dropping the 5 highest-loss runs, E = 1.8172 (0.026), A = 482.01 (124.52),
+    # B = 2085.43 (1293.28), alpha = 0.3478 (0.015), beta = 0.3658 (0.021). Tolerance: one standard error.
+    result = fit_law(pd.read_csv(CHINCHILLA), columns=COLUMNS, drop_highest=5, bootstrap=0)
+    law = result.law
+    assert result.runs == 240
+    assert law.E == pytest.approx(1.8172, abs=0.026)
+    assert law.A == pytest.approx(482.01, abs=124.52)
+    assert law.B == pytest.approx(2085.43, abs=1293.28)
+    assert law.alpha == pytest.approx(0.3478, abs=0.015)
+    assert law.beta == pytest.approx(0.3658, abs=0.021)
+    assert result.r_squared > 0.99
+
+
+def test_all_245_runs_give_a_visibly_different_beta() -> None:
+    # shared/reference/README.md: fitting all 245 points gives beta of about 0.45.
+    result = fit_law(pd.read_csv(CHINCHILLA), columns=COLUMNS, bootstrap=0)
+    assert result.law.beta > 0.4
+
+
+def test_bootstrap_is_seeded_and_close_to_published_errors() -> None:
+    frame = pd.read_csv(CHINCHILLA)
+    first = fit_law(frame, columns=COLUMNS, drop_highest=5, bootstrap=40, seed=3)
+    again = fit_law(frame, columns=COLUMNS, drop_highest=5, bootstrap=40, seed=3)
+    assert first.standard_errors == again.standard_errors
+    # published bootstrap errors (literature.md §1.2), within a factor of 2 for 40 resamples
+    for key, published in {"E": 0.026, "alpha": 0.015, "beta": 0.021}.items():
+        assert published / 2 < first.standard_errors[key] < published * 2
+        low, high = first.intervals[key]
+        assert low < getattr(first.law, key) < high
+
+
+def synthetic_runs(weight: float, seed: int = 0, n: int = 150) -> pd.DataFrame:
+    """Runs from a known law (E 1.7, A 400, B 1500, alpha 0.33, beta 0.30) with 0.3% noise."""
+    rng = np.random.default_rng(seed)
+    params = np.exp(rng.uniform(np.log(1e7), np.log(1e10), n))
+    tokens = params * np.exp(rng.uniform(np.log(5), np.log(200), n))
+    share = rng.uniform(0, 0.6, n)
+    effective = tokens * (1 - share) + weight * tokens * share
+    loss = (1.7 + 400 / params**0.33 + 1500 / effective**0.30) * np.exp(rng.normal(0, 0.003, n))
+    return pd.DataFrame({"params": params, "tokens": tokens, "loss": loss, "synthetic_share": share})
+
+
+def test_recovers_a_known_law_and_the_synthetic_weight() -> None:
+    result = fit_law(synthetic_runs(0.6), bootstrap=30)
+    law = result.law
+    assert law.E == pytest.approx(1.7, abs=0.05)
+    assert law.alpha == pytest.approx(0.33, abs=0.03)
+    assert law.beta == pytest.approx(0.30, abs=0.03)
+    assert result.synthetic_weight == pytest.approx(0.6, abs=0.1)
+    low, high = result.intervals["synthetic_weight"]
+    assert low < 0.6 < high
+
+
+def test_gradient_matches_finite_differences() -> None:
+    frame = synthetic_runs(0.8, n=30)
+    from planner.fit import _design
+
+    data = _design(frame)
+    theta = np.array([0.35, 0.3, 0.5, 6.0, 7.0, -0.2])
+    _, grad = objective(theta, data)
+    for i in range(len(theta)):
+        step = np.zeros_like(theta)
+        step[i] = 1e-6
+        numeric = (objective(theta + step, data)[0] - objective(theta - step, data)[0]) / 2e-6
+        assert grad[i] == pytest.approx(numeric, rel=1e-4, abs=1e-8)
+
+
+def test_huber_is_quadratic_then_linear() -> None:
+    value, slope = huber(np.array([0.0005, 0.01, -0.01]))
+    assert value[0] == pytest.approx(0.5 * 0.0005**2)
+    assert value[1] == pytest.approx(1e-3 * (0.01 - 0.0005))
+    assert slope.tolist() == [0.0005, 1e-3, -1e-3]
+
+
+def test_warns_when_tokens_per_param_barely_varies() -> None:
+    frame = synthetic_runs(1.0).drop(columns="synthetic_share")
+    frame["tokens"] = frame["params"] * 20
+    result = fit_law(frame, bootstrap=0)
+    assert any("tokens per parameter barely varies" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("frame", "says"),
+    [(pd.DataFrame({"params": [1e9] * 6, "loss": [2.0] * 6}), "missing columns: tokens"),
+     (pd.DataFrame({"params": [1e9, "big", 1e9, 1e9, 1e9, 1e9], "tokens": [1e10] * 6, "loss": [2.0] * 6}),
+      "row 3: params must be a positive number"),
+     (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 5 + [None], "loss": [2.0] * 6}),
+      "row 7: tokens must be a positive number"),
+     (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 6, "loss": [2.0] * 5 + [-1]}), "row 7: loss"),
+     (pd.DataFrame({"params": [1e9] * 3, "tokens": [1e10] * 3, "loss": [2.0] * 3}), "too few")],
+    ids=["missing", "text", "empty", "negative", "few"],
+)
+def test_bad_runs_name_the_row(frame: pd.DataFrame, says: str) -> None:
+    with pytest.raises(InputError, match=says):
+        fit_law(frame, bootstrap=0)
+
+
+def test_law_file_feeds_scenarios_and_the_monte_carlo(tmp_path: Path) -> None:
+    result = fit_law(pd.read_csv(CHINCHILLA), columns=COLUMNS, drop_highest=5, bootstrap=20)
+    (tmp_path / "law.yaml").write_text(law_file_text(result))
+    scenario_path = tmp_path / "s.yaml"
+    scenario_path.write_text(yaml.safe_dump({**MINIMAL, "law": {"file": "law.yaml"}}))
+    plan = planner.run(planner.load_scenario(scenario_path))["base"]
+    assert plan.law == result.law.name
+    assert plan.loss == pytest.approx(float(result.law.loss(7e9, 1e12)))
+    assert plan.loss_p10 < plan.loss < plan.loss_p90  # the fitted standard errors are sampled
+    missing = tmp_path / "t.yaml"
+    missing.write_text(yaml.safe_dump({**MINIMAL, "law": {"file": "nope.yaml"}}))
+    with pytest.raises(InputError, match="law file not found"):
+        planner.load_scenario(missing)
+
+
+def test_cli_fit_writes_a_law_that_loss_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "law.yaml"
+    runner = CliRunner()
+    result = runner.invoke(main, ["fit", str(CHINCHILLA), "--column", "params=Model Size", "--column",
+                                  "flops=Training FLOP", "--drop-highest", "5", "--bootstrap", "10", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "Fitted on 240 runs" in result.stdout and "alpha" in result.stdout
+    loss = runner.invoke(main, ["loss", "--params", "70B", "--tokens", "1.4T", "--law", str(out), "--format", "json"])
+    assert loss.exit_code == 0 and 1.9 < float(loss.stdout.split('"loss": ')[1].split(",")[0]) < 2.05
+    bad = runner.invoke(main, ["fit", str(CHINCHILLA)])
+    assert bad.exit_code == 2 and "missing columns" in bad.stderr and "--column" in bad.stderr
