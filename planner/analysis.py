@@ -157,7 +157,7 @@ def synthetic_share_curve(scenario: Scenario, shares: Sequence[float] | None = N
     budget = estimate(scenario).total_cost_usd
     out = []
     for share in shares if shares is not None else [i / 20 for i in range(0, 17)]:
-        def at(tokens: float) -> PlanResult:
+        def at(tokens: float, share: float = share) -> PlanResult:
             data = []
             for d in scenario.data:
                 part = (share * drawn[d.name] / synthetic_total) if d.synthetic else ((1 - share) * drawn[d.name] / real_total)
