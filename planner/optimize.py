@@ -269,14 +269,19 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
         result = minimize(objective, start, method="SLSQP", bounds=bounds, constraints=constraints,
                           options={"maxiter": 500, "ftol": 1e-12})
         x = _reach(problem, result.x, settings.target_loss) if dual else _repair(problem, result.x)
-        feasible = problem.loss(x) <= settings.target_loss if dual else True  # type: ignore[operator]
+        feasible = (problem.loss(x) <= settings.target_loss if dual  # type: ignore[operator]
+                    else problem.spend(x) <= problem.limit)
         score = objective(x)
         if feasible and (best is None or score < best[0]):
             best = (score, x)
-    if best is None:
+    if best is None and dual:
         raise InputError("no plan reaches the target loss within the search bounds",
                          field="optimize.target_loss", value=settings.target_loss,
                          allowed="raise the target, max_params, or the data available")
+    if best is None:
+        raise InputError("no plan fits in the budget: fixed costs and the smallest model already exceed it",
+                         field="optimize", value=problem.limit,
+                         allowed="raise the budget or lower min_params")
     return _allocation(problem, best[1], goal, bounds)
 
 

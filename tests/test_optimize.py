@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner.errors import InputError
@@ -128,3 +130,18 @@ def test_synthetic_share_cap_holds() -> None:
 def test_unreachable_target_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="irreducible loss"):
         optimize(rephrase(), Optimize(target_loss=1.5))
+
+
+@settings(max_examples=8, deadline=None)
+@given(budget=st.floats(min_value=2e4, max_value=5e6), inference=st.sampled_from([0.0, 1e12]))
+def test_never_over_any_budget(budget: float, inference: float) -> None:
+    plan = optimize(rephrase(), Optimize(budget_usd=budget, inference_tokens=inference))
+    assert plan.total_cost_usd <= budget
+    assert plan.total_cost_usd == pytest.approx(budget, rel=1e-3) or "budget" not in plan.binding
+
+
+def test_budget_below_fixed_costs_is_a_clear_error() -> None:
+    scenario = rephrase()
+    data = [d.model_copy(update={"fixed_fee_usd": 1e6}) if d.name == "domain" else d for d in scenario.data]
+    with pytest.raises(InputError, match="no plan fits in the budget"):
+        optimize(scenario.model_copy(update={"data": data}), Optimize(budget_usd=1e5))
