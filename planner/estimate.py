@@ -31,15 +31,7 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
     """Estimate every plan of a scenario (the base, then each variant)."""
     resolved = plans(scenario, file=file)
     results = tuple(estimate(plan, file=file) for plan in resolved)
-    laws = sorted({p.scenario.law.name for p in resolved})
-    law = resolved[0].scenario.law
-    notes = (
-        *NOTES,
-        f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
-        "Absolute loss is specific to the data a law was fitted on: compare plans under one law only.",
-    )
-    if len(laws) > 1:
-        notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    notes = notes_for([p.scenario for p in resolved])
     files: tuple[tuple[str, str], ...] = ()
     if file is not None:
         files = ((file, hashlib.sha256(Path(file).read_bytes()).hexdigest()),)
@@ -53,6 +45,20 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
         seed=scenario.uncertainty.seed,
         inputs=tuple(resolved),
     )
+
+
+def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
+    """How to read the numbers, including which law the losses come from."""
+    laws = sorted({s.law.name for s in scenarios})
+    law = scenarios[0].law
+    notes = (
+        *NOTES,
+        f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
+        "Absolute loss is specific to the data a law was fitted on: compare plans under one law only.",
+    )
+    if len(laws) > 1:
+        notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    return notes
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
@@ -245,7 +251,7 @@ def quick_estimate(
     tied_embeddings: bool = False,
     flops_convention: str = "6nd",
     recompute: bool = False,
-) -> PlanResult:
+) -> Results:
     """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
     from planner.loader import validate
 
@@ -275,4 +281,4 @@ def quick_estimate(
     if mfu is not None:
         training["utilization"] = mfu
     scenario = validate({"name": "estimate", "model": model, "training": training})
-    return estimate(scenario)
+    return run(scenario)

@@ -162,11 +162,10 @@ def render(results: Results, fmt: str) -> str:
     return render_table(results)
 
 
-def render_plan(plan: PlanResult, fmt: str) -> str:
+def render_plan(results: Results, fmt: str) -> str:
     """A single plan (``planner estimate``): JSON is one flat object."""
     if fmt == "json":
-        return render_json(plan.to_dict(sources=False))
-    results = Results(scenario="estimate", description="", baseline=plan.plan, plans=(plan,))
+        return render_json(results.plans[0].to_dict(sources=False))
     if fmt == "csv":
         return str(results.to_frame().to_csv())
     return render_markdown(results) if fmt == "markdown" else render_table(results)
