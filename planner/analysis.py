@@ -12,6 +12,7 @@ import math
 import numpy as np
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from planner.errors import PlannerError
 from planner.estimate import PlanResult, estimate
@@ -68,7 +69,7 @@ class Sensitivity:
         return abs(self.cost_high - self.cost_low)
 
 
-def _with_synthetic(scenario: Scenario, change: Callable[..., dict]) -> Scenario:
+def _with_synthetic(scenario: Scenario, change: Callable[..., dict[str, Any]]) -> Scenario:
     data = [
         d.model_copy(update={"synthetic": d.synthetic.model_copy(update=change(d.synthetic))})
         if d.synthetic is not None else d

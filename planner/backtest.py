@@ -125,7 +125,7 @@ def backtest(path: str | Path | None = None) -> Backtest:
     hardware = catalog()
     rows = []
     for record in frame.to_dict("records"):
-        rows.append(_row(record, hardware))
+        rows.append(_row({str(k): v for k, v in record.items()}, hardware))
     scored = [r for r in rows if r.scored]
     log_errors = [abs(math.log(r.hours_ratio)) for r in scored if r.hours_ratio]
     ratios = [r.flops_ratio for r in rows if r.flops_ratio is not None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from planner import units
 from planner.analysis import SharePoint, Sensitivity
@@ -152,7 +152,7 @@ def tornado(rows: Sequence[Sensitivity], plan: str) -> str:
     return _svg(figure)
 
 
-def sweep_frontier(cost: Sequence[float], loss: Sequence[float], on_front: Sequence[bool]) -> str:
+def sweep_frontier(cost: Any, loss: Any, on_front: Any) -> str:
     """Every sweep point's expected loss against total cost; the Pareto frontier drawn."""
     import numpy as np
 

@@ -20,7 +20,7 @@ from planner.errors import PlannerError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class QuantityType(click.ParamType):
+class QuantityType(click.ParamType):  # type: ignore[type-arg]
     """A human quantity flag: 70B, 1.4T, 3.8e25."""
 
     name = "quantity"
@@ -32,7 +32,7 @@ class QuantityType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class RangeType(click.ParamType):
+class RangeType(click.ParamType):  # type: ignore[type-arg]
     """A share such as 0.4, or a low:high range such as 0.25:0.45."""
 
     name = "share[:high]"
@@ -364,15 +364,13 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
     from planner.sweep import parse_grid_flags, save_frame
     from planner.sweep import sweep as run_sweep
 
+    from planner.sweep import grid_size
+
     scenario = load_scenario(file)
     grid = parse_grid_flags(grids)
-    with click.progressbar(length=1, label="sweeping", file=sys.stderr) as bar:
-        def advance(rows: int) -> None:
-            bar.length = max(bar.length, bar.pos + rows)  # type: ignore[attr-defined]
-            bar.update(rows)
-
+    with click.progressbar(length=grid_size(grid), label="sweeping", file=sys.stderr) as bar:
         frame = run_sweep(scenario, grid, plan=plan_name, uncertainty=uncertainty, engine=engine,
-                          scheduler=scheduler, progress=advance)
+                          scheduler=scheduler, progress=bar.update)
     save_frame(frame, out_path, overwrite=force)
     click.echo(f"wrote {len(frame):,} rows to {out_path}", err=True)
     if html_path is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from planner import compute, cost, montecarlo, quality
 from planner.errors import InputError
+from planner.laws import effective_tokens
 from planner.loader import Plan, plans
 from planner.results import PlanResult, Results, SourceResult, compare
 from planner.schema import Scenario
@@ -51,7 +52,7 @@ def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
     """How to read the numbers, including which law the losses come from."""
     laws = sorted({s.law.name for s in scenarios})
     law = scenarios[0].law
-    notes = (
+    notes: tuple[str, ...] = (
         *NOTES,
         f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
         "Absolute loss is specific to the data a law was fitted on: compare plans under one law only.",
@@ -219,7 +220,7 @@ def _sources(scenario: Scenario, drawn_tokens: list[float], pools: tuple[quality
                 tokens=drawn,
                 epochs=None if known is None else drawn / known,
                 generated_tokens=spent.generated_tokens,
-                effective_tokens=float(pool.weight * quality.effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star)),
+                effective_tokens=float(pool.weight * effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star)),
                 value_weight=pool.weight,
                 acquisition_usd=spent.acquisition_usd,
                 generation_usd=spent.generation_usd,

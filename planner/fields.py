@@ -6,9 +6,7 @@ accept a catalog id or an inline spec; utilisation accepts a number or a range.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
-
-import numpy as np
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -68,8 +66,9 @@ AcceleratorRef = Annotated[
 """A catalog id (``h100-sxm``) or an inline custom spec."""
 
 
-Number = TypeVar("Number", float, np.ndarray)
-"""A float or a numpy array: every formula function accepts both."""
+Number: TypeAlias = Any
+"""A float or a numpy array: every formula function accepts both. (Typed as Any: numpy's
+operator stubs do not combine with a float | ndarray union.)"""
 
 
 class Strict(BaseModel):

@@ -70,7 +70,7 @@ def huber(residual: np.ndarray, delta: float = HUBER_DELTA) -> tuple[np.ndarray,
     return value, slope
 
 
-def _design(frame: pd.DataFrame) -> dict[str, np.ndarray | None]:
+def _design(frame: pd.DataFrame) -> dict[str, Any]:
     """Arrays the objective needs: log N, tokens split into real and synthetic, unique tokens."""
     tokens = frame["tokens"].to_numpy(float)
     synthetic = None

@@ -11,6 +11,7 @@ Constraints hold exactly: a solution a hair over budget is scaled back.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +150,9 @@ def _problem(scenario: Scenario, settings: Optimize) -> _Problem:
     mix = pools(scenario, scenario.source_tokens())
     real_index = [i for i, p in enumerate(mix) if p.kind == "real"]
     synthetic_index = [i for i, p in enumerate(mix) if p.kind == "synthetic"]
-    real_rate, synthetic_rate, fixed = [], [], 0.0
+    real_rate: list[float] = []
+    synthetic_rate: list[float] = []
+    fixed = 0.0
     for source in scenario.data:
         unit = cost.source_cost(source.model_copy(update={"fixed_fee_usd": 0.0}), 1e9)
         fixed += source.fixed_fee_usd
@@ -247,13 +250,19 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
     problem = _problem(scenario, settings)
     bounds = _bounds(problem)
     dual = settings.target_loss is not None
+    target = settings.target_loss if settings.target_loss is not None else math.inf
+
+    def cheapest(x: np.ndarray) -> float:
+        return math.log(problem.cost(x))
+
+    objective: Callable[[np.ndarray], float]
     if dual:
         floor = problem.law.E if isinstance(problem.law, ChinchillaLaw) else 0.0
-        if settings.target_loss <= floor:  # type: ignore[operator]
+        if target <= floor:
             raise InputError(f"target loss is at or below the law's irreducible loss {floor:.4f}",
                              field="optimize.target_loss", value=settings.target_loss)
-        objective = lambda x: math.log(problem.cost(x))  # noqa: E731
-        constraint = {"type": "ineq", "fun": lambda x: settings.target_loss - problem.loss(x)}
+        objective = cheapest
+        constraint = {"type": "ineq", "fun": lambda x: target - problem.loss(x)}
         goal = f"cheapest plan with expected loss <= {settings.target_loss}"
     else:
         objective = problem.loss
@@ -268,9 +277,8 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
         start = np.clip(_start(problem, scale), [b[0] for b in bounds], [b[1] for b in bounds])
         result = minimize(objective, start, method="SLSQP", bounds=bounds, constraints=constraints,
                           options={"maxiter": 500, "ftol": 1e-12})
-        x = _reach(problem, result.x, settings.target_loss) if dual else _repair(problem, result.x)
-        feasible = (problem.loss(x) <= settings.target_loss if dual  # type: ignore[operator]
-                    else problem.spend(x) <= problem.limit)
+        x = _reach(problem, result.x, target) if dual else _repair(problem, result.x)
+        feasible = problem.loss(x) <= target if dual else problem.spend(x) <= problem.limit
         score = objective(x)
         if feasible and (best is None or score < best[0]):
             best = (score, x)

@@ -115,7 +115,7 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     Numeric fields' rules are bounds, so an array is checked by its extremes (and for NaN).
     """
     info = _field(path, scenario)
-    adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[name-defined]
+    adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if np.isnan(values).any():
             raise InputError("NaN is not a value", field=f"grid {path}")
@@ -310,3 +310,11 @@ def save_frame(frame: pd.DataFrame, path: str, *, overwrite: bool = False) -> No
         os.replace(temp, target)
     finally:
         Path(temp).unlink(missing_ok=True)
+
+
+def grid_size(grid: Mapping[str, Any]) -> int:
+    """How many points the product of the grid's axes has."""
+    size = 1
+    for path, spec in grid.items():
+        size *= len(parse_axis(path, spec))
+    return size

@@ -18,6 +18,7 @@ import numpy as np
 from planner import compute, cost, quality
 from planner.errors import InputError
 from planner.fields import Range
+from planner.laws import R_STAR_DATA
 from planner.schema import SUM_TOLERANCE, Scenario
 
 RANGE_FIELDS = {"utilization", "value_weight"}
@@ -39,7 +40,8 @@ def with_values(scenario: Scenario, path: str, value: Any) -> Scenario:
     Data sources are addressed by name. No validation runs: the caller checks values
     first (see :func:`planner.sweep.check_values`).
     """
-    return _set(scenario, path.split("."), value)  # type: ignore[return-value]
+    updated: Scenario = _set(scenario, path.split("."), value)
+    return updated
 
 
 def _set(model: Any, parts: Sequence[str], value: Any) -> Any:
@@ -56,7 +58,7 @@ def _set(model: Any, parts: Sequence[str], value: Any) -> Any:
     return model.model_copy(update={head: _set(getattr(model, head), rest, value)})
 
 
-def source_tokens(scenario: Scenario, varied_shares: set[str], size: int) -> tuple[list[Any], Any]:
+def source_tokens(scenario: Any, varied_shares: set[str], size: int) -> tuple[list[Any], Any]:
     """Tokens drawn per source and the total, as arrays.
 
     As :meth:`Scenario.source_tokens`, except that when a sweep varies some sources'
@@ -100,8 +102,12 @@ def source_tokens(scenario: Scenario, varied_shares: set[str], size: int) -> tup
     return drawn, total
 
 
-def evaluate(scenario: Scenario, size: int, varied_shares: set[str] | None = None) -> dict[str, np.ndarray]:
-    """Every output of :data:`OUTPUTS` as an array of ``size`` rows (point estimates)."""
+def evaluate(scenario: Any, size: int, varied_shares: set[str] | None = None) -> dict[str, np.ndarray]:
+    """Every output of :data:`OUTPUTS` as an array of ``size`` rows (point estimates).
+
+    ``scenario`` is a :class:`Scenario` whose numeric fields may hold arrays, so it is typed
+    loosely: the schema already checked every value, and None-able fields are tested here.
+    """
     ones = np.ones(size)
     training = scenario.training
     accelerator = training.accelerator
@@ -133,7 +139,7 @@ def evaluate(scenario: Scenario, size: int, varied_shares: set[str] | None = Non
         synthetic = source.synthetic
         pools.append(quality.Pool(
             source.name, source.kind, needed, tokens_i,
-            synthetic.r_star if synthetic else quality.R_STAR_DATA,
+            synthetic.r_star if synthetic else R_STAR_DATA,
             synthetic.value_weight.mid if synthetic else 1.0, 0.0, 0.0,
             synthetic.kind if synthetic else None))
     out.update(synthetic_generation_usd=generation, grading_usd=grading, real_data_usd=acquisition)
@@ -150,7 +156,7 @@ def evaluate(scenario: Scenario, size: int, varied_shares: set[str] | None = Non
     synthetic_tokens = sum((t for s, t in zip(scenario.data, drawn) if s.synthetic), 0 * ones)
     out["synthetic_share"] = synthetic_tokens / tokens if scenario.data else 0 * ones
     if not pools:
-        pools = [quality.Pool("all data", "real", tokens, tokens, quality.R_STAR_DATA, 1.0, 1.0, 1.0)]
+        pools = [quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0)]
     data, unique = quality.mix_effective(pools)
     law_params = quality.law_params(scenario, params.active, params.active_non_embedding) * ones
     unique_known = any(s.unique_tokens is not None for s in scenario.data)
