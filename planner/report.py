@@ -59,7 +59,7 @@ class ReportContext:
     source_rows: list[list[str]]
     """One row per (plan, source)."""
     flags: list[dict[str, str]]
-    """Risk flags: plan, level, message, source."""
+    """Risk flags, each once: level, message, source and the plans it applies to."""
     warnings: list[str]
     """Compute and cost warnings."""
     notes: list[str]
@@ -146,6 +146,17 @@ def _assumptions(results: Results) -> list[list[str]]:
     return rows
 
 
+def _flags(plans: list[PlanResult]) -> list[dict[str, str]]:
+    """Each distinct flag once, with the plans that raise it ("all plans" when every one does)."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for plan in plans:
+        for flag in plan.flags:
+            grouped.setdefault((flag.level, flag.message, flag.source), []).append(plan.plan)
+    return [{"level": level, "message": message, "source": source,
+             "plans": "all plans" if len(names) == len(plans) > 1 else ", ".join(names)}
+            for (level, message, source), names in grouped.items()]
+
+
 def _recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
     rows = [["parameters", units.format_count(allocation.params)],
             ["training tokens", units.format_count(allocation.tokens)],
@@ -205,8 +216,7 @@ def build_context(results: Results, *, allocation: Allocation | None = None,
         charts=items,
         source_headers=source_headers,
         source_rows=source_rows,
-        flags=[{"plan": p.plan, "level": f.level, "message": f.message, "source": f.source}
-               for p in plans for f in p.flags],
+        flags=_flags(plans),
         warnings=[f"{p.plan}: {w}" for p in plans for w in p.warnings],
         notes=list(results.notes),
         assumptions=_assumptions(results),
