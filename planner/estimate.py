@@ -107,6 +107,7 @@ def _estimate(plan: Plan) -> PlanResult:
             price_usd_per_hour=price,
             utilization=util,
             fixed_usd=sum(s.acquisition_usd for s in sources),
+            # with no data sources the quality model has one fresh real pool: one zero entry each
             synthetic_usd=[s.generation_usd + s.grading_usd for s in sources] or [0.0],
             yields=[src.synthetic.acceptance_yield if src.synthetic else 1.0 for src in scenario.data] or [1.0],
             pools=judged.pools,

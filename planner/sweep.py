@@ -216,7 +216,8 @@ def evaluate_frame(base: Scenario, frame: pd.DataFrame, paths: Sequence[str], un
             for name, values in vector.evaluate(chunk, len(rows), shares).items():
                 out[name][rows] = values
             if uncertainty:
-                ranges.append(_ranges(scenario, frame.iloc[rows], numeric, shares))
+                drawn, _ = vector.source_tokens(chunk, shares, len(rows))
+                ranges.append(_ranges(scenario, frame.iloc[rows], numeric, drawn))
             if progress is not None:
                 progress(len(rows))
     result = pd.DataFrame(out, index=frame.index)
@@ -235,37 +236,32 @@ def _grouped(base: Scenario, values: Mapping[str, Any]) -> Scenario:
     return validate(document, prefix="grid")
 
 
-def _ranges(scenario: Scenario, rows: pd.DataFrame, numeric: Sequence[str], shares: set[str]) -> pd.DataFrame:
-    """Monte Carlo P10/P90 per row, through the single-plan estimate (one run per row)."""
+def _ranges(scenario: Scenario, rows: pd.DataFrame, numeric: Sequence[str], drawn: Sequence[np.ndarray]) -> pd.DataFrame:
+    """Monte Carlo P10/P90 per row, through the single-plan estimate (one run per row).
+
+    Each source's draw is set to the tokens the vector model resolved for that row
+    (``drawn``), so swept shares are rebalanced exactly as in the point estimates.
+    """
     import pandas as pd
 
     from planner.estimate import estimate
 
     records = []
-    for _, row in rows.iterrows():
+    settable = [p for p in numeric if not p.endswith(".share")]
+    for position, (_, row) in enumerate(rows.iterrows()):
         document = scenario.model_dump()
-        for path in numeric:
+        for path in settable:
             set_path(document, path, float(row[path]), where="grid")
-        if shares:
-            _rebalance(document, {p.split(".")[1]: float(row[p]) for p in numeric if p.endswith(".share")})
+        if document["data"]:
+            for source, tokens in zip(document["data"], drawn):
+                source.update(tokens=float(tokens[position]), share=None, epochs=None)
+            document["data"] = [d for d in document["data"] if d["tokens"] > 0]
+            document["training"].update(tokens=sum(d["tokens"] for d in document["data"]), epochs=None)
         result = estimate(validate(document, prefix="grid"))
         records.append({f"{name}_{q}": getattr(result, f"{name}_{q}")
                         for name in ("loss", "total_cost_usd", "accelerator_hours", "wall_clock_days")
                         for q in ("p10", "p90")})
     return pd.DataFrame(records, index=rows.index)
-
-
-def _rebalance(document: dict[str, Any], varied: Mapping[str, float]) -> None:
-    """Other share-based sources fill what the swept shares leave (as the vector model does)."""
-    data = document["data"]
-    fixed = [d for d in data if d.get("share") is not None and d["name"] not in varied]
-    total_fixed = sum(d["share"] for d in fixed)
-    explicit = sum(d["tokens"] if d.get("tokens") is not None else d["epochs"] * d["unique_tokens"]
-                   for d in data if d.get("tokens") is not None or d.get("epochs") is not None)
-    room = 1 - sum(varied.values()) - explicit / document["training"]["tokens"]
-    for d in fixed:
-        d["share"] = d["share"] * room / total_fixed if total_fixed else d["share"]
-    document["data"] = [d for d in data if not (d.get("share") == 0 and d["name"] in varied)]
 
 
 def parse_grid_flags(flags: Sequence[str]) -> dict[str, str]:

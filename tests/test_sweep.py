@@ -95,6 +95,17 @@ def test_uncertainty_columns_match_the_estimate() -> None:
     assert frame.loc[0, "total_cost_usd_p90"] == pytest.approx(base.total_cost_usd_p90)
 
 
+def test_uncertainty_rows_use_the_same_rebalanced_mix() -> None:
+    # The Monte Carlo per row runs the single-plan estimate; with the same mix its P10-P90
+    # brackets the vector model's point loss, swept shares of 0 included.
+    frame = sweep(validate(MIX), {"data.syn.share": [0.0, 0.1, 0.3]}, uncertainty=True)
+    assert (frame["loss_p10"] < frame["loss"]).all() and (frame["loss"] < frame["loss_p90"]).all()
+    point = single({**MIX, "data": [{**MIX["data"][0], "share": 0.9 * 0.6 / 0.8},
+                                    {**MIX["data"][1], "share": 0.9 * 0.2 / 0.8},
+                                    {**MIX["data"][2], "share": 0.1}]})
+    assert frame.loc[1, "loss_p10"] == pytest.approx(point.loss_p10, rel=1e-9)
+
+
 def test_shares_of_zero_drop_the_source_and_its_cost() -> None:
     frame = sweep(validate(MIX), {"data.syn.share": [0.0, 0.2]})
     assert frame.loc[0, "synthetic_generation_usd"] == 0 and frame.loc[1, "synthetic_generation_usd"] > 0
