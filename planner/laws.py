@@ -213,27 +213,33 @@ def law(name: str) -> Law:
     if name in PRESETS:
         return PRESETS[name]
     if name.endswith((".yaml", ".yml", ".json")):
-        return ChinchillaLaw.model_validate(read_law_file(name))
+        return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
     raise InputError("unknown scaling law", value=name,
                      allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit")
 
 
 def read_law_file(path: str) -> dict[str, Any]:
-    """The mapping in a law file, with clear errors."""
-    from pathlib import Path
+    """The mapping in a law file, checked as a Chinchilla-form law; errors name the file.
 
-    import yaml
+    Read through :mod:`planner.reading` (regular file, size limit, UTF-8, bounded YAML), then
+    validated, so a bad law file is an InputError naming the file and fields, never a raw
+    pydantic error, whether it comes from ``--law`` or from ``law: {file: ...}`` in a scenario.
+    """
+    from pydantic import ValidationError
 
-    target = Path(path)
-    if not target.is_file():
-        raise InputError("law file not found", file=path, allowed="write one with planner fit RUNS.csv --out law.yaml")
-    try:
-        document = yaml.safe_load(target.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed law file: {exc}", file=path) from None
-    if not isinstance(document, dict):
-        raise InputError("a law file is a mapping of E, A, B, alpha, beta", file=path)
+    from planner.errors import validation_problems
+    from planner.limits import MAX_LAW_BYTES
+    from planner.reading import read_mapping
+
+    document = read_mapping(path, limit=MAX_LAW_BYTES, what="law file",
+                            expected="a law file is a mapping of E, A, B, alpha, beta; write one with planner fit")
     document.pop("form", None)
+    try:
+        ChinchillaLaw.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(f"invalid law file: {validation_problems(exc)}", file=path,
+                         allowed="a law file sets E, A, B, alpha, beta (positive finite numbers), "
+                         "as written by planner fit RUNS.csv --out law.yaml") from None
     return document
 
 

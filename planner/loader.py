@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from planner.errors import InputError
+from planner.errors import InputError, shown
+from planner.limits import MAX_NAME_LENGTH, MAX_SCENARIO_BYTES, MAX_SOURCES, MAX_VARIANTS
+from planner.reading import read_mapping, shown_text
 from planner.schema import Scenario
+
+__all__ = ["MAX_FILE_BYTES", "Plan", "check_size", "load_scenario", "plans", "read_document", "set_path", "validate"]
 
 UNION_TAGS = ("chinchilla", "kaplan")
 """Tags pydantic puts in error locations inside the law union; not field names."""
 
-MAX_FILE_BYTES = 1_000_000
-"""Scenario files above this size are refused (a scenario is a few kB)."""
+MAX_FILE_BYTES = MAX_SCENARIO_BYTES
+"""Scenario files above this size are refused (see :mod:`planner.limits`)."""
+MAX_PROBLEMS = 20
+"""Validation problems listed one per line; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -38,63 +42,41 @@ class Plan:
     scenario: Scenario
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 def read_document(path: str | Path) -> dict[str, Any]:
-    """Read a YAML or JSON file into a mapping, with clear errors for every way it can fail."""
-    file = str(path)
-    target = Path(path)
-    if not target.exists():
-        raise InputError("file not found", file=file)
-    if target.is_dir():
-        raise InputError("is a directory, not a scenario file", file=file)
-    size = target.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(
-            f"file is {size:,} bytes", file=file, allowed=f"scenario files are at most {MAX_FILE_BYTES:,} bytes"
-        )
-    try:
-        text = target.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 text", file=file) from None
-    if not text.strip():
-        raise InputError("file is empty", file=file, allowed="expected a scenario mapping (name, model, training, data)")
-    try:
-        if target.suffix.lower() == ".json":
-            document = json.loads(text)
-        else:
-            document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"malformed YAML{where}: {problem}", file=file) from None
-    if not isinstance(document, dict):
-        raise InputError(
-            f"top level is a {type(document).__name__}, not a mapping",
-            file=file,
-            allowed="expected keys such as name, model, training, data",
-        )
+    """Read a YAML or JSON scenario file into a mapping (see :mod:`planner.reading`).
+
+    Every way the file can fail (missing, not a regular file, over the size limit, not UTF-8,
+    malformed, too deep, alias bomb, duplicate keys) is an InputError naming the file; then the
+    counts the schema bounds (variants, sources, name lengths) are checked before validation.
+    """
+    document = read_mapping(
+        path, limit=MAX_SCENARIO_BYTES, what="scenario file",
+        expected="expected a scenario mapping (name, model, training, data)",
+    )
+    check_size(document, file=str(path))
     return document
+
+
+def check_size(document: dict[str, Any], *, file: str | None = None) -> None:
+    """Refuse too many variants or sources and over-long names before any validation work.
+
+    The limits are in :mod:`planner.limits`; checking them here keeps a 1 MB file of 15,000
+    variants from taking minutes to validate.
+    """
+    for key, most in (("variants", MAX_VARIANTS), ("data", MAX_SOURCES)):
+        items = document.get(key)
+        if isinstance(items, list) and len(items) > most:
+            noun = "variants" if key == "variants" else "data sources"
+            raise InputError(f"{len(items):,} {noun}", file=file, field=key, allowed=f"at most {most:,} {noun}")
+    named: list[tuple[str, object]] = [(k, document.get(k)) for k in ("name", "base_plan", "baseline")]
+    for key in ("variants", "data"):
+        items = document.get(key)
+        if isinstance(items, list):
+            named += [(f"{key}.{i}.name", item.get("name")) for i, item in enumerate(items) if isinstance(item, dict)]
+    for field, name in named:
+        if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+            raise InputError(f"name is {len(name):,} characters long", file=file, field=field, value=name,
+                             allowed=f"at most {MAX_NAME_LENGTH} characters")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -159,9 +141,9 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
                 index = int(part)
             else:
                 raise InputError(
-                    f"no item named {part!r}",
+                    f"no item named {shown(part)}",
                     field=_join(where, here),
-                    allowed=f"names here: {', '.join(map(str, names)) or 'none'}",
+                    allowed=shown_text(f"names here: {', '.join(map(str, names)) or 'none'}", 300),
                 )
             if last:
                 node[index] = value
@@ -170,7 +152,7 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
         elif isinstance(node, dict):
             if part not in node:
                 raise InputError(
-                    f"unknown field {part!r}" + _suggest(part, list(node)), field=_join(where, here)
+                    f"unknown field {shown(part)}" + _suggest(part, list(node)), field=_join(where, here)
                 )
             if last:
                 node[part] = value
@@ -208,7 +190,7 @@ def _translate(exc: ValidationError, document: dict[str, Any], file: str | None,
             name = str(loc[-1])
             allowed = _allowed_fields(loc[:-1])
             lines.append(
-                f"{field}: unknown field {name!r}{_suggest(name, allowed)} "
+                f"{field}: unknown field {shown(name)}{_suggest(name, allowed)} "
                 f"(allowed here: {', '.join(allowed)})"
             )
         elif kind == "missing":
@@ -216,11 +198,15 @@ def _translate(exc: ValidationError, document: dict[str, Any], file: str | None,
         elif not loc or "(got " in message or isinstance(value, dict):
             lines.append(f"{field + ': ' if field else ''}{message}")
         else:
-            lines.append(f"{field}: {message} (got {value!r})")
+            lines.append(f"{field}: {message} (got {shown(value)})")
     where = f"{file}: " if file else ""
+    lines = [shown_text(line, 400) for line in lines]
     if len(lines) == 1:
         return InputError(where + lines[0])
-    return InputError(where + f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+    listed = lines[:MAX_PROBLEMS]
+    if len(lines) > MAX_PROBLEMS:
+        listed.append(f"... and {len(lines) - MAX_PROBLEMS:,} more")
+    return InputError(where + f"{len(lines)} problems:\n  " + "\n  ".join(listed))
 
 
 def _path(loc: tuple[Any, ...], document: Any) -> str:

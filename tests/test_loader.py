@@ -109,7 +109,7 @@ def test_malformed_json_names_the_line(write_scenario: Callable[..., Path]) -> N
 
 def test_oversized_file_is_refused(write_scenario: Callable[..., Path]) -> None:
     path = write_scenario("# " + "x" * MAX_FILE_BYTES + "\nname: x\n")
-    with pytest.raises(InputError, match="scenario files are at most"):
+    with pytest.raises(InputError, match="a scenario file is at most 1,000,000 bytes"):
         load_scenario(path)
 
 

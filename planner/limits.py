@@ -1,0 +1,84 @@
+"""Explicit limits on what the planner reads and computes, each with its reason.
+
+Every limit here is a *sanity bound* (an assumption chosen to stop hostile or broken input
+early, with the number in the error), not a physical constant. Each is far above any real
+plan: a limit that a real plan could reach is a bug, report it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MAX_BACKTEST_BYTES",
+    "MAX_CSV_ROWS",
+    "MAX_DEPTH",
+    "MAX_GENERATIONS",
+    "MAX_LAW_BYTES",
+    "MAX_NAME_LENGTH",
+    "MAX_PRICE_USD_PER_HOUR",
+    "MAX_PARAMS",
+    "MAX_PEAK_TFLOPS",
+    "MAX_QUANTITY",
+    "MAX_RUNS_BYTES",
+    "MAX_SCENARIO_BYTES",
+    "MAX_SOURCES",
+    "MAX_SWEEP_POINTS",
+    "MAX_TOKENS",
+    "MAX_VARIANTS",
+    "MAX_YAML_NODES",
+    "MIN_PEAK_TFLOPS",
+    "SHOWN_CHARS",
+]
+
+# --- files ---------------------------------------------------------------------------------
+MAX_SCENARIO_BYTES = 1_000_000
+"""Scenario files (YAML/JSON). Assumption: a scenario is a few kB; the shipped ones are < 10 kB."""
+MAX_LAW_BYTES = 100_000
+"""Law files. Assumption: ``planner fit --out`` writes under 2 kB."""
+MAX_RUNS_BYTES = 200_000_000
+"""Run tables for ``planner fit``. Assumption: 1M runs of 7 numeric columns is about 100 MB."""
+MAX_BACKTEST_BYTES = 10_000_000
+"""Backtest CSVs. Assumption: the shipped table of published runs is about 10 kB."""
+MAX_CSV_ROWS = 1_000_000
+"""Rows in a run table. Assumption: more runs than any published scaling study (Chinchilla: 245)
+by four orders of magnitude; the fitter's memory and time are bounded for this many."""
+MAX_DEPTH = 64
+"""Nesting of mappings and lists in YAML/JSON. Assumption: a scenario nests about 8 deep."""
+MAX_YAML_NODES = 1_000_000
+"""Values in a YAML document after alias expansion. A 1 MB file without aliases holds at most
+about 500k values (``[1,1,...]``), so only alias expansion ("billion laughs") can reach this."""
+
+# --- scenario size -------------------------------------------------------------------------
+MAX_VARIANTS = 500
+"""Variants per scenario. Assumption: a comparison table of more is unreadable; use a sweep."""
+MAX_SOURCES = 200
+"""Data sources per scenario (and per variant). Assumption: real mixtures list tens of sources."""
+MAX_NAME_LENGTH = 200
+"""Characters in a scenario, plan or source name (names label tables and chart axes)."""
+MAX_GENERATIONS = 1_000
+"""``synthetic.generations`` (model-collapse loop). Assumption: published collapse studies run
+at most tens of generations (Shumailov et al. 2024: 9; Gerstgrasser et al. 2024: 50)."""
+
+# --- magnitudes ----------------------------------------------------------------------------
+MAX_QUANTITY = 1e30
+"""Any count or amount (``70B``, a fee in USD). Sanity bound: 1e30 FLOPs is ~10^4 x the
+largest training run to date (~5e26 FLOPs, 2025); nothing the planner counts comes near."""
+MAX_PARAMS = 1e16
+"""Parameters. Sanity bound: ~10^4 x the largest published dense or MoE models (~2e12)."""
+MAX_TOKENS = 1e18
+"""Tokens. Sanity bound: ~10^4 x the largest reported pretraining corpora (~3.6e13 tokens)."""
+MAX_PRICE_USD_PER_HOUR = 1e7
+"""USD per accelerator-hour. Sanity bound: cloud list prices are $1-$100 per accelerator-hour."""
+MIN_PEAK_TFLOPS = 1e-3
+"""Dense peak, TFLOP/s. Sanity bound: a 2010 CPU core is about 0.01 TFLOP/s."""
+MAX_PEAK_TFLOPS = 1e7
+"""Dense peak, TFLOP/s. Sanity bound: ~10^3 x a 2025 accelerator (B200 fp8 dense: 4.5e3)."""
+
+# --- work ----------------------------------------------------------------------------------
+MAX_SWEEP_POINTS = 20_000_000
+"""Plans in one in-memory sweep. Derived from memory: a sweep row carries about 40 float64
+outputs (320 bytes) plus about as much in temporaries, so 2e7 rows need about 13 GB at once
+in the worst case and about 1-2 GB when streamed in chunks; above this, use the Dask engine."""
+
+# --- messages ------------------------------------------------------------------------------
+SHOWN_CHARS = 80
+"""Characters of a user value echoed in an error message (the rest is elided)."""
