@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from importlib import resources
-from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,19 +80,16 @@ class Backtest:
 def _read(path: str | Path | None) -> pd.DataFrame:
     import pandas as pd
 
+    from planner.limits import MAX_BACKTEST_BYTES
+    from planner.reading import read_csv_frame
+
     if path is None:
-        text = resources.files("planner").joinpath("data/published_runs.csv").read_text(encoding="utf-8")
         name = "published_runs.csv (shipped)"
-    else:
-        target = Path(path)
-        if not target.is_file():
-            raise InputError("file not found", file=str(path))
-        text = target.read_text(encoding="utf-8")
+        text = resources.files("planner").joinpath("data/published_runs.csv").read_text(encoding="utf-8")
+        frame = read_csv_frame(name, limit=MAX_BACKTEST_BYTES, text=text)
+    else:  # a regular UTF-8 file under the size limit, errors naming it (planner.reading)
         name = str(path)
-    try:
-        frame = pd.read_csv(StringIO(text))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", file=name) from None
+        frame = read_csv_frame(path, limit=MAX_BACKTEST_BYTES, what="backtest CSV")
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(
