@@ -19,10 +19,30 @@ from planner.laws import loss
 from planner.loader import Plan, load_scenario, plans
 from planner.optimize import Allocation, optimize
 from planner.quality import Flag
-from planner.report import render_report
-from planner.version import __version__
 from planner.schema import Scenario
-from planner.sweep import sweep
+from planner.sweep import sweep, sweep_to_file
+from planner.version import __version__
+
+
+def render_report(results: Results, **options: object) -> str:
+    """The self-contained HTML budget report (see :func:`planner.report.render_report`)."""
+    from planner.report import render_report as render
+
+    return render(results, **options)  # type: ignore[arg-type]
+
+
+def _fragment(item: object) -> str:
+    """Notebook display: a small HTML summary, styles scoped to one class."""
+    from planner import report
+
+    fragment = getattr(report, "render_fragment", None)
+    if fragment is None:
+        return "<pre>" + __import__("html").escape(repr(item)) + "</pre>"
+    return str(fragment(item))
+
+
+Results.html_renderer = staticmethod(_fragment)  # type: ignore[assignment]
+PlanResult.html_renderer = staticmethod(_fragment)  # type: ignore[assignment]
 
 
 __all__ = [
@@ -52,4 +72,5 @@ __all__ = [
     "render_report",
     "run",
     "sweep",
+    "sweep_to_file",
 ]

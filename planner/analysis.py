@@ -1,24 +1,32 @@
-"""Comparisons around finished plans: Pareto frontier, sensitivity (tornado) and the
-loss of a plan as its synthetic share changes at a fixed budget.
+"""Analysis around finished plans, computed before any rendering: the cost-loss Pareto
+frontier, sensitivity (tornado), the loss of a plan as its synthetic share changes at a fixed
+budget, and the optimiser's recommended plan.
 
-Every number comes from :func:`planner.estimate.estimate` on modified copies of the
-plan's scenario (Monte Carlo off, so the answers are the point estimates).
+Every number comes from the plan model (:func:`planner.model.evaluate`) on batches of
+modified copies of a plan's scenario: point estimates, no Monte Carlo.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from planner import model
 from planner.errors import PlannerError
-from planner.estimate import PlanResult, estimate
 from planner.fields import Range
 from planner.laws import ChinchillaLaw
+from planner.results import PlanResult, Results
 from planner.schema import Scenario
+
+if TYPE_CHECKING:
+    from planner.optimize import Allocation
+
+__all__ = ["Analysis", "SharePoint", "Sensitivity", "analyse", "frontier_mask", "pareto", "sensitivity",
+           "share_curve", "synthetic_share_curve"]
 
 
 def pareto(plans: Sequence[PlanResult]) -> list[str]:
@@ -47,10 +55,6 @@ def frontier_mask(cost: np.ndarray, loss: np.ndarray) -> np.ndarray:
     return on
 
 
-def _quiet(scenario: Scenario) -> Scenario:
-    return scenario.model_copy(update={"uncertainty": scenario.uncertainty.model_copy(update={"samples": 0})})
-
-
 @dataclass(frozen=True)
 class Sensitivity:
     """How far one assumption, moved to its low and high values, moves cost and loss."""
@@ -69,66 +73,68 @@ class Sensitivity:
         return abs(self.cost_high - self.cost_low)
 
 
-def _with_synthetic(scenario: Scenario, change: Callable[..., dict[str, Any]]) -> Scenario:
-    data = [
-        d.model_copy(update={"synthetic": d.synthetic.model_copy(update=change(d.synthetic))})
-        if d.synthetic is not None else d
-        for d in scenario.data
-    ]
-    return scenario.model_copy(update={"data": data})
+def _pair(scenario: Scenario, path: str, low: Any, high: Any) -> model.Evaluation:
+    """The plan with one numeric field at its low and its high value: a batch of two."""
+    return model.evaluate(model.with_values(scenario, path, np.array([low, high], dtype=float)), 2)
+
+
+def _each_synthetic(scenario: Scenario, field_name: str, low: Any, high: Any) -> model.Evaluation:
+    batch = scenario
+    for source in scenario.data:
+        if source.synthetic is not None:
+            value = getattr(source.synthetic, field_name)
+            lo, hi = (low(value), high(value)) if callable(low) else (low, high)
+            batch = model.with_values(batch, f"data.{source.name}.synthetic.{field_name}", np.array([lo, hi]))
+    return model.evaluate(batch, 2)
 
 
 def sensitivity(scenario: Scenario) -> list[Sensitivity]:
     """Tornado rows for one plan, largest cost swing first."""
-    scenario = _quiet(scenario)
-    base = estimate(scenario)
+    base = model.evaluate(scenario)
     training = scenario.training
     spread = 1 + scenario.uncertainty.price_spread
-    cases: list[tuple[str, str, str, Scenario, Scenario]] = []
+    cases: list[tuple[str, str, str, model.Evaluation]] = []
     u = training.utilization
     if u.low != u.high:
         cases.append(("utilisation (MFU)", f"{u.low:.2f}", f"{u.high:.2f}",
-                      _training(scenario, utilization=Range(low=u.low, high=u.low)),
-                      _training(scenario, utilization=Range(low=u.high, high=u.high))))
+                      _pair(scenario, "training.utilization", u.low, u.high)))
     price = training.price
     cases.append((f"accelerator price (x1/{spread:.2f} to x{spread:.2f})", f"${price / spread:.2f}/h",
-                  f"${price * spread:.2f}/h", _training(scenario, price_usd_per_hour=price / spread),
-                  _training(scenario, price_usd_per_hour=price * spread)))
+                  f"${price * spread:.2f}/h",
+                  _pair(scenario, "training.price_usd_per_hour", price / spread, price * spread)))
     if any(d.synthetic for d in scenario.data):
         cases.append(("synthetic value weight", "0.5 (pessimistic)", "2.5 (optimistic)",
-                      _with_synthetic(scenario, lambda s: {"value_weight": Range(low=0.5, high=0.5)}),
-                      _with_synthetic(scenario, lambda s: {"value_weight": Range(low=2.5, high=2.5)})))
+                      _each_synthetic(scenario, "value_weight", 0.5, 2.5)))
         ys = scenario.uncertainty.yield_spread
-        cases.append((f"acceptance yield (+-{ys:.0%})", "lower", "higher",
-                      _with_synthetic(scenario, lambda s: {"acceptance_yield": s.acceptance_yield * (1 - ys)}),
-                      _with_synthetic(scenario, lambda s: {"acceptance_yield": min(1.0, s.acceptance_yield * (1 + ys))})))
+        cases.append((f"acceptance yield (+/-{ys:.0%})", "lower", "higher",
+                      _each_synthetic(scenario, "acceptance_yield", lambda y: y * (1 - ys),
+                                      lambda y: min(1.0, y * (1 + ys)))))
     law = scenario.law
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
+        moves: list[tuple[str, float | None, dict[str, Any]]] = []
         for name, se, pivot, coeff in (("alpha", law.alpha_se, law.pivot_params, "A"),
                                       ("beta", law.beta_se, law.pivot_tokens, "B")):
-            if not se:
-                continue
-            moved = [law.model_copy(update={name: getattr(law, name) + sign * se,
-                                            coeff: getattr(law, coeff) * pivot ** (sign * se)})
-                     for sign in (-1, 1)]
-            cases.append((f"law {name} (+-1 SE)", f"-{se}", f"+{se}",
-                          scenario.model_copy(update={"law": moved[0]}),
-                          scenario.model_copy(update={"law": moved[1]})))
+            if se:
+                moves.append((name, se, {sign: {name: getattr(law, name) + sign * se,
+                                                coeff: getattr(law, coeff) * pivot ** (sign * se)} for sign in (-1, 1)}))
         if law.E_se:
-            cases.append(("law E (+-1 SE)", f"-{law.E_se}", f"+{law.E_se}",
-                          scenario.model_copy(update={"law": law.model_copy(update={"E": law.E - law.E_se})}),
-                          scenario.model_copy(update={"law": law.model_copy(update={"E": law.E + law.E_se})})))
+            moves.append(("E", law.E_se, {sign: {"E": law.E + sign * law.E_se} for sign in (-1, 1)}))
+        for name, se, update in moves:
+            low, high = (model.evaluate(scenario.model_copy(update={"law": law.model_copy(update=update[s])}))
+                         for s in (-1, 1))
+            cases.append((f"law {name} (+/-1 SE)", f"-{se}", f"+{se}", _join(low, high)))
     rows = []
-    for name, low_label, high_label, low, high in cases:
-        lo, hi = estimate(low), estimate(high)
-        rows.append(Sensitivity(name, low_label, high_label,
-                                lo.total_cost_usd - base.total_cost_usd, hi.total_cost_usd - base.total_cost_usd,
-                                lo.loss - base.loss, hi.loss - base.loss))
+    for name, low_label, high_label, ev in cases:
+        cost = ev["total_cost_usd"] - base["total_cost_usd"][0]
+        loss = ev["loss"] - base["loss"][0]
+        rows.append(Sensitivity(name, low_label, high_label, float(cost[0]), float(cost[1]),
+                                float(loss[0]), float(loss[1])))
     return sorted(rows, key=lambda r: -r.swing)
 
 
-def _training(scenario: Scenario, **update: object) -> Scenario:
-    return scenario.model_copy(update={"training": scenario.training.model_copy(update=update)})
+def _join(low: model.Evaluation, high: model.Evaluation) -> model.Evaluation:
+    values = {k: np.concatenate([low.values[k], high.values[k]]) for k in ("total_cost_usd", "loss")}
+    return model.Evaluation(low.scenario, 2, values, (), (), low.law_params, low.unique_known, ())
 
 
 @dataclass(frozen=True)
@@ -138,51 +144,103 @@ class SharePoint:
     loss: float
 
 
-def synthetic_share_curve(scenario: Scenario, shares: Sequence[float] | None = None) -> list[SharePoint]:
-    """Expected loss as the synthetic share moves, the plan's total cost held fixed.
+SHARES = tuple(i / 20 for i in range(0, 17))
+"""Synthetic shares of the curve: 0 to 80% in steps of 5%."""
+
+
+def synthetic_share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> list[SharePoint]:
+    """The points of :func:`share_curve` (without its note)."""
+    return share_curve(scenario, shares)[0]
+
+
+def share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> tuple[list[SharePoint], str]:
+    """Expected loss as the synthetic share moves, the plan's total cost held fixed; and a note.
 
     Real sources keep their relative shares of the real part and their unique tokens;
     synthetic sources keep their relative shares of the synthetic part and their epochs, so
-    the tokens generated grow with the share.
-    Training tokens are then chosen by bisection so that the total cost equals the plan's.
-    Empty when the plan has no synthetic or no real source.
+    the tokens generated grow with the share. Training tokens are then found by bisection,
+    all shares at once (60 batched evaluations), so that the total cost equals the plan's.
+    Shares whose fixed costs alone exceed the budget are left out, and the note says so.
     """
-    scenario = _quiet(scenario)
     real = [d for d in scenario.data if d.synthetic is None]
     synthetic = [d for d in scenario.data if d.synthetic is not None]
     if not real or not synthetic:
-        return []
-    drawn = dict(zip((d.name for d in scenario.data), scenario.source_tokens()))
+        return [], "The plan has no " + ("real" if not real else "synthetic") + " source, so its share cannot move."
+    drawn = dict(zip((d.name for d in scenario.data), scenario.source_tokens(), strict=True))
     real_total = sum(drawn[d.name] for d in real)
     synthetic_total = sum(drawn[d.name] for d in synthetic)
-    budget = estimate(scenario).total_cost_usd
-    out = []
-    for share in shares if shares is not None else [i / 20 for i in range(0, 17)]:
-        def at(tokens: float, share: float = share) -> PlanResult:
-            data = []
-            for d in scenario.data:
-                part = (share * drawn[d.name] / synthetic_total) if d.synthetic else ((1 - share) * drawn[d.name] / real_total)
-                unique = d.unique_tokens
-                if d.synthetic is not None and unique is not None:
-                    unique = part * tokens / (drawn[d.name] / unique) if part > 0 else unique
-                data.append(d.model_copy(update={"tokens": None, "epochs": None, "unique_tokens": unique,
-                                                 "share": part if part > 0 else None,
-                                                 "allow_repetition": True}))
-            kept = [d for d in data if d.share is not None]
-            updated = scenario.model_copy(update={"data": kept, "training": scenario.training.model_copy(
-                update={"tokens": tokens, "epochs": None})})
-            return estimate(updated)
+    budget = float(model.evaluate(scenario)["total_cost_usd"][0])
+    share = np.asarray(shares, dtype=float)
 
-        try:
-            lo, hi = math.log(1e8), math.log(1e16)
-            for _ in range(60):
-                mid = (lo + hi) / 2
-                if at(math.exp(mid)).total_cost_usd > budget:
-                    hi = mid
-                else:
-                    lo = mid
-            result = at(math.exp(lo))
-        except (PlannerError, ValueError, ZeroDivisionError):
-            continue
-        out.append(SharePoint(share, result.tokens, result.loss))
-    return out
+    def at(tokens: np.ndarray) -> model.Evaluation:
+        data = []
+        for d in scenario.data:
+            part = share * drawn[d.name] / synthetic_total if d.synthetic else (1 - share) * drawn[d.name] / real_total
+            unique: Any = d.unique_tokens
+            if d.synthetic is not None and unique is not None:
+                unique = np.where(part > 0, part * tokens / (drawn[d.name] / unique), unique)
+            data.append(d.model_copy(update={"tokens": None, "epochs": None, "unique_tokens": unique, "share": part,
+                                             "allow_repetition": True}))
+        batch = scenario.model_copy(update={"data": data, "training": scenario.training.model_copy(
+            update={"tokens": tokens, "epochs": None})})
+        return model.evaluate(batch, len(share), {d.name for d in data})
+
+    lo, hi = np.full(len(share), math.log(1e8)), np.full(len(share), math.log(1e16))
+    try:
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            over = at(np.exp(mid))["total_cost_usd"] > budget
+            hi, lo = np.where(over, mid, hi), np.where(over, lo, mid)
+        result = at(np.exp(lo))
+    except (PlannerError, ValueError, ZeroDivisionError):
+        return [], "The curve could not be computed for this plan."
+    feasible = np.abs(result["total_cost_usd"] / budget - 1) < 1e-3
+    points = [SharePoint(float(s), float(t), float(v))
+              for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True) if ok]
+    note = ""
+    if not feasible.all():
+        missing = share[~feasible]
+        note = (f"Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
+                "data alone costs more than the plan's budget.")
+    return points, note
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the report shows beyond the plans themselves, computed by the library."""
+
+    frontier: list[str]
+    """Plans on the cost-loss Pareto frontier."""
+    sensitivity: list[Sensitivity] = field(default_factory=list)
+    share_curve: list[SharePoint] = field(default_factory=list)
+    share_curve_plan: str | None = None
+    share_curve_note: str = ""
+    allocation: Allocation | None = None
+    allocation_plan: str | None = None
+
+
+def analyse(results: Results, *, optimise: bool = True) -> Analysis:
+    """Frontier, sensitivity and share curve of the baseline (or the first plan with synthetic
+    data, when the baseline has none), and the optimiser's plan when a scenario asks for one."""
+    inputs = {plan.name: plan for plan in results.inputs}
+    base = inputs.get(results.baseline)
+    if base is None:
+        return Analysis(frontier=pareto(results.plans))
+    mixed = next((p for p in results.inputs if any(d.synthetic for d in p.scenario.data)
+                  and any(d.synthetic is None for d in p.scenario.data)), base)
+    curve, note = share_curve(mixed.scenario)
+    allocation = None
+    chosen = next((p for p in (mixed, base) if p.scenario.optimize is not None), None)
+    if optimise and chosen is not None:
+        from planner.optimize import optimize
+
+        allocation = optimize(chosen.scenario)
+    return Analysis(
+        frontier=pareto(results.plans),
+        sensitivity=sensitivity(base.scenario),
+        share_curve=curve,
+        share_curve_plan=mixed.name,
+        share_curve_note=note,
+        allocation=allocation,
+        allocation_plan=None if chosen is None else chosen.name,
+    )

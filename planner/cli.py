@@ -115,9 +115,10 @@ html_option = click.option(
 def _report(results: Any, html_path: str | None, force: bool) -> None:
     if html_path is None:
         return
-    from planner.report import recommended_for, render_report, write_report
+    from planner.analysis import analyse
+    from planner.report import render_report, write_report
 
-    html = render_report(results, allocation=recommended_for(results))
+    html = render_report(results, analysis=analyse(results))
     write_report(html_path, html, overwrite=force)
     click.echo(f"wrote {html_path}", err=True)
 
@@ -330,7 +331,7 @@ def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | No
     if file is None:
         if flops is None:
             raise PlannerError("give a scenario FILE, or --flops for a quick allocation")
-        from planner.optimize import optimize_flops
+        from planner.allocation import optimize_flops
 
         emit(render_json(optimize_flops(flops, unique_tokens, law_name)) if fmt == "json"
              else "".join(f"{k:14} {v:.6g}\n" for k, v in optimize_flops(flops, unique_tokens, law_name).items()),
@@ -361,21 +362,20 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
     Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
     """
     from planner.loader import load_scenario
-    from planner.sweep import parse_grid_flags, save_frame
-    from planner.sweep import sweep as run_sweep
-
-    from planner.sweep import grid_size
+    from planner.sweep import parse_grid_flags, prepare, sweep_to_file
 
     scenario = load_scenario(file)
     grid = parse_grid_flags(grids)
-    with click.progressbar(length=grid_size(grid), label="sweeping", file=sys.stderr) as bar:
-        frame = run_sweep(scenario, grid, plan=plan_name, uncertainty=uncertainty, engine=engine,
-                          scheduler=scheduler, progress=bar.update)
-    save_frame(frame, out_path, overwrite=force)
-    click.echo(f"wrote {len(frame):,} rows to {out_path}", err=True)
+    _, points = prepare(scenario, grid, plan_name)
+    with click.progressbar(length=points.size, label="sweeping", file=sys.stderr) as bar:
+        rows = sweep_to_file(scenario, grid, out_path, plan=plan_name, uncertainty=uncertainty, engine=engine,
+                             scheduler=scheduler, overwrite=force, progress=bar.update)
+    click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
     if html_path is not None:
         from planner.report import render_sweep_report, write_report
+        from planner.tables import read_columns
 
+        frame = read_columns(out_path, [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"])
         write_report(html_path, render_sweep_report(frame, list(grid), scenario.name), overwrite=force)
         click.echo(f"wrote {html_path}", err=True)
 

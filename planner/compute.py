@@ -72,7 +72,9 @@ def model_params(model: Model) -> ParamCount:
         return count_params(model.architecture)
     assert model.params is not None  # the schema guarantees params or architecture
     return ParamCount(
-        total=model.params, active=model.active_params or model.params, active_non_embedding=None
+        total=model.params,
+        active=model.active_params if model.active_params is not None else model.params,
+        active_non_embedding=None,
     )
 
 

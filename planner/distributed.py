@@ -1,51 +1,112 @@
-"""Sweeps on a Dask cluster: the grid is cut into partitions evaluated on the workers.
+"""Sweeps on a Dask cluster: blocks of the grid evaluated, and written, on the workers.
 
 Optional (``pip install 'planner[dask]'``). Use it when one machine is not enough, for
 example a Monte Carlo (``uncertainty=True``) over millions of points; the numpy engine
-already does a million plain points in well under a second.
+already does a million plain points in well under a second. For a file, each worker writes
+its partition to a part file and the client joins the parts block by block, so the client
+never holds the sweep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError
+from planner.grid import Grid, evaluate_block, grouped
 from planner.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["PARTITION_ROWS", "gather_dask", "write_dask"]
+
 PARTITION_ROWS = 100_000
+CONNECT_TIMEOUT_S = 10
 
 
-def _partition(scenario_json: str, frame: pd.DataFrame, paths: Sequence[str], uncertainty: bool) -> pd.DataFrame:
-    from planner.sweep import evaluate_frame
+def _partition(scenario_json: str, points: Grid, spec: Any, uncertainty: bool) -> pd.DataFrame:
+    import pandas as pd
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    return evaluate_frame(scenario, frame.reset_index(drop=True), paths, uncertainty).set_axis(frame.index)
+    base = Scenario.model_validate_json(scenario_json)
+    block = points.block(spec)
+    paths = points.paths
+    return pd.DataFrame({**block.inputs(paths), **evaluate_block(grouped(base, block.group), block, uncertainty)})
 
 
-def evaluate_dask(scenario: Scenario, frame: pd.DataFrame, paths: Sequence[str], uncertainty: bool,
-                  scheduler: str | None = None) -> pd.DataFrame:
-    """As :func:`planner.sweep.evaluate_frame`, with partitions run on a Dask cluster."""
+def _write_partition(scenario_json: str, points: Grid, spec: Any, uncertainty: bool, part: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _partition(scenario_json, points, spec, uncertainty)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), part)
+    return len(frame)
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise PlannerError("engine 'dask' needs Dask: pip install 'planner[dask]'") from None
-    import pandas as pd
-
     cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                    dashboard_address=None)
-    client = Client(scheduler or cluster)
     try:
-        payload = client.scatter(scenario.model_dump_json(), broadcast=True)
-        futures = [client.submit(_partition, payload, frame.iloc[start:start + PARTITION_ROWS], list(paths),
-                                 uncertainty, pure=False)
-                   for start in range(0, len(frame), PARTITION_ROWS)]
-        parts = client.gather(futures)
+        client = Client(scheduler or cluster, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler: {exc}", field="--scheduler", value=scheduler,
+                         allowed="a running scheduler's address, e.g. tcp://127.0.0.1:8786, or none for a local "
+                         "cluster") from None
+    try:
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return pd.concat(parts).sort_index()
+
+
+def gather_dask(base: Scenario, points: Grid, uncertainty: bool, scheduler: str | None = None) -> pd.DataFrame:
+    """The sweep as one DataFrame, blocks evaluated on the cluster (the result is gathered)."""
+    import pandas as pd
+
+    with _client(scheduler) as client:
+        payload = client.scatter(base.model_dump_json(), broadcast=True)
+        grid = client.scatter(points, broadcast=True)
+        futures = [client.submit(_partition, payload, grid, spec, uncertainty, pure=False)
+                   for spec in points.specs(PARTITION_ROWS)]
+        parts = client.gather(futures)
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_dask(base: Scenario, points: Grid, uncertainty: bool, scheduler: str | None, path: str | Path,
+               kind: str, overwrite: bool) -> int:
+    """Workers write Parquet part files; the client joins them into ``path`` block by block."""
+    import pyarrow.parquet as pq
+
+    from planner import tables
+
+    target = Path(path)
+    folder = Path(tempfile.mkdtemp(dir=target.parent if target.parent.exists() else None,
+                                   prefix=f".{target.name}.", suffix=".parts"))
+    try:
+        with _client(scheduler) as client:
+            payload = client.scatter(base.model_dump_json(), broadcast=True)
+            grid = client.scatter(points, broadcast=True)
+            futures = []
+            for i, spec in enumerate(points.specs(PARTITION_ROWS)):
+                part = str(folder / f"part-{i:06d}.parquet")
+                futures.append((part, client.submit(_write_partition, payload, grid, spec, uncertainty,
+                                                    part, pure=False)))
+            rows = sum(future.result() for _, future in futures)
+        with tables.writer(path, kind, overwrite=overwrite) as write:
+            for part, _ in futures:
+                source = pq.ParquetFile(part)
+                for batch in range(source.num_row_groups):
+                    write(source.read_row_group(batch).to_pandas())
+        return int(rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from planner.errors import InputError
 from planner.loader import Plan
@@ -102,6 +103,17 @@ class PlanResult:
     flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
 
+    html_renderer: ClassVar[Callable[[Any], str] | None] = None
+    """Set by ``planner/__init__.py`` to the report module's fragment renderer (no import upwards)."""
+
+    def _repr_html_(self) -> str | None:
+        return None if self.html_renderer is None else self.html_renderer(self)
+
+    def __repr__(self) -> str:
+        return (f"PlanResult({self.plan!r}: {self.params:.3g} params, {self.tokens:.3g} tokens, "
+                f"loss {self.loss:.4f}, ${self.total_cost_usd:,.0f}, {self.accelerator_hours:,.0f} "
+                f"{self.accelerator}-hours)")
+
     def to_dict(self, *, sources: bool = True) -> dict[str, Any]:
         """Plain dict with stable keys (JSON output); ``sources`` as a list of dicts."""
         out = asdict(self)
@@ -130,11 +142,16 @@ class Results:
     inputs: tuple[Plan, ...] = field(default=(), compare=False, repr=False)
     """The resolved plans, in the order of ``plans`` (for sensitivity and charts)."""
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows the full report."""
-        from planner.report import render_report
+    html_renderer: ClassVar[Callable[[Any], str] | None] = None
+    """Set by ``planner/__init__.py`` to the report module's fragment renderer (no import upwards)."""
 
-        return render_report(self)
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows a small summary table (the full page: ``planner.render_report``)."""
+        return None if self.html_renderer is None else self.html_renderer(self)
+
+    def __repr__(self) -> str:
+        return (f"Results({self.scenario!r}, baseline={self.baseline!r}, plans=["
+                + ", ".join(repr(p) for p in self.plans) + "])")
 
     def __getitem__(self, name: str) -> PlanResult:
         for plan in self.plans:

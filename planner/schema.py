@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from planner import defaults
+from planner import defaults, draws
 from planner.fields import (
     AcceleratorRef,
     Amount,
@@ -29,8 +29,7 @@ __all__ = ["Api", "Architecture", "DataSource", "Downstream", "Generator", "Grad
            "Optimize", "Range", "Scenario", "SelfHosted", "Strict", "Synthetic", "Training",
            "Uncertainty", "Variant"]
 
-# Relative slack when checking that explicit token counts add up (0.1%).
-SUM_TOLERANCE = 1e-3
+SUM_TOLERANCE = draws.SUM_TOLERANCE
 
 
 class Architecture(Strict):
@@ -292,82 +291,11 @@ class Scenario(Strict):
         return self
 
     def source_tokens(self) -> list[float]:
-        """Tokens drawn from each data source, in order (see ``docs/decisions.md``).
-
-        A source draws ``tokens``, ``epochs × unique_tokens`` or ``share × training.tokens``;
-        with ``training.epochs`` every source draws that many epochs.
-        """
-        training = self.training
-        if not self.data:
-            if training.epochs is not None:
-                raise ValueError("training.epochs needs data sources with unique_tokens")
-            if training.tokens is None:
-                raise ValueError("training.tokens is required when there are no data sources")
-            return []
-        if training.epochs is not None:
-            out = []
-            for source in self.data:
-                if source.unique_tokens is None or any(
-                    getattr(source, k) is not None for k in ("tokens", "share", "epochs")
-                ):
-                    raise ValueError(
-                        f"data.{source.name}: with training.epochs every source gives unique_tokens "
-                        "and no tokens, share or epochs of its own"
-                    )
-                out.append(training.epochs * source.unique_tokens)
-            return self._check_repetition(out)
-        explicit = 0.0
-        shares = 0.0
-        for source in self.data:
-            if source.tokens is not None:
-                explicit += source.tokens
-            elif source.epochs is not None and source.unique_tokens is not None:
-                explicit += source.epochs * source.unique_tokens
-            elif source.share is not None:
-                shares += source.share
-            else:
-                raise ValueError(f"data.{source.name}: give one of tokens, share or epochs")
-        total = training.tokens
-        if total is None:
-            if shares:
-                raise ValueError("training.tokens is required when data sources give a share")
-            total = explicit
-        if shares:
-            expected = 1 - explicit / total
-            if abs(shares - expected) > SUM_TOLERANCE:
-                raise ValueError(
-                    f"data: shares add up to {shares:.4g} but must add up to {expected:.4g} "
-                    f"(1 minus the {explicit:.4g} tokens drawn explicitly out of training.tokens "
-                    f"{total:.4g})"
-                )
-        elif abs(explicit - total) > SUM_TOLERANCE * total:
-            raise ValueError(
-                f"data: sources draw {explicit:.4g} tokens but training.tokens is {total:.4g}; "
-                "make them agree or drop training.tokens"
-            )
-        out = []
-        for source in self.data:
-            if source.tokens is not None:
-                out.append(source.tokens)
-            elif source.epochs is not None and source.unique_tokens is not None:
-                out.append(source.epochs * source.unique_tokens)
-            else:
-                out.append((source.share or 0.0) * total)
-        return self._check_repetition(out)
-
-    def _check_repetition(self, drawn: list[float]) -> list[float]:
-        for source, tokens in zip(self.data, drawn):
-            limit = source.unique_tokens
-            if not source.allow_repetition and limit is not None and tokens > limit * (1 + SUM_TOLERANCE):
-                raise ValueError(
-                    f"data.{source.name}: draws {tokens:.4g} tokens but has only {limit:.4g} unique "
-                    "tokens and allow_repetition is false; lower the draw or allow repetition"
-                )
-        return drawn
+        """Tokens drawn from each data source, in order (one rule: :func:`planner.draws.resolve`)."""
+        drawn, _ = draws.resolve(self.training, self.data)
+        return [float(t[0]) for t in drawn]
 
     @property
     def total_tokens(self) -> float:
         """Training tokens: training.tokens, or the sum drawn from the sources."""
-        if self.training.tokens is not None:
-            return self.training.tokens
-        return sum(self.source_tokens())
+        return float(draws.resolve(self.training, self.data)[1][0])

@@ -17,7 +17,7 @@ from planner.cli import main
 from planner.errors import InputError
 from planner.loader import set_path, validate
 from planner.sweep import sweep
-from planner.vector import OUTPUTS
+from planner.model import OUTPUTS
 from tests.conftest import ROOT
 
 PHI4 = ROOT / "scenarios" / "phi4_style_14b.yaml"
