@@ -7,70 +7,76 @@ Library use::
     results = planner.run(scenario)
     results.to_frame()          # one row per plan (pandas)
 
-``import planner`` stays light: click, jinja2 and matplotlib load only where used.
+``import planner`` is light: the public names below load their modules on first use (PEP 562),
+so ``planner --help`` starts without building the scenario schema, and click, jinja2 and
+matplotlib load only where used.
 """
 
-from planner.backtest import Backtest, backtest
-from planner.errors import InputError, PlannerError
-from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
-from planner.fit import Fit, fit_law
-from planner.hardware import Accelerator, catalog, hardware
-from planner.laws import loss
-from planner.loader import Plan, load_scenario, plans
-from planner.optimize import Allocation, optimize
-from planner.quality import Flag
-from planner.schema import Scenario
-from planner.sweep import sweep, sweep_to_file
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from planner.version import __version__
 
+if TYPE_CHECKING:
+    from planner.backtest import Backtest, backtest
+    from planner.errors import InputError, PlannerError
+    from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
+    from planner.fit import Fit, fit_law
+    from planner.hardware import Accelerator, catalog, hardware
+    from planner.laws import loss
+    from planner.loader import Plan, load_scenario, plans
+    from planner.optimize import Allocation, optimize
+    from planner.quality import Flag
+    from planner.schema import Scenario
+    from planner.sweep import sweep, sweep_to_file
 
-def render_report(results: Results, **options: object) -> str:
+_WHERE = {
+    "Accelerator": "hardware", "Allocation": "optimize", "Backtest": "backtest", "Fit": "fit",
+    "Flag": "quality", "InputError": "errors", "Plan": "loader", "PlanResult": "results",
+    "PlannerError": "errors", "Results": "results", "Scenario": "schema", "SourceResult": "results",
+    "backtest": "backtest", "catalog": "hardware", "compare": "results", "estimate": "estimate",
+    "fit_law": "fit", "hardware": "hardware", "load_scenario": "loader", "loss": "laws",
+    "optimize": "optimize", "plans": "loader", "run": "estimate", "sweep": "sweep",
+    "sweep_to_file": "sweep",
+}
+"""Public name -> the module that defines it."""
+
+__all__ = sorted([*_WHERE, "__version__", "render_report"])
+
+
+def render_report(results: Results, **options: Any) -> str:
     """The self-contained HTML budget report (see :func:`planner.report.render_report`)."""
     from planner.report import render_report as render
 
-    return render(results, **options)  # type: ignore[arg-type]
+    return str(render(results, **options))
 
 
 def _fragment(item: object) -> str:
-    """Notebook display: a small HTML summary, styles scoped to one class."""
+    """Notebook display: a small HTML summary whose styles are scoped to one class."""
     from planner import report
 
     fragment = getattr(report, "render_fragment", None)
     if fragment is None:
-        return "<pre>" + __import__("html").escape(repr(item)) + "</pre>"
+        import html
+
+        return "<pre>" + html.escape(repr(item)) + "</pre>"
     return str(fragment(item))
 
 
-Results.html_renderer = staticmethod(_fragment)  # type: ignore[assignment]
-PlanResult.html_renderer = staticmethod(_fragment)  # type: ignore[assignment]
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"planner.{_WHERE[name]}"), name)
+    if name in ("PlanResult", "Results", "run", "estimate", "compare"):
+        results = importlib.import_module("planner.results")
+        # results is a lower floor than the report: it receives its renderer instead of importing it
+        results.Results.html_renderer = staticmethod(_fragment)
+        results.PlanResult.html_renderer = staticmethod(_fragment)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "Accelerator",
-    "Allocation",
-    "Backtest",
-    "Fit",
-    "Flag",
-    "InputError",
-    "Plan",
-    "PlanResult",
-    "PlannerError",
-    "Results",
-    "Scenario",
-    "SourceResult",
-    "__version__",
-    "backtest",
-    "catalog",
-    "compare",
-    "estimate",
-    "fit_law",
-    "hardware",
-    "load_scenario",
-    "loss",
-    "optimize",
-    "plans",
-    "render_report",
-    "run",
-    "sweep",
-    "sweep_to_file",
-]
+def __dir__() -> list[str]:
+    return __all__

@@ -6,92 +6,24 @@ result. Errors a user can fix print one message and exit with code 2.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from planner import units
+from planner.cli_options import (
+    QUANTITY,
+    RangeType,
+    check_outputs,
+    emit,
+    friendly_errors,
+    html_option,
+    law_option,
+    output_options,
+    write_html,
+)
 from planner.errors import PlannerError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class QuantityType(click.ParamType):  # type: ignore[type-arg]
-    """A human quantity flag: 70B, 1.4T, 3.8e25."""
-
-    name = "quantity"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        try:
-            return units.parse_quantity(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class RangeType(click.ParamType):  # type: ignore[type-arg]
-    """A share such as 0.4, or a low:high range such as 0.25:0.45."""
-
-    name = "share[:high]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, float]:
-        try:
-            parts = [float(p) for p in str(value).split(":")]
-        except ValueError:
-            self.fail(f"{value!r} is not a number or low:high range such as 0.25:0.45", param, ctx)
-        if len(parts) == 1:
-            parts *= 2
-        if len(parts) != 2:
-            self.fail(f"{value!r}: give one number or low:high", param, ctx)
-        return {"low": parts[0], "high": parts[1]}
-
-
-QUANTITY = QuantityType()
-
-
-def friendly_errors(func: F) -> F:
-    """Print PlannerError messages without a traceback; exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PlannerError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
-    """--format, --output and --force, shared by every command that prints results."""
-
-    def decorate(func: F) -> F:
-        func = click.option("--force", is_flag=True, help="Overwrite --output if it exists.")(func)
-        func = click.option(
-            "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
-        )(func)
-        func = click.option(
-            "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True,
-            help="Output format.",
-        )(func)
-        return func
-
-    return decorate
-
-
-def emit(text: str, output: str | None, force: bool) -> None:
-    """Print, or write atomically to --output."""
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from planner.files import write_atomic
-
-    write_atomic(output, text, overwrite=force)
-    click.echo(f"wrote {output}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,60 +38,50 @@ def main() -> None:
     """
 
 
-html_option = click.option(
-    "--html", "html_path", type=click.Path(dir_okay=False),
-    help="Also write the HTML budget report here (with --force to replace it).",
-)
-
-
-def _report(results: Any, html_path: str | None, force: bool) -> None:
-    if html_path is None:
-        return
-    from planner.analysis import analyse
-    from planner.report import render_report, write_report
-
-    html = render_report(results, analysis=analyse(results))
-    write_report(html_path, html, overwrite=force)
-    click.echo(f"wrote {html_path}", err=True)
-
-
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @output_options(("table", "json", "csv", "markdown"))
 @html_option
+@law_option
 @friendly_errors
-def run(file: str, fmt: str, output: str | None, force: bool, html_path: str | None) -> None:
+def run(file: str, fmt: str, output: str | None, force: bool, html_path: str | None, law_name: str | None) -> None:
     """Estimate every plan (base and variants) of a scenario FILE, side by side.
 
     Example: planner run scenarios/phi4_style_14b.yaml --html reports/phi4.html
     """
     from planner.estimate import run as run_scenario
+    from planner.estimate import with_law
     from planner.loader import load_scenario
     from planner.output import render
 
-    results = run_scenario(load_scenario(file), file=file)
+    check_outputs(output, html_path, force=force)
+    results = run_scenario(with_law(load_scenario(file), law_name), file=file)
     emit(render(results, fmt), output, force)
-    _report(results, html_path, force)
+    write_html(results, html_path, force)
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_options(("table", "json", "csv", "markdown"))
 @html_option
+@law_option
 @friendly_errors
-def compare(files: tuple[str, ...], fmt: str, output: str | None, force: bool, html_path: str | None) -> None:
+def compare(files: tuple[str, ...], fmt: str, output: str | None, force: bool, html_path: str | None,
+            law_name: str | None) -> None:
     """Compare several scenario FILES (and their variants); the first is the baseline.
 
     Example: planner compare scenarios/web_baseline_7b.yaml scenarios/data_constrained_3b.yaml --html reports/compare.html
     """
     from planner.estimate import compare as combine
     from planner.estimate import run as run_scenario
+    from planner.estimate import with_law
     from planner.loader import load_scenario
     from planner.output import render
 
-    results = combine(*(run_scenario(load_scenario(f), file=f) for f in files))
+    check_outputs(output, html_path, force=force)
+    results = combine(*(run_scenario(with_law(load_scenario(f), law_name), file=f) for f in files))
     emit(render(results, fmt), output, force)
-    _report(results, html_path, force)
+    write_html(results, html_path, force)
 
 
 ESTIMATE_FLAGS = {
@@ -167,10 +89,10 @@ ESTIMATE_FLAGS = {
     "model.params": "--params",
     "model.active_params": "--active-params",
     "training.tokens": "--tokens",
-    "training.accelerator": "--hardware",
-    "training.accelerator_count": "--count",
-    "training.utilization": "--mfu",
-    "training.price_usd_per_hour": "--price",
+    "training.accelerator": "--accelerator",
+    "training.accelerator_count": "--accelerator-count",
+    "training.utilization": "--utilization",
+    "training.price_usd_per_hour": "--price-usd-per-hour",
     "training.flops_convention": "--flops-convention",
 }
 
@@ -179,11 +101,16 @@ ESTIMATE_FLAGS = {
 @click.option("--params", type=QUANTITY, help="Total parameters, e.g. 70B.")
 @click.option("--active-params", type=QUANTITY, help="Active parameters per token (MoE).")
 @click.option("--tokens", type=QUANTITY, required=True, help="Training tokens, e.g. 1.4T.")
-@click.option("--hardware", default="h100-sxm", show_default=True, help="Accelerator id (planner hardware).")
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators.")
-@click.option("--mfu", type=RangeType(), help="Utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.30 (0.20-0.45).")
-@click.option("--price", type=click.FloatRange(min=0, min_open=True), help="USD per accelerator-hour. Default: catalog.")
-@click.option("--precision", type=click.Choice(["bf16", "fp8"]), default="bf16", show_default=True)
+@click.option("--accelerator", "--hardware", "hardware", default="h100-sxm", show_default=True,
+              help="Accelerator id (see planner hardware); training.accelerator in a scenario.")
+@click.option("--accelerator-count", "--count", "count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Accelerators training in parallel; training.accelerator_count in a scenario.")
+@click.option("--utilization", "--mfu", "mfu", type=RangeType(),
+              help="Whole-run utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.30 (0.20-0.45).")
+@click.option("--price-usd-per-hour", "--price", "price", type=click.FloatRange(min=0, min_open=True, max=1e7),
+              help="USD per accelerator-hour. Default: the catalog price.")
+@click.option("--precision", type=click.Choice(["bf16", "fp8"]), default="bf16", show_default=True,
+              help="Which dense peak the utilisation refers to.")
 @click.option("--layers", type=click.IntRange(min=1), help="Architecture: transformer blocks.")
 @click.option("--d-model", type=click.IntRange(min=1), help="Architecture: hidden size.")
 @click.option("--heads", type=click.IntRange(min=1), help="Architecture: attention heads.")
@@ -193,11 +120,13 @@ ESTIMATE_FLAGS = {
 @click.option("--seq-len", type=click.IntRange(min=1), help="Architecture: sequence length.")
 @click.option("--glu/--no-glu", default=False, help="Architecture: gated (SwiGLU) feed-forward.")
 @click.option("--tied-embeddings/--untied-embeddings", default=False, help="Architecture: tie input/output embeddings.")
-@click.option("--flops-convention", type=click.Choice(["6nd", "palm", "megatron"]), default="6nd", show_default=True)
+@click.option("--flops-convention", type=click.Choice(["6nd", "palm", "megatron"]), default="6nd", show_default=True,
+              help="FLOPs count: 6nd (6 x active params), palm (+ attention), megatron (+ attention and logits).")
 @click.option("--recompute/--no-recompute", default=False, help="Full activation recompute (hardware FLOPs).")
+@law_option
 @output_options(("table", "json", "csv", "markdown"))
 @friendly_errors
-def estimate(fmt: str, output: str | None, force: bool, **flags: Any) -> None:
+def estimate(fmt: str, output: str | None, force: bool, law_name: str | None, **flags: Any) -> None:
     """One-off estimate with no scenario file.
 
     Give --params (and --active-params for MoE), or the architecture flags
@@ -208,8 +137,9 @@ def estimate(fmt: str, output: str | None, force: bool, **flags: Any) -> None:
     from planner.estimate import quick_estimate
     from planner.output import render_plan
 
+    check_outputs(output, force=force)
     try:
-        result = quick_estimate(**flags)
+        result = quick_estimate(law=law_name, **flags)
     except PlannerError as exc:
         message = str(exc)
         for field, flag in ESTIMATE_FLAGS.items():
@@ -347,9 +277,9 @@ def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | No
 @click.option("--grid", "grids", multiple=True, required=True,
               help="PATH=VALUES, e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9 (repeatable).")
 @click.option("--plan", "plan_name", help="Start from this plan (default: the base scenario).")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+@click.option("--output", "-o", "--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Results file: .csv or .parquet (parquet needs pyarrow).")
-@click.option("--force", is_flag=True, help="Overwrite --out / --html if they exist.")
+@click.option("--force", is_flag=True, help="Overwrite --output / --html if they exist.")
 @click.option("--uncertainty/--no-uncertainty", default=False, help="Add Monte Carlo P10/P90 per row (slower).")
 @click.option("--engine", type=click.Choice(["numpy", "dask"]), default="numpy", show_default=True)
 @click.option("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster).")
@@ -364,6 +294,7 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
     from planner.loader import load_scenario
     from planner.sweep import parse_grid_flags, prepare, sweep_to_file
 
+    check_outputs(out_path, html_path, force=force)
     scenario = load_scenario(file)
     grid = parse_grid_flags(grids)
     _, points = prepare(scenario, grid, plan_name)
@@ -382,8 +313,9 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
 
 @main.command()
 @click.argument("runs_csv", type=click.Path(dir_okay=False))
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the law file (YAML) here.")
-@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--output", "-o", "--out", "out_path", type=click.Path(dir_okay=False),
+              help="Write the law file (YAML) here.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @click.option("--column", "mapping", multiple=True,
               help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.")
 @click.option("--drop-highest", type=click.IntRange(min=0), default=0, show_default=True,
@@ -396,11 +328,12 @@ def fit(runs_csv: str, out_path: str | None, force: bool, mapping: tuple[str, ..
         bootstrap: int, seed: int, fmt: str) -> None:
     """Fit a scaling law (E, A, B, alpha, beta; and a synthetic weight) to your own runs.
 
-    Example: planner fit runs.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 --out law.yaml
+    Example: planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 -o reports/law.yaml
     """
     from planner.fit import fit_law, law_file_text, read_runs
     from planner.output import render_fit
 
+    check_outputs(out_path, force=force)
     columns = {}
     for item in mapping:
         key, sep, value = item.partition("=")

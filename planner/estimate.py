@@ -15,7 +15,8 @@ from planner.loader import Plan, plans
 from planner.results import PlanResult, Results, SourceResult, compare
 from planner.schema import Scenario
 
-__all__ = ["PlanResult", "Results", "SourceResult", "compare", "estimate", "quick_estimate", "run"]
+__all__ = ["PlanResult", "Results", "SourceResult", "compare", "estimate", "plan_result", "quick_estimate", "run",
+           "with_law"]
 
 NOTES = (
     "Dollars are accelerator-hours times an hourly price; published training costs are "
@@ -43,6 +44,16 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
         seed=scenario.uncertainty.seed,
         inputs=tuple(resolved),
     )
+
+
+def with_law(scenario: Scenario, name: str | None) -> Scenario:
+    """The scenario with every plan under another law (``--law``): a preset or a law file."""
+    if name is None:
+        return scenario
+    from planner.laws import law
+
+    chosen = law(name)
+    return scenario.model_copy(update={"law": chosen})
 
 
 def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
@@ -156,14 +167,15 @@ def quick_estimate(
     tied_embeddings: bool = False,
     flops_convention: str = "6nd",
     recompute: bool = False,
+    law: str | None = None,
 ) -> Results:
     """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
     from planner.loader import validate
 
-    model: dict[str, Any] = {"params": params, "active_params": active_params}
+    shape_model: dict[str, Any] = {"params": params, "active_params": active_params}
     shape = {"layers": layers, "d_model": d_model, "heads": heads, "vocab_size": vocab, "seq_len": seq_len}
     if any(v is not None for v in shape.values()):
-        model = {
+        shape_model = {
             "architecture": {
                 **shape,
                 "kv_heads": kv_heads,
@@ -173,7 +185,7 @@ def quick_estimate(
             }
         }
         if params is not None or active_params is not None:
-            model.update(params=params, active_params=active_params)
+            shape_model.update(params=params, active_params=active_params)
     training: dict[str, Any] = {
         "tokens": tokens,
         "accelerator": hardware,
@@ -185,5 +197,5 @@ def quick_estimate(
     }
     if mfu is not None:
         training["utilization"] = mfu
-    scenario = validate({"name": "estimate", "model": model, "training": training})
-    return run(scenario)
+    scenario = validate({"name": "estimate", "model": shape_model, "training": training})
+    return run(with_law(scenario, law))

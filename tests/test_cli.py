@@ -78,8 +78,8 @@ def test_estimate_from_architecture_flags_megatron_oracle() -> None:
      (["estimate", "--params", "-5B", "--tokens", "1T"], "is negative"),
      (["estimate", "--params", "7B", "--tokens", ""], "empty string"),
      (["estimate", "--params", "7B", "--tokens", "nan"], "not a number"),
-     (["estimate", "--params", "7B", "--tokens", "1T", "--hardware", "h100"], "--hardware: unknown accelerator"),
-     (["estimate", "--params", "7B", "--tokens", "1T", "--mfu", "0.5:0.2"], "--mfu: low 0.5 is above high 0.2"),
+     (["estimate", "--params", "7B", "--tokens", "1T", "--hardware", "h100"], "--accelerator: unknown accelerator"),
+     (["estimate", "--params", "7B", "--tokens", "1T", "--mfu", "0.5:0.2"], "--utilization: low 0.5 is above high 0.2"),
      (["estimate", "--tokens", "1T"], "give --params or the architecture flags"),
      (["estimate", "--params", "7B", "--tokens", "1T", "--flops-convention", "palm"], "needs the model's shape"),
      (["run", "does-not-exist.yaml"], "file not found")],
@@ -127,7 +127,7 @@ def test_output_file_is_written_and_never_overwritten_without_force(tmp_path: Pa
     code, _, err = invoke("run", BASELINE, "-o", str(target))
     assert code == 2 and "already exists; pass --force" in err
     assert target.read_text() == first
-    assert invoke("run", BASELINE, "-o", str(target), "--force")[0] == 0
+    assert invoke("run", BASELINE, "-o", str(target), "--force", "--format", "table")[0] == 0
     assert target.read_text() != first
     code, _, err = invoke("run", BASELINE, "-o", str(tmp_path))
     assert code == 2
@@ -193,3 +193,28 @@ def test_optimize_scenario_file() -> None:
     assert code == 2 and "plans: repeat-real, rephrase, rephrase-api" in err
     code, _, err = invoke("optimize")
     assert code == 2 and "give a scenario FILE, or --flops" in err
+
+
+@pytest.mark.parametrize(("suffix", "starts"), [(".json", "{"), (".csv", "plan,"), (".md", "## web-baseline"), (".txt", "web-baseline")])
+def test_output_suffix_picks_the_format(tmp_path: Path, suffix: str, starts: str) -> None:
+    target = tmp_path / f"out{suffix}"
+    assert invoke("run", BASELINE, "-o", str(target))[0] == 0
+    assert target.read_text().lstrip().startswith(starts)
+
+
+def test_existing_html_target_fails_before_any_work(tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    html.write_text("keep")
+    out = tmp_path / "o.json"
+    code, _, err = invoke("run", BASELINE, "-o", str(out), "--html", str(html))
+    assert code == 2 and "already exists" in err
+    assert html.read_text() == "keep" and not out.exists()  # nothing written: all outputs or none
+
+
+def test_law_option_on_run_and_estimate() -> None:
+    code, out, _ = invoke("run", BASELINE, "--law", "hoffmann-2022", "--format", "json")
+    assert code == 0 and json.loads(out)["plans"][0]["law"] == "hoffmann-2022"
+    code, out, _ = invoke("estimate", "--params", "7B", "--tokens", "1T", "--law", "muennighoff-2023", "--format", "json")
+    assert code == 0 and json.loads(out)["law"] == "muennighoff-2023"
+    code, _, err = invoke("run", BASELINE, "--law", "nope")
+    assert code == 2 and "unknown scaling law" in err

@@ -1,0 +1,160 @@
+"""Shared pieces of the ``planner`` command: parameter types, option bundles, output.
+
+Option bundles are decorators (as sqlite-utils' ``output_options``), so every command that
+prints results takes the same ``--format``, ``-o/--output`` and ``--force``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from planner import units
+from planner.errors import PlannerError
+
+__all__ = ["QUANTITY", "FORMAT_BY_SUFFIX", "RangeType", "check_outputs", "emit", "format_for", "friendly_errors",
+           "html_option", "law_option", "output_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMAT_BY_SUFFIX = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+"""An --output file name's suffix picks the format when --format is not given."""
+
+
+class QuantityType(click.ParamType):  # type: ignore[type-arg]
+    """A human quantity flag: 70B, 1.4T, 3.8e25."""
+
+    name = "quantity"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            return units.parse_quantity(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class RangeType(click.ParamType):  # type: ignore[type-arg]
+    """A share such as 0.4, or a low:high range such as 0.25:0.45."""
+
+    name = "share[:high]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, float]:
+        try:
+            parts = [float(p) for p in str(value).split(":")]
+        except ValueError:
+            self.fail(f"{value!r} is not a number or low:high range such as 0.25:0.45", param, ctx)
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2:
+            self.fail(f"{value!r}: give one number or low:high", param, ctx)
+        return {"low": parts[0], "high": parts[1]}
+
+
+QUANTITY = QuantityType()
+
+
+def friendly_errors(func: F) -> F:
+    """Print PlannerError messages without a traceback; exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PlannerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """--format, -o/--output (alias --out) and --force, shared by every command that prints results.
+
+    Without --format, an --output file's suffix picks it (.json, .csv, .md), else the first format.
+    """
+
+    def decorate(func: F) -> F:
+        func = click.option("--force", is_flag=True, help="Overwrite the output files if they exist.")(func)
+        func = click.option(
+            "--output", "-o", "--out", "output", type=click.Path(dir_okay=False),
+            help="Write to this file instead of stdout (its suffix picks the format).",
+        )(func)
+        func = click.option(
+            "--format", "fmt", type=click.Choice(formats), default=None,
+            help=f"Output format: {', '.join(formats)} (default: from the --output suffix, else {formats[0]}).",
+        )(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["fmt"] = format_for(kwargs.get("fmt"), kwargs.get("output"), formats)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:
+    """The format asked for, else the one the output file's suffix names, else the default."""
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        guessed = FORMAT_BY_SUFFIX.get(Path(output).suffix.lower())
+        if guessed in formats:
+            return guessed
+    return formats[0]
+
+
+def check_outputs(*paths: str | None, force: bool = False) -> None:
+    """Check every output target before any work starts (exists without --force, a directory, ...)."""
+    from planner.files import check_target
+
+    given = [p for p in paths if p is not None]
+    if len({str(Path(p).resolve()) for p in given}) != len(given):
+        raise PlannerError("two outputs name the same file; give each its own")
+    for path in given:
+        check_target(path, overwrite=force)
+
+
+def emit(text: str, output: str | None, force: bool) -> None:
+    """Print, or write atomically to --output."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from planner.files import write_atomic
+
+    write_atomic(output, text, overwrite=force)
+    click.echo(f"wrote {output}", err=True)
+
+
+def law_option(func: F) -> F:
+    """--law: a preset name or a law file written by planner fit."""
+    return click.option(
+        "--law", "law_name", default=None,
+        help="Scaling law for every plan: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
+        "muennighoff-2023, kaplan-2020) or a law file from planner fit. Default: the scenario's.",
+    )(func)
+
+
+html_option = click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False),
+    help="Also write the HTML budget report here (with --force to replace it).",
+)
+
+
+def write_html(results: Any, html_path: str | None, force: bool) -> None:
+    if html_path is None:
+        return
+    from planner.analysis import analyse
+    from planner.report import render_report, write_report
+
+    html = render_report(results, analysis=analyse(results))
+    write_report(html_path, html, overwrite=force)
+    click.echo(f"wrote {html_path}", err=True)
+
+
