@@ -16,6 +16,8 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
     >>> shown("x" * 1000)[:12], len(shown("x" * 1000)) < 120
     ("'xxxxxxxxxxx", True)
     """
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()  # a numpy scalar reads as a plain number
     if isinstance(value, (str, bytes)) and len(value) > 4 * limit:
         value = value[: 4 * limit]  # repr of a 1 GB string is never built
         text = repr(value)

@@ -6,12 +6,20 @@ repetition model when unique tokens are given, plus ``w`` times the synthetic to
 they are (``w``, the synthetic value weight, is then fitted too). Objective: Huber loss
 (delta 1e-3) on the log-loss residuals, minimised with L-BFGS-B using the analytic gradient.
 Starting points: Hoffmann's grid of 4,500 (alpha, beta, e, a, b); the objective is evaluated
-on all of them at once (vectorised) and L-BFGS starts from the best few.
+on all of them in blocks of rows (the temporary stays under ``GRID_BLOCK_BYTES``) and L-BFGS
+starts from the best few. BLAS runs single-threaded inside the solver (threadpoolctl): the
+arrays are small, and default OpenBLAS threading only adds contention on shared machines.
+
+The data is checked before any work: positive finite values within sanity bounds, synthetic
+below total tokens, enough distinct runs after ``drop_highest`` for the constants fitted, and
+enough variation (losses, model sizes, token counts) for the law to be identified.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +27,20 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+from planner.limits import MAX_PARAMS, MAX_RUNS_BYTES, MAX_TOKENS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["COLUMNS", "Fit", "fit_law", "huber", "law_file_text", "objective", "prepare", "read_runs"]
+
 HUBER_DELTA = 1e-3
+GRID_BLOCK_BYTES = 50_000_000
+"""Bound on the temporaries of scoring the starting grid (assumption: small beside 1 GB)."""
+MIN_RUNS = 6
+"""Fewest distinct runs a fit accepts (and always more than the constants fitted)."""
+MAX_BOOTSTRAP = 10_000
+"""Sanity bound on bootstrap resamples (assumption: 200 already gives stable 95% intervals)."""
 STARTS_KEPT = 20
 """L-BFGS runs, from the best starts of the 4,500-point grid."""
 GRID = np.array(list(itertools.product(
@@ -63,11 +80,10 @@ class Fit:
 
 
 def huber(residual: np.ndarray, delta: float = HUBER_DELTA) -> tuple[np.ndarray, np.ndarray]:
-    """Huber loss and its derivative, elementwise."""
-    small = np.abs(residual) <= delta
-    value = np.where(small, 0.5 * residual**2, delta * (np.abs(residual) - 0.5 * delta))
-    slope = np.where(small, residual, delta * np.sign(residual))
-    return value, slope
+    """Huber loss and its derivative, elementwise: with ``c = clip(r, -delta, delta)``, the
+    loss is ``c·(r − c/2)`` (``r²/2`` inside, ``delta·(|r| − delta/2)`` outside) and the slope ``c``."""
+    slope = np.clip(residual, -delta, delta)
+    return slope * (residual - 0.5 * slope), slope
 
 
 def _design(frame: pd.DataFrame) -> dict[str, Any]:
@@ -82,46 +98,77 @@ def _design(frame: pd.DataFrame) -> dict[str, Any]:
     if "unique_tokens" in frame:
         real = effective_tokens(frame["unique_tokens"].to_numpy(float), real, R_STAR_DATA)
     return {"log_n": np.log(frame["params"].to_numpy(float)), "real": real, "synthetic": synthetic,
+            "log_real": np.log(real) if synthetic is None else None,
             "log_loss": np.log(frame["loss"].to_numpy(float))}
 
 
 def objective(theta: np.ndarray, data: dict[str, Any]) -> tuple[float, np.ndarray]:
-    """Huber objective and its analytic gradient in (alpha, beta, e, a, b[, log w])."""
+    """Huber objective and its analytic gradient in (alpha, beta, e, a, b[, log w]).
+
+    ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)``, computed with the largest term
+    factored out; ``d log L̂ / d term_i = exp(term_i) / sum_j exp(term_j)``.
+    """
     alpha, beta, e, a, b = theta[:5]
     if data["synthetic"] is not None:
         weight = np.exp(theta[5])
         effective = data["real"] + weight * data["synthetic"]
+        log_d = np.log(effective)
     else:
-        effective = data["real"]
-    log_d = np.log(effective)
-    terms = np.stack([a - alpha * data["log_n"], b - beta * log_d, np.full_like(log_d, e)])
-    top = terms.max(axis=0)
-    exp = np.exp(terms - top)
-    total = exp.sum(axis=0)
-    lse = top + np.log(total)
-    share = exp / total
-    value, slope = huber(lse - data["log_loss"])
+        log_d = data["log_real"]
+    params_term = a - alpha * data["log_n"]
+    data_term = b - beta * log_d
+    top = np.maximum(np.maximum(params_term, data_term), e)
+    params_exp = np.exp(params_term - top)
+    data_exp = np.exp(data_term - top)
+    floor_exp = np.exp(e - top)
+    total = params_exp + data_exp + floor_exp
+    value, slope = huber(top + np.log(total) - data["log_loss"])
+    weighted = slope / total
+    params_share = weighted * params_exp
+    data_share = weighted * data_exp
     grad = [
-        np.sum(slope * -share[0] * data["log_n"]),
-        np.sum(slope * -share[1] * log_d),
-        np.sum(slope * share[2]),
-        np.sum(slope * share[0]),
-        np.sum(slope * share[1]),
+        -(params_share @ data["log_n"]),
+        -(data_share @ log_d),
+        (weighted @ floor_exp),
+        params_share.sum(),
+        data_share.sum(),
     ]
     if data["synthetic"] is not None:
         # d log D' / d log w = w·S / D'
-        grad.append(np.sum(slope * share[1] * -beta * weight * data["synthetic"] / effective))
-    return float(value.sum()), np.array(grad)
+        grad.append(-beta * weight * (data_share @ (data["synthetic"] / effective)))
+    return float(value.sum()), np.array(grad, dtype=float)
 
 
-def _grid_values(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
-    """The objective at every starting point at once (no gradient)."""
-    alpha, beta, e, a, b = (starts[:, i:i + 1] for i in range(5))
+def _grid_values(data: dict[str, Any], starts: np.ndarray, block_bytes: int = GRID_BLOCK_BYTES) -> np.ndarray:
+    """The objective (no gradient) at every starting point, summed over blocks of rows.
+
+    ``L̂ = E + A·N^-alpha + B·D^-beta`` directly (no log-sum-exp needed: the grid's ``e`` keeps
+    the sum above e^-1, and params and tokens are at least 1, so nothing overflows); the
+    powers are computed once per distinct exponent, and at most ``block_bytes`` of
+    temporaries exist at a time (about six starts x rows float64 arrays).
+    """
     log_d = np.log(data["real"] if data["synthetic"] is None else data["real"] + data["synthetic"])
-    terms = np.stack([a - alpha * data["log_n"], b - beta * log_d, np.broadcast_to(e, (len(starts), len(log_d)))])
-    top = terms.max(axis=0)
-    lse = top + np.log(np.exp(terms - top).sum(axis=0))
-    return huber(lse - data["log_loss"])[0].sum(axis=1)
+    alphas, alpha_index = np.unique(starts[:, 0], return_inverse=True)
+    betas, beta_index = np.unique(starts[:, 1], return_inverse=True)
+    E, A, B = (np.exp(starts[:, i])[:, None] for i in (2, 3, 4))
+    rows = max(1, block_bytes // (8 * 6 * len(starts)))
+    total = np.zeros(len(starts))
+    for low in range(0, len(log_d), rows):
+        part = slice(low, low + rows)
+        n_power = np.exp(-np.outer(alphas, data["log_n"][part]))
+        d_power = np.exp(-np.outer(betas, log_d[part]))
+        predicted = np.log(E + A * n_power[alpha_index] + B * d_power[beta_index])
+        total += huber(predicted - data["log_loss"][part])[0].sum(axis=1)
+    return total
+
+
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """BLAS limited to one thread inside the solver (issue 9: 6-16x faster on shared machines)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _minimise(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
@@ -162,19 +209,50 @@ def prepare(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, name:
     keep = [c for c in COLUMNS if c in frame]
     out = frame[keep].copy()
     for column in keep:
-        values = pd.to_numeric(out[column], errors="coerce")
-        bad = values.isna() | ~np.isfinite(values) | (values < 0) | ((values == 0) & (column in ("params", "tokens", "loss")))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"row {row + 2}: {column} must be a positive number", file=name,
-                             value=frame[column].iloc[row])
+        values = pd.to_numeric(out[column], errors="coerce").astype(float)
+        positive = column in ("params", "tokens", "loss", "unique_tokens", "flops")
+        bad = values.isna() | ~np.isfinite(values) | (values < 0) | ((values == 0) & positive)
+        kind = "positive" if positive else "non-negative"
+        _refuse(bad, frame[column], f"{column} must be a {kind} finite number", name)
         out[column] = values
-    if "synthetic_share" in out and (out["synthetic_share"] > 1).any():
-        row = int(np.flatnonzero((out["synthetic_share"] > 1).to_numpy())[0])
-        raise InputError(f"row {row + 2}: synthetic_share is above 1", file=name, value=out["synthetic_share"].iloc[row])
-    if len(out) < 6:
-        raise InputError(f"{len(out)} runs are too few to fit five constants", file=name, allowed="give at least 6 runs")
+    for column, low, high in (("params", 1.0, MAX_PARAMS), ("tokens", 1.0, MAX_TOKENS)):
+        _refuse((out[column] < low) | (out[column] > high), out[column],
+                f"{column} is outside {low:g} to {high:g} (sanity bound, planner.limits)", name)
+    if "synthetic_share" in out:
+        _refuse(out["synthetic_share"] > 1, out["synthetic_share"], "synthetic_share is above 1", name)
+    if "synthetic_tokens" in out:
+        _refuse(out["synthetic_tokens"] > out["tokens"], out["synthetic_tokens"],
+                "synthetic_tokens is above tokens (synthetic tokens are part of the total)", name)
+    if "unique_tokens" in out and ("synthetic_tokens" in out or "synthetic_share" in out):
+        real = out["tokens"] - (out["synthetic_tokens"] if "synthetic_tokens" in out
+                                else out["synthetic_share"] * out["tokens"])
+        _refuse(real <= 0, real, "no real tokens left, yet unique_tokens is given", name)
     return out
+
+
+def _refuse(bad: pd.Series, values: pd.Series, problem: str, name: str) -> None:
+    """An InputError naming the first bad row (CSV line: the header is line 1) and its value."""
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"row {row + 2}: {problem}", file=name, value=values.iloc[row])
+
+
+def _check_identifiable(runs: pd.DataFrame, constants: int, dropped: int, name: str) -> None:
+    """Enough distinct runs after dropping, and enough variation, for the constants fitted."""
+    needed = max(MIN_RUNS, constants + 1)
+    inputs = [c for c in ("params", "tokens", "unique_tokens", "synthetic_tokens", "synthetic_share") if c in runs]
+    distinct = len(runs.drop_duplicates(subset=inputs))
+    if distinct < needed:
+        after = f" left after dropping the {dropped} highest-loss" if dropped else ""
+        raise InputError(f"{distinct} distinct runs{after} are too few to fit {constants} constants", file=name,
+                         allowed=f"give at least {needed} runs with different model sizes or token counts")
+    cannot = "the data cannot identify the law"
+    if np.ptp(runs["loss"].to_numpy()) == 0:
+        raise InputError(f"{cannot}: every run has the same loss", file=name, value=float(runs["loss"].iloc[0]))
+    for column, what in (("params", "model size"), ("tokens", "token count")):
+        if np.ptp(runs[column].to_numpy()) == 0:
+            raise InputError(f"{cannot}: every run has the same {what}", file=name,
+                             value=float(runs[column].iloc[0]), allowed=f"vary {column} across runs")
 
 
 def fit_law(frame: pd.DataFrame, *, columns: dict[str, str] | None = None, drop_highest: int = 0,
@@ -184,17 +262,28 @@ def fit_law(frame: pd.DataFrame, *, columns: dict[str, str] | None = None, drop_
     ``drop_highest`` removes the k runs with the highest loss first (Besiroglu et al. drop 5).
     ``bootstrap`` resamples runs with replacement (seeded) for standard errors and 95% intervals.
     """
+    if bootstrap == 1 or not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise InputError("bootstrap resamples", field="--bootstrap", value=bootstrap,
+                         allowed=f"0 (no standard errors) or 2 to {MAX_BOOTSTRAP:,}")
     runs = prepare(frame, columns, name=name)
+    if not 0 <= drop_highest < len(runs):
+        raise InputError("cannot drop that many runs", field="--drop-highest", value=drop_highest,
+                         allowed=f"0 to {len(runs) - 1} for {len(runs)} runs")
     if drop_highest:
-        runs = runs.sort_values("loss").iloc[:-drop_highest]
+        runs = runs.sort_values("loss", kind="stable").iloc[:-drop_highest]
+    synthetic = "synthetic_tokens" in runs or "synthetic_share" in runs
+    _check_identifiable(runs, 6 if synthetic else 5, drop_highest, name)
     data = _design(runs)
-    theta = _fit_theta(data)
     rng = np.random.default_rng(seed)
     draws = []
-    for _ in range(bootstrap):
-        index = rng.integers(0, len(runs), len(runs))
-        sample = {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
-        draws.append(_minimise(sample, theta[None, :]))
+    with _single_threaded():
+        theta = _fit_theta(data)
+        for _ in range(bootstrap):
+            index = rng.integers(0, len(runs), len(runs))
+            sample = {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+            draws.append(_minimise(sample, theta[None, :]))
+    if not np.all(np.isfinite(theta)):
+        raise InputError("the data cannot identify the law: the fit did not converge to finite constants", file=name)
     law = _law(theta, runs, name, drop_highest, draws)
     _, residuals = _residuals(theta, data)
     r_squared = 1 - np.sum(residuals**2) / np.sum((data["log_loss"] - data["log_loss"].mean()) ** 2)
@@ -258,16 +347,10 @@ def _warnings(runs: pd.DataFrame, data: dict[str, Any], se: dict[str, float], la
 
 
 def read_runs(path: str) -> pd.DataFrame:
-    """Read a CSV of runs, with a clear error for a missing or unreadable file."""
-    import pandas as pd
-    from pathlib import Path
+    """Read a CSV of runs through :mod:`planner.reading` (regular file, size limit, UTF-8)."""
+    from planner.reading import read_csv_frame
 
-    if not Path(path).is_file():
-        raise InputError("file not found", file=path)
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", file=path) from None
+    return read_csv_frame(path, limit=MAX_RUNS_BYTES, what="runs CSV")
 
 
 def law_file_text(result: Fit) -> str:

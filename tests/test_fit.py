@@ -106,9 +106,9 @@ def test_warns_when_tokens_per_param_barely_varies() -> None:
     ("frame", "says"),
     [(pd.DataFrame({"params": [1e9] * 6, "loss": [2.0] * 6}), "missing columns: tokens"),
      (pd.DataFrame({"params": [1e9, "big", 1e9, 1e9, 1e9, 1e9], "tokens": [1e10] * 6, "loss": [2.0] * 6}),
-      "row 3: params must be a positive number"),
+      "row 3: params must be a positive finite number"),
      (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 5 + [None], "loss": [2.0] * 6}),
-      "row 7: tokens must be a positive number"),
+      "row 7: tokens must be a positive finite number"),
      (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 6, "loss": [2.0] * 5 + [-1]}), "row 7: loss"),
      (pd.DataFrame({"params": [1e9] * 3, "tokens": [1e10] * 3, "loss": [2.0] * 3}), "too few")],
     ids=["missing", "text", "empty", "negative", "few"],
@@ -144,3 +144,66 @@ def test_cli_fit_writes_a_law_that_loss_accepts(tmp_path: Path) -> None:
     assert loss.exit_code == 0 and 1.9 < float(loss.stdout.split('"loss": ')[1].split(",")[0]) < 2.05
     bad = runner.invoke(main, ["fit", str(CHINCHILLA)])
     assert bad.exit_code == 2 and "missing columns" in bad.stderr and "--column" in bad.stderr
+
+
+def _runs(n: int = 12, **columns: object) -> pd.DataFrame:
+    """``n`` well-spread runs of a known law (no noise), with columns overridden."""
+    frame = synthetic_runs(1.0, n=n).drop(columns="synthetic_share")
+    return frame.assign(**columns)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "says"),
+    [(_runs(loss=2.0), {}, "cannot identify the law: every run has the same loss"),
+     (_runs(params=1e9), {}, "cannot identify the law: every run has the same model size"),
+     (_runs(unique_tokens=0.0), {}, "row 2: unique_tokens must be a positive finite number"),
+     (_runs(synthetic_tokens=1e30), {}, "row 2: synthetic_tokens is above tokens"),
+     (_runs(params=1e300), {}, r"params is outside 1 to 1e\+16"),
+     (_runs(loss=float("inf")), {}, "loss must be a positive finite number"),
+     (_runs(8), {"drop_highest": 3}, "5 distinct runs left after dropping the 3 highest-loss are too few"),
+     (_runs(8), {"drop_highest": 8}, "cannot drop that many runs"),
+     (pd.concat([_runs(3)] * 4), {}, "3 distinct runs are too few"),
+     (_runs(8, synthetic_share=0.1), {"drop_highest": 2}, "too few to fit 6 constants"),
+     (_runs(), {"bootstrap": 1}, r"--bootstrap.*0 \(no standard errors\) or 2"),
+     (_runs(), {"bootstrap": -3}, "--bootstrap")],
+    ids=["same-loss", "same-size", "unique-zero", "synthetic-above", "huge", "inf", "drop-too-many",
+         "drop-all", "duplicates", "synthetic-six", "bootstrap-one", "bootstrap-negative"],
+)
+def test_unusable_data_is_refused_before_any_fitting(
+    frame: pd.DataFrame, kwargs: dict[str, int], says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.fit
+
+    def never(*args: object) -> None:
+        raise AssertionError("the fit started before the data was checked")
+
+    monkeypatch.setattr(planner.fit, "_fit_theta", never)
+    with pytest.raises(InputError, match=says):
+        fit_law(frame, **{"bootstrap": 0, **kwargs})
+
+
+def test_bootstrap_zero_gives_no_errors_and_two_gives_finite_ones() -> None:
+    none = fit_law(_runs(), bootstrap=0)
+    assert none.standard_errors == {} and none.law.E_se is None
+    two = fit_law(_runs(), bootstrap=2)
+    assert all(np.isfinite(v) for v in two.standard_errors.values())
+
+
+def test_grid_scored_in_blocks_equals_all_at_once() -> None:
+    from planner.fit import GRID, _design, _grid_values
+
+    data = _design(synthetic_runs(0.7, n=500))
+    whole = _grid_values(data, GRID, block_bytes=10**12)
+    blocked = _grid_values(data, GRID, block_bytes=8 * 6 * len(GRID) * 7)  # 7 rows per block
+    np.testing.assert_allclose(blocked, whole, rtol=1e-12)
+
+
+def test_read_runs_refuses_non_utf8_and_devices(tmp_path: Path) -> None:
+    from planner.fit import read_runs
+
+    bad = tmp_path / "runs.csv"
+    bad.write_bytes(b"params,tokens,loss\n1e9,1e10,2.\xff\n")
+    with pytest.raises(InputError, match=r"runs.csv: is not UTF-8 text: byte 0xff at offset 30 \(line 2\)"):
+        read_runs(str(bad))
+    with pytest.raises(InputError, match="/dev/zero: is a character device, not a regular file"):
+        read_runs("/dev/zero")
