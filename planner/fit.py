@@ -165,7 +165,7 @@ def _grid_values(data: dict[str, Any], starts: np.ndarray, block_bytes: int = GR
 @contextlib.contextmanager
 def _single_threaded() -> Iterator[None]:
     """BLAS limited to one thread inside the solver (issue 9: 6-16x faster on shared machines)."""
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield
