@@ -25,6 +25,8 @@ from planner.cli_options import (
 )
 from planner.errors import PlannerError
 
+__all__ = ["main"]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")

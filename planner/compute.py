@@ -14,6 +14,8 @@ from planner.errors import InputError
 from planner.fields import Number
 from planner.schema import Architecture, Model, Training
 
+__all__ = ["HOURS_PER_DAY", "ParamCount", "SECONDS_PER_HOUR", "accelerator_hours", "attention_params", "count_params", "ffn_params", "flops_6nd", "flops_megatron", "flops_palm", "flops_per_token", "logit_flops", "min_accelerators", "model_params", "training_memory_bytes", "wall_clock_days"]
+
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 

@@ -12,6 +12,8 @@ from planner.compute import accelerator_hours
 from planner.fields import Number
 from planner.schema import DataSource, Generator
 
+__all__ = ["InferenceCost", "MILLION", "SourceCost", "co2_tonnes", "energy_kwh", "generated_tokens", "inference_cost", "overhead_cost_usd", "source_cost", "training_cost_usd"]
+
 MILLION = 1e6
 
 

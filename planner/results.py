@@ -13,6 +13,8 @@ from planner.quality import Flag
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["PlanResult", "Results", "SourceResult", "compare"]
+
 
 @dataclass(frozen=True)
 class SourceResult:

@@ -8,13 +8,34 @@ from tests.conftest import SCENARIOS
 
 
 def test_all_is_exactly_the_public_names() -> None:
+    import importlib
     import inspect
+    import pkgutil
 
-    public = {name for name, value in vars(planner).items()
-              if not name.startswith("_") and not inspect.ismodule(value)}
-    assert set(planner.__all__) - {"__version__"} == public
+    # every public name resolves (lazily) and nothing else public is exported
     for name in planner.__all__:
         assert getattr(planner, name) is not None
+    public = {name for name, value in vars(planner).items()
+              if not name.startswith("_") and not inspect.ismodule(value)} - {"annotations", "TYPE_CHECKING", "Any"}
+    assert public <= set(planner.__all__)
+    # every module declares __all__ (private cross-imports then stand out)
+    for info in pkgutil.iter_modules(planner.__path__):
+        module = importlib.import_module(f"planner.{info.name}")
+        assert hasattr(module, "__all__"), f"planner.{info.name} has no __all__"
+
+
+def test_help_does_not_build_the_schema() -> None:
+    code = "import sys; from planner.cli import main; print('planner.schema' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_notebook_display_is_a_fragment_and_reprs_are_short() -> None:
+    results = planner.run(planner.load_scenario(SCENARIOS[0]))
+    html = results._repr_html_()
+    assert html and "<!DOCTYPE" not in html and "<html" not in html and "<title" not in html
+    assert results.plans[0]._repr_html_()
+    assert len(repr(results.plans[0])) < 300 and len(repr(results)) < 2000
 
 
 def test_import_does_not_load_heavy_or_cli_modules() -> None:

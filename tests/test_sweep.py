@@ -159,3 +159,37 @@ def test_dask_engine_equals_numpy_row_for_row() -> None:
     distributed = sweep(scenario, grid, engine="dask")
     pd.testing.assert_frame_equal(local, distributed)
     assert not math.isnan(distributed["loss"].sum())
+
+
+def test_dask_workers_write_partitions_and_the_client_stays_small(tmp_path: Path) -> None:
+    # 600k points x ~50 columns is ~240 MB as one DataFrame; the client only joins part files
+    # block by block, so its Python allocations stay far below that (workers limited to 1 GB each).
+    pytest.importorskip("dask.distributed")
+    import tracemalloc
+
+    from dask.distributed import LocalCluster
+
+    scenario = planner.load_scenario(PHI4)
+    grid = {"model.params": "1B:30B:600", "training.tokens": "1T:10T:1000"}
+    target = tmp_path / "big.parquet"
+    with LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", dashboard_address=None) as cluster:
+        tracemalloc.start()
+        rows = planner.sweep_to_file(scenario, grid, target, engine="dask", scheduler=cluster.scheduler_address)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert rows == 600_000
+    assert peak < 100e6, f"client peaked at {peak / 1e6:.0f} MB"
+    written = pd.read_parquet(target, columns=["model.params", "training.tokens", "loss"])
+    assert len(written) == 600_000 and written["loss"].notna().all()
+    check = sweep(scenario, {"model.params": [written["model.params"].iloc[12345]],
+                             "training.tokens": [written["training.tokens"].iloc[12345]]})
+    assert check["loss"].iloc[0] == pytest.approx(written["loss"].iloc[12345], rel=1e-12)
+    assert [p.name for p in tmp_path.iterdir()] == ["big.parquet"]  # part files removed
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    result = CliRunner().invoke(main, ["sweep", str(PHI4), "--grid", "model.params=1B", "--out",
+                                       str(tmp_path / "x.csv"), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
