@@ -2,31 +2,74 @@
 
 Quantities accept human strings (``70B``) through :mod:`planner.units`; accelerators
 accept a catalog id or an inline spec; utilisation accepts a number or a range.
+
+Every number in a :class:`Strict` model is finite (inf and NaN are refused), within the
+sanity bound :data:`MAGNITUDE` (so no formula downstream can overflow), and never a yes/no
+value (``accelerator_count: true`` is an error, not 1). Bounds: :mod:`planner.limits`.
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any, TypeAlias
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.errors import InputError
 from planner.hardware import Accelerator, hardware
+from planner.limits import (
+    MAX_NAME_LENGTH,
+    MAX_PARAMS,
+    MAX_PEAK_TFLOPS,
+    MAX_PRICE_USD_PER_HOUR,
+    MAX_QUANTITY,
+    MAX_TOKENS,
+    MIN_PEAK_TFLOPS,
+)
 from planner.units import parse_quantity
+
+__all__ = [
+    "MAGNITUDE", "AcceleratorRef", "Amount", "Name", "Number", "Params", "PeakTflops", "PriceUsdPerHour",
+    "Quantity", "Range", "Spread", "Strict", "Tokens", "Utilization", "price_or_catalog",
+]
+
+MAGNITUDE = (1e-30, MAX_QUANTITY)
+"""Sanity bound on the size of every non-zero number in a scenario (either sign). Products
+of a handful of such numbers stay far inside float64 (about 1.8e308), so no output is inf."""
 
 
 def _quantity(value: object) -> float:
     try:
-        return parse_quantity(value)
+        return _bounded(parse_quantity(value), MAX_QUANTITY, "count")
     except ValueError as exc:
         raise ValueError(str(exc)) from None
 
 
 def _quantity_or_zero(value: object) -> float:
     try:
-        return parse_quantity(value, allow_zero=True)
+        return _bounded(parse_quantity(value, allow_zero=True), MAX_QUANTITY, "amount")
     except ValueError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _bounded(number: float, most: float, what: str) -> float:
+    if number > most:
+        raise ValueError(f"is above {most:g}, the sanity bound for a {what} (planner.limits)")
+    return number
+
+
+def _at_most(most: float, what: str) -> AfterValidator:
+    return AfterValidator(lambda number: _bounded(number, most, what))
 
 
 def _accelerator(value: object) -> object:
@@ -57,7 +100,17 @@ def price_or_catalog(given: float | None, accelerator: Accelerator, field: str) 
 
 
 Quantity = Annotated[float, BeforeValidator(_quantity, json_schema_input_type=float | str)]
-"""A positive count such as ``70B`` or ``1.4e12``."""
+"""A positive count such as ``70B`` or ``1.4e12`` (at most ``MAX_QUANTITY``)."""
+Params = Annotated[Quantity, _at_most(MAX_PARAMS, "parameter count")]
+"""A parameter count such as ``70B`` (at most ``MAX_PARAMS``, a sanity bound)."""
+Tokens = Annotated[Quantity, _at_most(MAX_TOKENS, "token count")]
+"""A token count such as ``1.4T`` (at most ``MAX_TOKENS``, a sanity bound)."""
+PriceUsdPerHour = Annotated[float, Field(gt=0, le=MAX_PRICE_USD_PER_HOUR)]
+"""USD per accelerator-hour (at most ``MAX_PRICE_USD_PER_HOUR``, a sanity bound)."""
+PeakTflops = Annotated[float, Field(ge=MIN_PEAK_TFLOPS, le=MAX_PEAK_TFLOPS)]
+"""A dense peak in TFLOP/s (``MIN_PEAK_TFLOPS`` to ``MAX_PEAK_TFLOPS``, sanity bounds)."""
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+"""A scenario, plan or source name (at most ``MAX_NAME_LENGTH`` characters)."""
 Amount = Annotated[float, BeforeValidator(_quantity_or_zero, json_schema_input_type=float | str)]
 """A non-negative amount (may be zero), e.g. a fee in dollars."""
 AcceleratorRef = Annotated[
@@ -71,10 +124,41 @@ Number: TypeAlias = Any
 operator stubs do not combine with a float | ndarray union.)"""
 
 
-class Strict(BaseModel):
-    """Base: unknown fields are errors; values are frozen once validated."""
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds only numbers (``int``, ``float``, optionally ``None``)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numeric(a) for a in args)
+    return annotation in (int, float)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors; values are frozen once validated; numbers are finite,
+    never yes/no values, and within the sanity bound :data:`MAGNITUDE`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            if _numeric(cls.model_fields[info.field_name].annotation):
+                raise ValueError("is a yes/no value; give a number")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_magnitude(cls, value: Any) -> Any:
+        if isinstance(value, float) and value != 0:
+            low, high = MAGNITUDE
+            if not low <= abs(value) <= high:
+                raise ValueError(
+                    f"is outside {low:g} to {high:g} in size, the sanity bound on every number (planner.limits)"
+                )
+        return value
 
 
 class Range(Strict):
