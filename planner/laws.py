@@ -234,6 +234,14 @@ def read_law_file(path: str) -> dict[str, Any]:
     document = read_mapping(path, limit=MAX_LAW_BYTES, what="law file",
                             expected="a law file is a mapping of E, A, B, alpha, beta; write one with planner fit")
     document.pop("form", None)
+    from planner.fields import MAGNITUDE
+
+    for key, value in document.items():  # the law models accept inf; a law file may not
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0 and not (
+            MAGNITUDE[0] <= abs(value) <= MAGNITUDE[1]
+        ):
+            raise InputError(f"{key} must be a finite number within {MAGNITUDE[0]:g} to {MAGNITUDE[1]:g} in size",
+                             file=path, field=key, value=value, allowed="sanity bound, planner.limits")
     try:
         ChinchillaLaw.model_validate(document)
     except ValidationError as exc:
