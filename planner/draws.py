@@ -48,7 +48,8 @@ def resolve(training: Any, data: Sequence[Any], size: int = 1,
     are rescaled together to fill the rest of the run. Without varied shares the shares
     must add up (within :data:`SUM_TOLERANCE`), as a scenario file's must.
     """
-    ones = np.ones(size)
+    # inputs that are plain numbers stay one element wide; numpy broadcasts them against swept arrays
+    ones = np.ones(1)
     if not data:
         if training.epochs is not None:
             raise DrawError("training.epochs needs data sources with unique_tokens", fields="training.epochs")
@@ -84,15 +85,15 @@ def resolve(training: Any, data: Sequence[Any], size: int = 1,
             bad = np.abs(fixed_sum - room) > SUM_TOLERANCE
             if bad.any():
                 row = int(np.argmax(bad))
-                raise DrawError(f"data: shares add up to {fixed_sum[row]:.4g} but must add up to {room[row]:.4g} "
-                                f"(1 minus the {explicit[row]:.4g} tokens drawn explicitly out of training.tokens "
-                                f"{total[row]:.4g})", row)
+                raise DrawError(f"data: shares add up to {_at(fixed_sum, row):.4g} but must add up to "
+                                f"{_at(room, row):.4g} (1 minus the {_at(explicit, row):.4g} tokens drawn explicitly out "
+                                f"of training.tokens {_at(total, row):.4g})", row)
         else:
             bad = np.abs(explicit - total) > SUM_TOLERANCE * total
             if bad.any():
                 row = int(np.argmax(bad))
-                raise DrawError(f"data: sources draw {explicit[row]:.4g} tokens but training.tokens is "
-                                f"{total[row]:.4g}; make them agree or drop training.tokens", row)
+                raise DrawError(f"data: sources draw {_at(explicit, row):.4g} tokens but training.tokens is "
+                                f"{_at(total, row):.4g}; make them agree or drop training.tokens", row)
         scale = ones
     else:
         over = room < -SUM_TOLERANCE
@@ -125,8 +126,14 @@ def _check_repetition(data: Sequence[Any], drawn: list[np.ndarray]) -> list[np.n
         over = tokens > limit * (1 + SUM_TOLERANCE)
         if np.any(over):
             row = int(np.argmax(over))
-            raise DrawError(f"data.{source.name}: draws {np.ravel(tokens)[row]:.4g} tokens but has only "
-                            f"{np.ravel(limit * np.ones_like(tokens))[row]:.4g} unique tokens and "
+            raise DrawError(f"data.{source.name}: draws {_at(tokens, row):.4g} tokens but has only "
+                            f"{_at(limit * np.ones_like(tokens), row):.4g} unique tokens and "
                             "allow_repetition is false; lower the draw or allow repetition", row,
                             f"data.{source.name}")
     return drawn
+
+
+def _at(values: Any, row: int) -> float:
+    """Element ``row`` of a value that may be one element wide (broadcast)."""
+    flat = np.ravel(values)
+    return float(flat[row] if flat.size > row else flat[0])

@@ -10,6 +10,7 @@ per element.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,10 +80,18 @@ class SourceTerms:
     generated_tokens: np.ndarray
     synthetic_accelerator_hours: np.ndarray
 
-    @property
+    @functools.cached_property
     def epochs(self) -> np.ndarray:
+        tokens, unique = _narrow(self.tokens), _narrow(self.unique_tokens)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.unique_tokens > 0, self.tokens / self.unique_tokens, 0.0)
+            return np.broadcast_to(np.where(unique > 0, tokens / unique, 0.0), self.tokens.shape)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """A broadcast row array back to its one element when every row shares it."""
+    if values.ndim == 1 and values.size > 1 and values.strides[0] == 0:
+        return values[:1]
+    return values
 
 
 @dataclass(frozen=True)
@@ -113,9 +122,10 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     """Every output of a batch of ``size`` plans (point estimates), in one pass over arrays.
 
     ``varied_shares``: sources whose ``share`` a sweep sets; the other share-based sources
-    are rescaled to fill the rest (:func:`planner.draws.resolve`).
+    are rescaled to fill the rest (:func:`planner.draws.resolve`). Inputs that are plain
+    numbers stay one element wide until the end, so a sweep pays only for what it varies.
     """
-    ones = np.ones(size)
+    ones = np.ones(1)
     training = scenario.training
     accelerator = training.accelerator
     try:
@@ -191,7 +201,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
 
 def _sources(scenario: Any, drawn: Sequence[np.ndarray], size: int) -> tuple[list[SourceTerms], list[quality.Pool]]:
     """Costs and quality pools per source; a source drawing 0 tokens (a swept share of 0) costs nothing."""
-    ones = np.ones(size)
+    ones = np.ones(1)
     if not scenario.data:
         tokens = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
         return [], [quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0)]

@@ -85,19 +85,58 @@ def law_draws(law: ChinchillaLaw, z: np.ndarray) -> tuple[np.ndarray, ...]:
 def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | None:
     """P10/P50/P90 per row of loss, total cost, accelerator-hours and days: (rows, 3) arrays.
 
-    None when ``settings.samples`` is 0. Rows are evaluated in chunks of :data:`CELLS` cells.
+    None when ``settings.samples`` is 0. Hours and days are monotone in the utilisation draw,
+    so their quantiles are the hours at the utilisation's quantiles (no per-draw work); loss and
+    cost are computed per draw, rows in chunks of :data:`CELLS` cells spread over the cores
+    (numpy releases the GIL).
     """
     draws = settings.samples
     if draws == 0:
         return None
     z = normals(settings.seed, draws, len(ev.pools))
     out = {name: np.empty((ev.size, len(QUANTILES))) for name in NAMES}
+    # quantiles of a decreasing function are the function at the mirrored quantiles
+    z_quantiles = np.quantile(z.utilization, QUANTILES[::-1])
+    utilization = np.minimum(from_normals(z_quantiles[None, :], ev["utilization"][:, None],
+                                          ev["utilization_low"][:, None], ev["utilization_high"][:, None]), 1.0)
+    hours = compute.accelerator_hours(ev["training_flops"][:, None], ev["peak_flops_per_s"][:, None], utilization)
+    out["accelerator_hours"][:] = hours
+    goodput = np.asarray(ev.scenario.training.goodput) * np.ones(ev.size)
+    out["wall_clock_days"][:] = compute.wall_clock_days(hours, ev["accelerator_count"][:, None], goodput[:, None])
     step = max(1, CELLS // draws)
-    for start in range(0, ev.size, step):
-        rows = slice(start, min(start + step, ev.size))
+    chunks = [slice(start, min(start + step, ev.size)) for start in range(0, ev.size, step)]
+
+    def work(rows: slice) -> None:
         for name, values in samples(ev, settings, z, rows).items():
-            out[name][rows] = np.quantile(values, QUANTILES, axis=1).T
+            out[name][rows] = _quantiles(values)
+
+    if len(chunks) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            list(pool.map(work, chunks))
+    else:
+        work(chunks[0])
     return out
+
+
+WORKERS = 2
+"""Threads for the Monte Carlo chunks (the project's machines have 2 cores; numpy releases the GIL)."""
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    """P10/P50/P90 along the draws (axis 1), linear interpolation as ``np.quantile``: one partition."""
+    n = values.shape[1]
+    if values.strides[1] == 0:  # the same value in every draw
+        return np.repeat(values[:, :1], len(QUANTILES), axis=1)
+    position = np.asarray(QUANTILES) * (n - 1)
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, n - 1)
+    kth = np.unique(np.concatenate([below, above]))
+    parted = np.partition(values, kth, axis=1)
+    weight = position - below
+    result: np.ndarray = parted[:, below] * (1 - weight) + parted[:, above] * weight
+    return result
 
 
 def _column(value: Any, rows: slice) -> Any:
@@ -108,7 +147,7 @@ def _column(value: Any, rows: slice) -> Any:
 
 
 def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> dict[str, np.ndarray]:
-    """Draws of each output in :data:`NAMES` for ``rows`` of a batch: (rows, draws) arrays."""
+    """Draws of loss and total cost for ``rows`` of a batch: (rows, draws) arrays."""
     scenario = ev.scenario
     training = scenario.training
     size = rows.stop - rows.start
@@ -116,12 +155,12 @@ def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> d
     def col(name: str) -> Any:
         return ev[name][rows, None]
 
-    utilization = np.minimum(from_normals(z.utilization, col("utilization"), col("utilization_low"),
-                                          col("utilization_high")), 1.0)
+    utilization = np.minimum(_drawn(z.utilization, *(_scalar(col(f"utilization{end}")) for end in ("", "_low", "_high"))),
+                             1.0)
     hours = compute.accelerator_hours(col("training_flops"), col("peak_flops_per_s"), utilization)
     goodput = _column(np.asarray(training.goodput) * np.ones(ev.size), rows)
-    spread = 1.0 + _column(np.asarray(settings.price_spread), rows)
-    price = col("price_usd_per_hour") * from_normals(z.price, 1.0, 1 / spread, spread)
+    spread = 1.0 + settings.price_spread
+    price = col("price_usd_per_hour") * _drawn(z.price, 1.0, 1 / spread, spread)
     total = (cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
              + col("real_data_usd"))
     weights: list[Any] = []
@@ -136,24 +175,67 @@ def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> d
         drawn_yield = np.minimum(kept * (1 + settings.yield_spread * (2 * z.pool_yield[i] - 1)), 1.0)
         moved = source.model_copy(update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})})
         spent = cost.source_cost(moved, ev.sources[i].unique_tokens[rows, None])
-        factor = from_normals(z.pool_price[i], 1.0, 1 / spread, spread)
+        factor = _drawn(z.pool_price[i], 1.0, 1 / spread, spread)
         used = ev.sources[i].tokens[rows, None] > 0
         total = total + (spent.generation_usd + spent.grading_usd) * factor * used
-        weights.append(from_normals(z.pool_weight[i], pool.weight, pool.weight_low, pool.weight_high))
+        weights.append(_drawn(z.pool_weight[i], *(_scalar(_column(np.asarray(getattr(pool, name)), rows))
+                                                  for name in ("weight", "weight_low", "weight_high"))))
     data, unique = quality.mix_effective(pools, weights)
     law = scenario.law
+    varies = any(np.ndim(w) for w in weights)
+    if not varies and not (isinstance(law, ChinchillaLaw) and law.has_uncertainty):
+        # nothing the loss depends on is drawn: every draw is the point estimate
+        shape = (size, z.utilization.shape[0])
+        return {"loss": np.broadcast_to(ev["loss"][rows, None], shape), "total_cost_usd": np.broadcast_to(total, shape)}
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
-        E, A, B, alpha, beta = law_draws(law, z.law)
-        law = ChinchillaLaw.model_construct(**{**dict(law), "E": E, "A": A, "B": B, "alpha": alpha, "beta": beta})
+        law = _law_drawn(law, z)
     loss = quality.expected_loss(law, col_of(ev.law_params, rows), data, unique if ev.unique_known else None)
-    days = compute.wall_clock_days(hours, col("accelerator_count"), goodput)
     shape = (size, z.utilization.shape[0])
-    return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape),
-            "accelerator_hours": np.broadcast_to(hours, shape), "wall_clock_days": np.broadcast_to(days, shape)}
+    return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
 
 
 def col_of(values: np.ndarray, rows: slice) -> np.ndarray:
     return values[rows, None]
+
+
+_CACHE: dict[tuple[Any, ...], Any] = {}
+"""Draws that depend only on a seed's normals and scalar settings: made once, shared by every plan."""
+
+
+def _remember(key: tuple[Any, ...], make: Any) -> Any:
+    if key not in _CACHE:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = make()
+    return _CACHE[key]
+
+
+def _scalar(value: Any) -> Any:
+    """A column whose rows are all equal, as one float (so its draws can be shared)."""
+    array = np.asarray(value)
+    if array.ndim and array.size and np.all(array == array.flat[0]):
+        return float(array.flat[0])
+    return value
+
+
+def _drawn(z: np.ndarray, median: Any, low: Any, high: Any) -> Any:
+    """:func:`planner.sampling.from_normals`, cached when its settings are plain numbers."""
+    if all(isinstance(v, float) for v in (median, low, high)):
+        if median == low == high:
+            return median
+        return _remember((id(z), median, low, high), lambda: from_normals(z, median, low, high))
+    return from_normals(z, median, low, high)
+
+
+def _law_drawn(law: ChinchillaLaw, z: Normals) -> ChinchillaLaw:
+    """The law with each constant an array of draws (cached per law and seed)."""
+
+    def make() -> ChinchillaLaw:
+        E, A, B, alpha, beta = law_draws(law, z.law)
+        return ChinchillaLaw.model_construct(**{**dict(law), "E": E, "A": A, "B": B, "alpha": alpha, "beta": beta})
+
+    return _remember((id(z.law), law.name, law.E, law.A, law.B, law.alpha, law.beta, law.E_se, law.alpha_se,
+                      law.beta_se, law.pivot_params, law.pivot_tokens), make)  # type: ignore[no-any-return]
 
 
 def _rows_of(pool: quality.Pool, rows: slice, size: int) -> quality.Pool:

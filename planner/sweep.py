@@ -36,16 +36,21 @@ def prepare(scenario: Scenario, grid: Mapping[str, Any] | pd.DataFrame, plan: st
     return base, make_grid(base, grid)
 
 
-def frames(base: Scenario, points: Grid, uncertainty: bool = False) -> Iterator[pd.DataFrame]:
-    """The sweep's rows as DataFrames, one per block: swept inputs, then every output."""
-    import pandas as pd
-
+def blocks(base: Scenario, points: Grid, uncertainty: bool = False) -> Iterator[dict[str, Any]]:
+    """The sweep's rows, block by block, as columns: swept inputs, then every output."""
     scenarios: dict[tuple[Any, ...], Scenario] = {}
     for block in points.blocks():
         key = tuple(block.group.items())
         if key not in scenarios:
             scenarios[key] = grouped(base, block.group)
-        columns = {**block.inputs(points.paths), **evaluate_block(scenarios[key], block, uncertainty)}
+        yield {**block.inputs(points.paths), **evaluate_block(scenarios[key], block, uncertainty)}
+
+
+def frames(base: Scenario, points: Grid, uncertainty: bool = False) -> Iterator[pd.DataFrame]:
+    """The sweep's rows as DataFrames, one per block."""
+    import pandas as pd
+
+    for columns in blocks(base, points, uncertainty):
         yield pd.DataFrame(columns)
 
 
@@ -75,12 +80,16 @@ def sweep(
 
         return gather_dask(base, points, uncertainty, scheduler)
     _engine(engine)
-    parts = []
-    for part in frames(base, points, uncertainty):
+    import numpy as np
+
+    parts: list[dict[str, Any]] = []
+    for part in blocks(base, points, uncertainty):
         parts.append(part)
         if progress is not None:
-            progress(len(part))
-    return pd.concat(parts, ignore_index=True)
+            progress(len(next(iter(part.values()))))
+    columns = {name: np.concatenate([np.asarray(p[name]) for p in parts]) if len(parts) > 1 else np.asarray(parts[0][name])
+               for name in parts[0]}
+    return pd.DataFrame(columns, copy=False)
 
 
 def _engine(engine: str) -> None:
