@@ -1,8 +1,9 @@
 """Allocations under a scaling law alone: the compute-optimal (or data-constrained) split of a
-FLOP budget, and the inference-aware model size (Sardana & Frankle 2023).
+FLOP budget. (The inference-aware size of Sardana & Frankle 2023 is the scenario optimiser's
+dual problem with ``inference_tokens``; see tests/test_optimize.py, check 18.)
 
 No scenario, no prices: these are the published closed forms and searches, kept exact so
-they reproduce the papers' numbers (literature checks 4, 12 and 18).
+they reproduce the papers' numbers (literature checks 4 and 12).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from planner.errors import InputError
 from planner.laws import ChinchillaLaw, law as preset
 
-__all__ = ["inference_optimal", "optimize_flops"]
+__all__ = ["optimize_flops"]
 
 
 def optimize_flops(flops: float, unique_tokens: float | None = None, law_name: str = "besiroglu-2024") -> dict[str, float]:
@@ -41,26 +42,3 @@ def optimize_flops(flops: float, unique_tokens: float | None = None, law_name: s
     loss, tokens, params = best
     return {"params": params, "tokens": tokens, "loss": loss, "flops": flops,
             "unique_tokens": unique_tokens, "epochs": tokens / unique_tokens}
-
-
-def inference_optimal(target_loss: float, inference_tokens: float, chosen: ChinchillaLaw) -> dict[str, float]:
-    """Sardana & Frankle 2023: ``min 6·N·D + 2·N·D_inf`` subject to ``L(N, D) = target``.
-
-    For each N the training tokens follow from the law; a bounded scalar search over log N
-    finds the minimum of total FLOPs.
-    """
-    from scipy.optimize import minimize_scalar
-
-    def tokens_for(params: float) -> float:
-        gap = target_loss - chosen.E - chosen.A / params**chosen.alpha
-        return (chosen.B / gap) ** (1 / chosen.beta) if gap > 0 else math.inf
-
-    def total(log_params: float) -> float:
-        params = math.exp(log_params)
-        return 6 * params * tokens_for(params) + 2 * params * inference_tokens
-
-    smallest = (chosen.A / (target_loss - chosen.E)) ** (1 / chosen.alpha)
-    result = minimize_scalar(total, bounds=(math.log(smallest) + 1e-9, math.log(smallest) + 12),
-                             method="bounded", options={"xatol": 1e-10})
-    params = math.exp(result.x)
-    return {"params": params, "tokens": tokens_for(params), "total_flops": float(result.fun)}

@@ -20,12 +20,12 @@ import numpy as np
 from pydantic import ValidationError
 
 from planner import compute, cost, defaults, model
-from planner.allocation import inference_optimal, optimize_flops
+from planner.allocation import optimize_flops
 from planner.errors import InputError
 from planner.laws import ChinchillaLaw
 from planner.schema import Model, Optimize, Scenario
 
-__all__ = ["Allocation", "inference_optimal", "optimize", "optimize_file", "optimize_flops"]
+__all__ = ["Allocation", "optimize", "optimize_file", "optimize_flops"]
 
 MAX_EPOCHS = 100.0
 """Upper bound on epochs per pool the search considers (D' is flat well before this)."""
