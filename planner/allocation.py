@@ -18,7 +18,9 @@ from planner.laws import ChinchillaLaw, law as preset
 __all__ = ["optimize_flops"]
 
 
-def optimize_flops(flops: float, unique_tokens: float | None = None, law_name: str = "besiroglu-2024") -> dict[str, float]:
+def optimize_flops(
+    flops: float, unique_tokens: float | None = None, law_name: str = "besiroglu-2024"
+) -> dict[str, float]:
     """Quick allocation of a FLOP budget (``planner optimize --flops``).
 
     Without unique tokens: the law's closed form (Hoffmann et al. 2022, Eq. 4). With them:
@@ -28,11 +30,19 @@ def optimize_flops(flops: float, unique_tokens: float | None = None, law_name: s
     """
     chosen = preset(law_name)
     if not isinstance(chosen, ChinchillaLaw):
-        raise InputError(f"{chosen.name} has no closed-form allocation", field="--law",
-                         allowed="use a Chinchilla-form law")
+        raise InputError(
+            f"{chosen.name} has no closed-form allocation",
+            field="--law",
+            allowed="use a Chinchilla-form law",
+        )
     params, tokens = (float(v) for v in chosen.compute_optimal(flops))
     if unique_tokens is None:
-        return {"params": params, "tokens": tokens, "loss": float(chosen.loss(params, tokens)), "flops": flops}
+        return {
+            "params": params,
+            "tokens": tokens,
+            "loss": float(chosen.loss(params, tokens)),
+            "flops": flops,
+        }
     best = (math.inf, tokens, params)
     for i in np.linspace(1.0001, 3, 500):
         for n, d in ((params / i, tokens * i), (params * i, tokens / i)):
@@ -40,5 +50,11 @@ def optimize_flops(flops: float, unique_tokens: float | None = None, law_name: s
             if value < best[0]:
                 best = (value, d, n)
     loss, tokens, params = best
-    return {"params": params, "tokens": tokens, "loss": loss, "flops": flops,
-            "unique_tokens": unique_tokens, "epochs": tokens / unique_tokens}
+    return {
+        "params": params,
+        "tokens": tokens,
+        "loss": loss,
+        "flops": flops,
+        "unique_tokens": unique_tokens,
+        "epochs": tokens / unique_tokens,
+    }

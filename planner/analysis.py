@@ -17,7 +17,6 @@ import numpy as np
 
 from planner import model
 from planner.errors import PlannerError
-from planner.fields import Range
 from planner.laws import ChinchillaLaw
 from planner.results import PlanResult, Results
 from planner.schema import Scenario
@@ -25,8 +24,17 @@ from planner.schema import Scenario
 if TYPE_CHECKING:
     from planner.optimize import Allocation
 
-__all__ = ["Analysis", "SharePoint", "Sensitivity", "analyse", "frontier_mask", "pareto", "sensitivity",
-           "share_curve", "synthetic_share_curve"]
+__all__ = [
+    "Analysis",
+    "SharePoint",
+    "Sensitivity",
+    "analyse",
+    "frontier_mask",
+    "pareto",
+    "sensitivity",
+    "share_curve",
+    "synthetic_share_curve",
+]
 
 
 def pareto(plans: Sequence[PlanResult]) -> list[str]:
@@ -84,7 +92,9 @@ def _each_synthetic(scenario: Scenario, field_name: str, low: Any, high: Any) ->
         if source.synthetic is not None:
             value = getattr(source.synthetic, field_name)
             lo, hi = (low(value), high(value)) if callable(low) else (low, high)
-            batch = model.with_values(batch, f"data.{source.name}.synthetic.{field_name}", np.array([lo, hi]))
+            batch = model.with_values(
+                batch, f"data.{source.name}.synthetic.{field_name}", np.array([lo, hi])
+            )
     return model.evaluate(batch, 2)
 
 
@@ -96,44 +106,101 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
     cases: list[tuple[str, str, str, model.Evaluation]] = []
     u = training.utilization
     if u.low != u.high:
-        cases.append(("utilisation (MFU)", f"{u.low:.2f}", f"{u.high:.2f}",
-                      _pair(scenario, "training.utilization", u.low, u.high)))
+        cases.append(
+            (
+                "utilisation (MFU)",
+                f"{u.low:.2f}",
+                f"{u.high:.2f}",
+                _pair(scenario, "training.utilization", u.low, u.high),
+            )
+        )
     price = training.price
-    cases.append((f"accelerator price (x1/{spread:.2f} to x{spread:.2f})", f"${price / spread:.2f}/h",
-                  f"${price * spread:.2f}/h",
-                  _pair(scenario, "training.price_usd_per_hour", price / spread, price * spread)))
+    cases.append(
+        (
+            f"accelerator price (x1/{spread:.2f} to x{spread:.2f})",
+            f"${price / spread:.2f}/h",
+            f"${price * spread:.2f}/h",
+            _pair(scenario, "training.price_usd_per_hour", price / spread, price * spread),
+        )
+    )
     if any(d.synthetic for d in scenario.data):
-        cases.append(("synthetic value weight", "0.5 (pessimistic)", "2.5 (optimistic)",
-                      _each_synthetic(scenario, "value_weight", 0.5, 2.5)))
+        cases.append(
+            (
+                "synthetic value weight",
+                "0.5 (pessimistic)",
+                "2.5 (optimistic)",
+                _each_synthetic(scenario, "value_weight", 0.5, 2.5),
+            )
+        )
         ys = scenario.uncertainty.yield_spread
-        cases.append((f"acceptance yield (+/-{ys:.0%})", "lower", "higher",
-                      _each_synthetic(scenario, "acceptance_yield", lambda y: y * (1 - ys),
-                                      lambda y: min(1.0, y * (1 + ys)))))
+        cases.append(
+            (
+                f"acceptance yield (+/-{ys:.0%})",
+                "lower",
+                "higher",
+                _each_synthetic(
+                    scenario,
+                    "acceptance_yield",
+                    lambda y: y * (1 - ys),
+                    lambda y: min(1.0, y * (1 + ys)),
+                ),
+            )
+        )
     law = scenario.law
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         moves: list[tuple[str, float | None, dict[str, Any]]] = []
-        for name, se, pivot, coeff in (("alpha", law.alpha_se, law.pivot_params, "A"),
-                                      ("beta", law.beta_se, law.pivot_tokens, "B")):
+        for name, se, pivot, coeff in (
+            ("alpha", law.alpha_se, law.pivot_params, "A"),
+            ("beta", law.beta_se, law.pivot_tokens, "B"),
+        ):
             if se:
-                moves.append((name, se, {sign: {name: getattr(law, name) + sign * se,
-                                                coeff: getattr(law, coeff) * pivot ** (sign * se)} for sign in (-1, 1)}))
+                moves.append(
+                    (
+                        name,
+                        se,
+                        {
+                            sign: {
+                                name: getattr(law, name) + sign * se,
+                                coeff: getattr(law, coeff) * pivot ** (sign * se),
+                            }
+                            for sign in (-1, 1)
+                        },
+                    )
+                )
         if law.E_se:
-            moves.append(("E", law.E_se, {sign: {"E": law.E + sign * law.E_se} for sign in (-1, 1)}))
+            moves.append(
+                ("E", law.E_se, {sign: {"E": law.E + sign * law.E_se} for sign in (-1, 1)})
+            )
         for name, se, update in moves:
-            low, high = (model.evaluate(scenario.model_copy(update={"law": law.model_copy(update=update[s])}))
-                         for s in (-1, 1))
+            low, high = (
+                model.evaluate(
+                    scenario.model_copy(update={"law": law.model_copy(update=update[s])})
+                )
+                for s in (-1, 1)
+            )
             cases.append((f"law {name} (+/-1 SE)", f"-{se}", f"+{se}", _join(low, high)))
     rows = []
     for name, low_label, high_label, ev in cases:
         cost = ev["total_cost_usd"] - base["total_cost_usd"][0]
         loss = ev["loss"] - base["loss"][0]
-        rows.append(Sensitivity(name, low_label, high_label, float(cost[0]), float(cost[1]),
-                                float(loss[0]), float(loss[1])))
+        rows.append(
+            Sensitivity(
+                name,
+                low_label,
+                high_label,
+                float(cost[0]),
+                float(cost[1]),
+                float(loss[0]),
+                float(loss[1]),
+            )
+        )
     return sorted(rows, key=lambda r: -r.swing)
 
 
 def _join(low: model.Evaluation, high: model.Evaluation) -> model.Evaluation:
-    values = {k: np.concatenate([low.values[k], high.values[k]]) for k in ("total_cost_usd", "loss")}
+    values = {
+        k: np.concatenate([low.values[k], high.values[k]]) for k in ("total_cost_usd", "loss")
+    }
     return model.Evaluation(low.scenario, 2, values, (), (), low.law_params, low.unique_known, ())
 
 
@@ -153,7 +220,9 @@ def synthetic_share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) 
     return share_curve(scenario, shares)[0]
 
 
-def share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> tuple[list[SharePoint], str]:
+def share_curve(
+    scenario: Scenario, shares: Sequence[float] = SHARES
+) -> tuple[list[SharePoint], str]:
     """Expected loss as the synthetic share moves, the plan's total cost held fixed; and a note.
 
     Real sources keep their relative shares of the real part and their unique tokens;
@@ -165,7 +234,9 @@ def share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> tuple[l
     real = [d for d in scenario.data if d.synthetic is None]
     synthetic = [d for d in scenario.data if d.synthetic is not None]
     if not real or not synthetic:
-        return [], "The plan has no " + ("real" if not real else "synthetic") + " source, so its share cannot move."
+        return [], "The plan has no " + (
+            "real" if not real else "synthetic"
+        ) + " source, so its share cannot move."
     drawn = dict(zip((d.name for d in scenario.data), scenario.source_tokens(), strict=True))
     real_total = sum(drawn[d.name] for d in real)
     synthetic_total = sum(drawn[d.name] for d in synthetic)
@@ -175,14 +246,31 @@ def share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> tuple[l
     def at(tokens: np.ndarray) -> model.Evaluation:
         data = []
         for d in scenario.data:
-            part = share * drawn[d.name] / synthetic_total if d.synthetic else (1 - share) * drawn[d.name] / real_total
+            part = (
+                share * drawn[d.name] / synthetic_total
+                if d.synthetic
+                else (1 - share) * drawn[d.name] / real_total
+            )
             unique: Any = d.unique_tokens
             if d.synthetic is not None and unique is not None:
                 unique = np.where(part > 0, part * tokens / (drawn[d.name] / unique), unique)
-            data.append(d.model_copy(update={"tokens": None, "epochs": None, "unique_tokens": unique, "share": part,
-                                             "allow_repetition": True}))
-        batch = scenario.model_copy(update={"data": data, "training": scenario.training.model_copy(
-            update={"tokens": tokens, "epochs": None})})
+            data.append(
+                d.model_copy(
+                    update={
+                        "tokens": None,
+                        "epochs": None,
+                        "unique_tokens": unique,
+                        "share": part,
+                        "allow_repetition": True,
+                    }
+                )
+            )
+        batch = scenario.model_copy(
+            update={
+                "data": data,
+                "training": scenario.training.model_copy(update={"tokens": tokens, "epochs": None}),
+            }
+        )
         return model.evaluate(batch, len(share), {d.name for d in data})
 
     lo, hi = np.full(len(share), math.log(1e8)), np.full(len(share), math.log(1e16))
@@ -195,13 +283,18 @@ def share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> tuple[l
     except (PlannerError, ValueError, ZeroDivisionError):
         return [], "The curve could not be computed for this plan."
     feasible = np.abs(result["total_cost_usd"] / budget - 1) < 1e-3
-    points = [SharePoint(float(s), float(t), float(v))
-              for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True) if ok]
+    points = [
+        SharePoint(float(s), float(t), float(v))
+        for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True)
+        if ok
+    ]
     note = ""
     if not feasible.all():
         missing = share[~feasible]
-        note = (f"Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
-                "data alone costs more than the plan's budget.")
+        note = (
+            f"Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
+            "data alone costs more than the plan's budget."
+        )
     return points, note
 
 
@@ -226,8 +319,15 @@ def analyse(results: Results, *, optimise: bool = True) -> Analysis:
     base = inputs.get(results.baseline)
     if base is None:
         return Analysis(frontier=pareto(results.plans))
-    mixed = next((p for p in results.inputs if any(d.synthetic for d in p.scenario.data)
-                  and any(d.synthetic is None for d in p.scenario.data)), base)
+    mixed = next(
+        (
+            p
+            for p in results.inputs
+            if any(d.synthetic for d in p.scenario.data)
+            and any(d.synthetic is None for d in p.scenario.data)
+        ),
+        base,
+    )
     curve, note = share_curve(mixed.scenario)
     allocation = None
     chosen = next((p for p in (mixed, base) if p.scenario.optimize is not None), None)

@@ -46,7 +46,14 @@ def main() -> None:
 @html_option
 @law_option
 @friendly_errors
-def run(file: str, fmt: str, output: str | None, force: bool, html_path: str | None, law_name: str | None) -> None:
+def run(
+    file: str,
+    fmt: str,
+    output: str | None,
+    force: bool,
+    html_path: str | None,
+    law_name: str | None,
+) -> None:
     """Estimate every plan (base and variants) of a scenario FILE, side by side.
 
     Example: planner run scenarios/phi4_style_14b.yaml --html reports/phi4.html
@@ -68,8 +75,14 @@ def run(file: str, fmt: str, output: str | None, force: bool, html_path: str | N
 @html_option
 @law_option
 @friendly_errors
-def compare(files: tuple[str, ...], fmt: str, output: str | None, force: bool, html_path: str | None,
-            law_name: str | None) -> None:
+def compare(
+    files: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    force: bool,
+    html_path: str | None,
+    law_name: str | None,
+) -> None:
     """Compare several scenario FILES (and their variants); the first is the baseline.
 
     Example: planner compare scenarios/web_baseline_7b.yaml scenarios/data_constrained_3b.yaml --html reports/compare.html
@@ -103,28 +116,69 @@ ESTIMATE_FLAGS = {
 @click.option("--params", type=QUANTITY, help="Total parameters, e.g. 70B.")
 @click.option("--active-params", type=QUANTITY, help="Active parameters per token (MoE).")
 @click.option("--tokens", type=QUANTITY, required=True, help="Training tokens, e.g. 1.4T.")
-@click.option("--accelerator", "--hardware", "hardware", default="h100-sxm", show_default=True,
-              help="Accelerator id (see planner hardware); training.accelerator in a scenario.")
-@click.option("--accelerator-count", "--count", "count", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Accelerators training in parallel; training.accelerator_count in a scenario.")
-@click.option("--utilization", "--mfu", "mfu", type=RangeType(),
-              help="Whole-run utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.30 (0.20-0.45).")
-@click.option("--price-usd-per-hour", "--price", "price", type=click.FloatRange(min=0, min_open=True, max=1e7),
-              help="USD per accelerator-hour. Default: the catalog price.")
-@click.option("--precision", type=click.Choice(["bf16", "fp8"]), default="bf16", show_default=True,
-              help="Which dense peak the utilisation refers to.")
+@click.option(
+    "--accelerator",
+    "--hardware",
+    "hardware",
+    default="h100-sxm",
+    show_default=True,
+    help="Accelerator id (see planner hardware); training.accelerator in a scenario.",
+)
+@click.option(
+    "--accelerator-count",
+    "--count",
+    "count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Accelerators training in parallel; training.accelerator_count in a scenario.",
+)
+@click.option(
+    "--utilization",
+    "--mfu",
+    "mfu",
+    type=RangeType(),
+    help="Whole-run utilisation, 0.4 or 0.25:0.45. Default: calibrated 0.30 (0.20-0.45).",
+)
+@click.option(
+    "--price-usd-per-hour",
+    "--price",
+    "price",
+    type=click.FloatRange(min=0, min_open=True, max=1e7),
+    help="USD per accelerator-hour. Default: the catalog price.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["bf16", "fp8"]),
+    default="bf16",
+    show_default=True,
+    help="Which dense peak the utilisation refers to.",
+)
 @click.option("--layers", type=click.IntRange(min=1), help="Architecture: transformer blocks.")
 @click.option("--d-model", type=click.IntRange(min=1), help="Architecture: hidden size.")
 @click.option("--heads", type=click.IntRange(min=1), help="Architecture: attention heads.")
-@click.option("--kv-heads", type=click.IntRange(min=1), help="Architecture: key/value heads (GQA/MQA).")
+@click.option(
+    "--kv-heads", type=click.IntRange(min=1), help="Architecture: key/value heads (GQA/MQA)."
+)
 @click.option("--ffn-size", type=click.IntRange(min=1), help="Architecture: feed-forward size.")
 @click.option("--vocab", type=click.IntRange(min=1), help="Architecture: vocabulary size.")
 @click.option("--seq-len", type=click.IntRange(min=1), help="Architecture: sequence length.")
 @click.option("--glu/--no-glu", default=False, help="Architecture: gated (SwiGLU) feed-forward.")
-@click.option("--tied-embeddings/--untied-embeddings", default=False, help="Architecture: tie input/output embeddings.")
-@click.option("--flops-convention", type=click.Choice(["6nd", "palm", "megatron"]), default="6nd", show_default=True,
-              help="FLOPs count: 6nd (6 x active params), palm (+ attention), megatron (+ attention and logits).")
-@click.option("--recompute/--no-recompute", default=False, help="Full activation recompute (hardware FLOPs).")
+@click.option(
+    "--tied-embeddings/--untied-embeddings",
+    default=False,
+    help="Architecture: tie input/output embeddings.",
+)
+@click.option(
+    "--flops-convention",
+    type=click.Choice(["6nd", "palm", "megatron"]),
+    default="6nd",
+    show_default=True,
+    help="FLOPs count: 6nd (6 x active params), palm (+ attention), megatron (+ attention and logits).",
+)
+@click.option(
+    "--recompute/--no-recompute", default=False, help="Full activation recompute (hardware FLOPs)."
+)
 @law_option
 @output_options(("table", "json", "csv", "markdown"))
 @friendly_errors
@@ -209,15 +263,33 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
 
 
 @main.command()
-@click.option("--params", type=QUANTITY, required=True, help="Parameters (non-embedding for kaplan-2020).")
+@click.option(
+    "--params", type=QUANTITY, required=True, help="Parameters (non-embedding for kaplan-2020)."
+)
 @click.option("--tokens", type=QUANTITY, required=True, help="Training tokens.")
-@click.option("--unique-tokens", type=QUANTITY, help="Unique tokens: repetition discounted (Muennighoff et al.).")
-@click.option("--law", "law_name", default="besiroglu-2024", show_default=True,
-              help="Preset: besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, muennighoff-2023, kaplan-2020.")
+@click.option(
+    "--unique-tokens",
+    type=QUANTITY,
+    help="Unique tokens: repetition discounted (Muennighoff et al.).",
+)
+@click.option(
+    "--law",
+    "law_name",
+    default="besiroglu-2024",
+    show_default=True,
+    help="Preset: besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, muennighoff-2023, kaplan-2020.",
+)
 @output_options(("table", "json"))
 @friendly_errors
-def loss(params: float, tokens: float, unique_tokens: float | None, law_name: str, fmt: str,
-         output: str | None, force: bool) -> None:
+def loss(
+    params: float,
+    tokens: float,
+    unique_tokens: float | None,
+    law_name: str,
+    fmt: str,
+    output: str | None,
+    force: bool,
+) -> None:
     """Expected loss (nats/token) of a model size and token count under a published law.
 
     Absolute loss is specific to the data a law was fitted on: compare only under one law.
@@ -228,8 +300,15 @@ def loss(params: float, tokens: float, unique_tokens: float | None, law_name: st
     from planner.output import render_json
 
     value = expected_loss(params, tokens, unique_tokens, law_name)
-    record = {"loss": value, "params": params, "tokens": tokens, "unique_tokens": unique_tokens,
-              "law": law_name, "law_source": law(law_name).source, "fitted_on": law(law_name).fitted_on}
+    record = {
+        "loss": value,
+        "params": params,
+        "tokens": tokens,
+        "unique_tokens": unique_tokens,
+        "law": law_name,
+        "law_source": law(law_name).source,
+        "fitted_on": law(law_name).fitted_on,
+    }
     if fmt == "json":
         emit(render_json(record), output, force)
     else:
@@ -238,19 +317,48 @@ def loss(params: float, tokens: float, unique_tokens: float | None, law_name: st
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--plan", "plan_name", help="Which plan's data sources and prices to optimise (default: base).")
+@click.option(
+    "--plan", "plan_name", help="Which plan's data sources and prices to optimise (default: base)."
+)
 @click.option("--budget-usd", type=QUANTITY, help="Spend at most this many dollars.")
 @click.option("--budget-flops", type=QUANTITY, help="Use at most this many training FLOPs.")
-@click.option("--deadline-days", type=click.FloatRange(min=0, min_open=True), help="Finish within this many days.")
-@click.option("--target-loss", type=click.FloatRange(min=0, min_open=True), help="Cheapest plan reaching this loss.")
-@click.option("--inference-tokens", type=QUANTITY, help="Lifetime inference tokens (favours smaller models).")
+@click.option(
+    "--deadline-days",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Finish within this many days.",
+)
+@click.option(
+    "--target-loss",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Cheapest plan reaching this loss.",
+)
+@click.option(
+    "--inference-tokens", type=QUANTITY, help="Lifetime inference tokens (favours smaller models)."
+)
 @click.option("--flops", type=QUANTITY, help="Without FILE: allocate this FLOP budget under a law.")
-@click.option("--unique-tokens", type=QUANTITY, help="Without FILE: unique tokens available (Muennighoff).")
-@click.option("--law", "law_name", default="besiroglu-2024", show_default=True, help="Without FILE: law preset.")
+@click.option(
+    "--unique-tokens", type=QUANTITY, help="Without FILE: unique tokens available (Muennighoff)."
+)
+@click.option(
+    "--law",
+    "law_name",
+    default="besiroglu-2024",
+    show_default=True,
+    help="Without FILE: law preset.",
+)
 @output_options(("table", "json"))
 @friendly_errors
-def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | None, force: bool,
-             flops: float | None, unique_tokens: float | None, law_name: str, **goal: Any) -> None:
+def optimize(
+    file: str | None,
+    plan_name: str | None,
+    fmt: str,
+    output: str | None,
+    force: bool,
+    flops: float | None,
+    unique_tokens: float | None,
+    law_name: str,
+    **goal: Any,
+) -> None:
     """Choose model size and tokens per source for the lowest expected loss within a budget.
 
     With FILE: the scenario's optimize block (or the goal flags) over its data sources,
@@ -265,9 +373,16 @@ def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | No
             raise PlannerError("give a scenario FILE, or --flops for a quick allocation")
         from planner.allocation import optimize_flops
 
-        emit(render_json(optimize_flops(flops, unique_tokens, law_name)) if fmt == "json"
-             else "".join(f"{k:14} {v:.6g}\n" for k, v in optimize_flops(flops, unique_tokens, law_name).items()),
-             output, force)
+        emit(
+            render_json(optimize_flops(flops, unique_tokens, law_name))
+            if fmt == "json"
+            else "".join(
+                f"{k:14} {v:.6g}\n"
+                for k, v in optimize_flops(flops, unique_tokens, law_name).items()
+            ),
+            output,
+            force,
+        )
         return
     from planner.optimize import optimize_file
 
@@ -276,19 +391,44 @@ def optimize(file: str | None, plan_name: str | None, fmt: str, output: str | No
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--grid", "grids", multiple=True, required=True,
-              help="PATH=VALUES, e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9 (repeatable).")
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    help="PATH=VALUES, e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9 (repeatable).",
+)
 @click.option("--plan", "plan_name", help="Start from this plan (default: the base scenario).")
-@click.option("--output", "-o", "--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Results file: .csv or .parquet (parquet needs pyarrow).")
+@click.option(
+    "--output",
+    "-o",
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Results file: .csv or .parquet (parquet needs pyarrow).",
+)
 @click.option("--force", is_flag=True, help="Overwrite --output / --html if they exist.")
-@click.option("--uncertainty/--no-uncertainty", default=False, help="Add Monte Carlo P10/P90 per row (slower).")
+@click.option(
+    "--uncertainty/--no-uncertainty",
+    default=False,
+    help="Add Monte Carlo P10/P90 per row (slower).",
+)
 @click.option("--engine", type=click.Choice(["numpy", "dask"]), default="numpy", show_default=True)
 @click.option("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster).")
 @html_option
 @friendly_errors
-def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: str, force: bool,
-          uncertainty: bool, engine: str, scheduler: str | None, html_path: str | None) -> None:
+def sweep(
+    file: str,
+    grids: tuple[str, ...],
+    plan_name: str | None,
+    out_path: str,
+    force: bool,
+    uncertainty: bool,
+    engine: str,
+    scheduler: str | None,
+    html_path: str | None,
+) -> None:
     """Evaluate a scenario over a grid of field values; one row per point.
 
     Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
@@ -301,33 +441,79 @@ def sweep(file: str, grids: tuple[str, ...], plan_name: str | None, out_path: st
     grid = parse_grid_flags(grids)
     _, points = prepare(scenario, grid, plan_name)
     with click.progressbar(length=points.size, label="sweeping", file=sys.stderr) as bar:
-        rows = sweep_to_file(scenario, grid, out_path, plan=plan_name, uncertainty=uncertainty, engine=engine,
-                             scheduler=scheduler, overwrite=force, progress=bar.update)
+        rows = sweep_to_file(
+            scenario,
+            grid,
+            out_path,
+            plan=plan_name,
+            uncertainty=uncertainty,
+            engine=engine,
+            scheduler=scheduler,
+            overwrite=force,
+            progress=bar.update,
+        )
     click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
     if html_path is not None:
         from planner.report import render_sweep_report, write_report
         from planner.tables import read_columns
 
-        frame = read_columns(out_path, [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"])
-        write_report(html_path, render_sweep_report(frame, list(grid), scenario.name), overwrite=force)
+        frame = read_columns(
+            out_path, [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"]
+        )
+        write_report(
+            html_path, render_sweep_report(frame, list(grid), scenario.name), overwrite=force
+        )
         click.echo(f"wrote {html_path}", err=True)
 
 
 @main.command()
 @click.argument("runs_csv", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", "--out", "out_path", type=click.Path(dir_okay=False),
-              help="Write the law file (YAML) here.")
+@click.option(
+    "--output",
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Write the law file (YAML) here.",
+)
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
-@click.option("--column", "mapping", multiple=True,
-              help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.")
-@click.option("--drop-highest", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Drop the k runs with the highest loss first.")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True, help="Bootstrap resamples.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--column",
+    "mapping",
+    multiple=True,
+    help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.",
+)
+@click.option(
+    "--drop-highest",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Drop the k runs with the highest loss first.",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @friendly_errors
-def fit(runs_csv: str, out_path: str | None, force: bool, mapping: tuple[str, ...], drop_highest: int,
-        bootstrap: int, seed: int, fmt: str) -> None:
+def fit(
+    runs_csv: str,
+    out_path: str | None,
+    force: bool,
+    mapping: tuple[str, ...],
+    drop_highest: int,
+    bootstrap: int,
+    seed: int,
+    fmt: str,
+) -> None:
     """Fit a scaling law (E, A, B, alpha, beta; and a synthetic weight) to your own runs.
 
     Example: planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 -o reports/law.yaml
@@ -342,8 +528,14 @@ def fit(runs_csv: str, out_path: str | None, force: bool, mapping: tuple[str, ..
         if not sep:
             raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
         columns[key.strip()] = value.strip()
-    result = fit_law(read_runs(runs_csv), columns=columns, drop_highest=drop_highest, bootstrap=bootstrap,
-                     seed=seed, name=runs_csv)
+    result = fit_law(
+        read_runs(runs_csv),
+        columns=columns,
+        drop_highest=drop_highest,
+        bootstrap=bootstrap,
+        seed=seed,
+        name=runs_csv,
+    )
     click.echo(render_fit(result, fmt), nl=False)
     if out_path is not None:
         from planner.files import write_atomic

@@ -17,12 +17,28 @@ import click
 from planner import units
 from planner.errors import PlannerError
 
-__all__ = ["QUANTITY", "FORMAT_BY_SUFFIX", "RangeType", "check_outputs", "emit", "format_for", "friendly_errors",
-           "html_option", "law_option", "output_options"]
+__all__ = [
+    "QUANTITY",
+    "FORMAT_BY_SUFFIX",
+    "RangeType",
+    "check_outputs",
+    "emit",
+    "format_for",
+    "friendly_errors",
+    "html_option",
+    "law_option",
+    "output_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMAT_BY_SUFFIX = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+FORMAT_BY_SUFFIX = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "table",
+}
 """An --output file name's suffix picks the format when --format is not given."""
 
 
@@ -31,7 +47,9 @@ class QuantityType(click.ParamType):  # type: ignore[type-arg]
 
     name = "quantity"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
             return units.parse_quantity(value)
         except ValueError as exc:
@@ -43,7 +61,9 @@ class RangeType(click.ParamType):  # type: ignore[type-arg]
 
     name = "share[:high]"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, float]:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dict[str, float]:
         try:
             parts = [float(p) for p in str(value).split(":")]
         except ValueError:
@@ -79,13 +99,22 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     """
 
     def decorate(func: F) -> F:
-        func = click.option("--force", is_flag=True, help="Overwrite the output files if they exist.")(func)
         func = click.option(
-            "--output", "-o", "--out", "output", type=click.Path(dir_okay=False),
+            "--force", is_flag=True, help="Overwrite the output files if they exist."
+        )(func)
+        func = click.option(
+            "--output",
+            "-o",
+            "--out",
+            "output",
+            type=click.Path(dir_okay=False),
             help="Write to this file instead of stdout (its suffix picks the format).",
         )(func)
         func = click.option(
-            "--format", "fmt", type=click.Choice(formats), default=None,
+            "--format",
+            "fmt",
+            type=click.Choice(formats),
+            default=None,
             help=f"Output format: {', '.join(formats)} (default: from the --output suffix, else {formats[0]}).",
         )(func)
 
@@ -135,14 +164,18 @@ def emit(text: str, output: str | None, force: bool) -> None:
 def law_option(func: F) -> F:
     """--law: a preset name or a law file written by planner fit."""
     return click.option(
-        "--law", "law_name", default=None,
+        "--law",
+        "law_name",
+        default=None,
         help="Scaling law for every plan: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
         "muennighoff-2023, kaplan-2020) or a law file from planner fit. Default: the scenario's.",
     )(func)
 
 
 html_option = click.option(
-    "--html", "html_path", type=click.Path(dir_okay=False),
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
     help="Also write the HTML budget report here (with --force to replace it).",
 )
 
@@ -156,5 +189,3 @@ def write_html(results: Any, html_path: str | None, force: bool) -> None:
     html = render_report(results, analysis=analyse(results))
     write_report(html_path, html, overwrite=force)
     click.echo(f"wrote {html_path}", err=True)
-
-

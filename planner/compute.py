@@ -14,7 +14,24 @@ from planner.errors import InputError
 from planner.fields import Number
 from planner.schema import Architecture, Model, Training
 
-__all__ = ["HOURS_PER_DAY", "ParamCount", "SECONDS_PER_HOUR", "accelerator_hours", "attention_params", "count_params", "ffn_params", "flops_6nd", "flops_megatron", "flops_palm", "flops_per_token", "logit_flops", "min_accelerators", "model_params", "training_memory_bytes", "wall_clock_days"]
+__all__ = [
+    "HOURS_PER_DAY",
+    "ParamCount",
+    "SECONDS_PER_HOUR",
+    "accelerator_hours",
+    "attention_params",
+    "count_params",
+    "ffn_params",
+    "flops_6nd",
+    "flops_megatron",
+    "flops_palm",
+    "flops_per_token",
+    "logit_flops",
+    "min_accelerators",
+    "model_params",
+    "training_memory_bytes",
+    "wall_clock_days",
+]
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
@@ -147,7 +164,11 @@ def flops_per_token(model: Model, training: Training) -> tuple[float, float]:
     elif convention == "palm":
         assert params.active_non_embedding is not None
         per_token = flops_palm(
-            params.active_non_embedding, arch.layers, arch.heads, arch.head_dim_resolved, arch.seq_len
+            params.active_non_embedding,
+            arch.layers,
+            arch.heads,
+            arch.head_dim_resolved,
+            arch.seq_len,
         )
         not_recomputed = 0.0
     else:

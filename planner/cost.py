@@ -12,7 +12,18 @@ from planner.compute import accelerator_hours
 from planner.fields import Number
 from planner.schema import DataSource, Generator
 
-__all__ = ["InferenceCost", "MILLION", "SourceCost", "co2_tonnes", "energy_kwh", "generated_tokens", "inference_cost", "overhead_cost_usd", "source_cost", "training_cost_usd"]
+__all__ = [
+    "InferenceCost",
+    "MILLION",
+    "SourceCost",
+    "co2_tonnes",
+    "energy_kwh",
+    "generated_tokens",
+    "inference_cost",
+    "overhead_cost_usd",
+    "source_cost",
+    "training_cost_usd",
+]
 
 MILLION = 1e6
 
@@ -51,7 +62,9 @@ class InferenceCost:
     """Zero for an API."""
 
 
-def inference_cost(generator: Generator, input_tokens: float, output_tokens: float) -> InferenceCost:
+def inference_cost(
+    generator: Generator, input_tokens: float, output_tokens: float
+) -> InferenceCost:
     """Cost of reading ``input_tokens`` and writing ``output_tokens`` with a generator or judge.
 
     API: tokens × per-million prices. Self-hosted: ``2·N`` FLOPs per token read or

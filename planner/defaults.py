@@ -9,7 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ASSUMPTIONS", "Assumption", "BYTES_PER_PARAM_TRAINING", "GOODPUT", "GRADER_INPUT_TOKENS_PER_TOKEN", "GRADER_OUTPUT_TOKENS_PER_TOKEN", "GRID_KG_CO2_PER_KWH", "INFERENCE_FLOPS_PER_PARAM", "INFERENCE_UTILIZATION", "MONTE_CARLO_SAMPLES", "PRICE_SPREAD", "PROMPT_TOKENS_PER_TOKEN", "PUE", "R_STAR_SYNTHETIC", "SYNTHETIC_WEIGHT", "SYNTHETIC_WEIGHT_HIGH", "SYNTHETIC_WEIGHT_LOW", "UTILIZATION", "UTILIZATION_HIGH", "UTILIZATION_LOW", "YIELD_SPREAD"]
+__all__ = [
+    "ASSUMPTIONS",
+    "Assumption",
+    "BYTES_PER_PARAM_TRAINING",
+    "GOODPUT",
+    "GRADER_INPUT_TOKENS_PER_TOKEN",
+    "GRADER_OUTPUT_TOKENS_PER_TOKEN",
+    "GRID_KG_CO2_PER_KWH",
+    "INFERENCE_FLOPS_PER_PARAM",
+    "INFERENCE_UTILIZATION",
+    "MONTE_CARLO_SAMPLES",
+    "PRICE_SPREAD",
+    "PROMPT_TOKENS_PER_TOKEN",
+    "PUE",
+    "R_STAR_SYNTHETIC",
+    "SYNTHETIC_WEIGHT",
+    "SYNTHETIC_WEIGHT_HIGH",
+    "SYNTHETIC_WEIGHT_LOW",
+    "UTILIZATION",
+    "UTILIZATION_HIGH",
+    "UTILIZATION_LOW",
+    "YIELD_SPREAD",
+]
 
 
 @dataclass(frozen=True)
@@ -102,7 +124,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         INFERENCE_UTILIZATION,
         "derived from WRAP (Maini et al. 2024): 3.4M tokens per A100-hour with a 7B rephraser",
     ),
-    Assumption("prompt tokens per generated token", PROMPT_TOKENS_PER_TOKEN, "assumption (rephrasing)"),
+    Assumption(
+        "prompt tokens per generated token", PROMPT_TOKENS_PER_TOKEN, "assumption (rephrasing)"
+    ),
     Assumption(
         "grader tokens in/out per candidate token",
         f"{GRADER_INPUT_TOKENS_PER_TOKEN} / {GRADER_OUTPUT_TOKENS_PER_TOKEN}",
@@ -114,8 +138,16 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         f"{SYNTHETIC_WEIGHT} ({SYNTHETIC_WEIGHT_LOW}-{SYNTHETIC_WEIGHT_HIGH})",
         "literature.md §8.4: WRAP (Maini 2024), Kang et al. 2025, BeyondWeb; pessimistic/optimistic presets",
     ),
-    Assumption("synthetic pool R*", R_STAR_SYNTHETIC, "Muennighoff et al. 2023 R*_D, used as a conservative default"),
+    Assumption(
+        "synthetic pool R*",
+        R_STAR_SYNTHETIC,
+        "Muennighoff et al. 2023 R*_D, used as a conservative default",
+    ),
     Assumption("price spread (P90/P50 - 1)", PRICE_SPREAD, "assumption"),
     Assumption("acceptance-yield spread", YIELD_SPREAD, "assumption"),
-    Assumption("training FLOPs per token (6nd)", "6N (active)", "Kaplan et al. 2020; Hoffmann et al. 2022 App. F"),
+    Assumption(
+        "training FLOPs per token (6nd)",
+        "6N (active)",
+        "Kaplan et al. 2020; Hoffmann et al. 2022 App. F",
+    ),
 )

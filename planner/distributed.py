@@ -35,10 +35,14 @@ def _partition(scenario_json: str, points: Grid, spec: Any, uncertainty: bool) -
     base = Scenario.model_validate_json(scenario_json)
     block = points.block(spec)
     paths = points.paths
-    return pd.DataFrame({**block.inputs(paths), **evaluate_block(grouped(base, block.group), block, uncertainty)})
+    return pd.DataFrame(
+        {**block.inputs(paths), **evaluate_block(grouped(base, block.group), block, uncertainty)}
+    )
 
 
-def _write_partition(scenario_json: str, points: Grid, spec: Any, uncertainty: bool, part: str) -> int:
+def _write_partition(
+    scenario_json: str, points: Grid, spec: Any, uncertainty: bool, part: str
+) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -53,14 +57,21 @@ def _client(scheduler: str | None) -> Iterator[Any]:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise PlannerError("engine 'dask' needs Dask: pip install 'planner[dask]'") from None
-    cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None)
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    )
     try:
         client = Client(scheduler or cluster, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler: {exc}", field="--scheduler", value=scheduler,
-                         allowed="a running scheduler's address, e.g. tcp://127.0.0.1:8786, or none for a local "
-                         "cluster") from None
+        raise InputError(
+            f"cannot reach the Dask scheduler: {exc}",
+            field="--scheduler",
+            value=scheduler,
+            allowed="a running scheduler's address, e.g. tcp://127.0.0.1:8786, or none for a local "
+            "cluster",
+        ) from None
     try:
         yield client
     finally:
@@ -69,29 +80,45 @@ def _client(scheduler: str | None) -> Iterator[Any]:
             cluster.close()
 
 
-def gather_dask(base: Scenario, points: Grid, uncertainty: bool, scheduler: str | None = None) -> pd.DataFrame:
+def gather_dask(
+    base: Scenario, points: Grid, uncertainty: bool, scheduler: str | None = None
+) -> pd.DataFrame:
     """The sweep as one DataFrame, blocks evaluated on the cluster (the result is gathered)."""
     import pandas as pd
 
     with _client(scheduler) as client:
         payload = client.scatter(base.model_dump_json(), broadcast=True)
         grid = client.scatter(points, broadcast=True)
-        futures = [client.submit(_partition, payload, grid, spec, uncertainty, pure=False)
-                   for spec in points.specs(PARTITION_ROWS)]
+        futures = [
+            client.submit(_partition, payload, grid, spec, uncertainty, pure=False)
+            for spec in points.specs(PARTITION_ROWS)
+        ]
         parts = client.gather(futures)
     return pd.concat(parts, ignore_index=True)
 
 
-def write_dask(base: Scenario, points: Grid, uncertainty: bool, scheduler: str | None, path: str | Path,
-               kind: str, overwrite: bool) -> int:
+def write_dask(
+    base: Scenario,
+    points: Grid,
+    uncertainty: bool,
+    scheduler: str | None,
+    path: str | Path,
+    kind: str,
+    overwrite: bool,
+) -> int:
     """Workers write Parquet part files; the client joins them into ``path`` block by block."""
     import pyarrow.parquet as pq
 
     from planner import tables
 
     target = Path(path)
-    folder = Path(tempfile.mkdtemp(dir=target.parent if target.parent.exists() else None,
-                                   prefix=f".{target.name}.", suffix=".parts"))
+    folder = Path(
+        tempfile.mkdtemp(
+            dir=target.parent if target.parent.exists() else None,
+            prefix=f".{target.name}.",
+            suffix=".parts",
+        )
+    )
     try:
         with _client(scheduler) as client:
             payload = client.scatter(base.model_dump_json(), broadcast=True)
@@ -99,8 +126,14 @@ def write_dask(base: Scenario, points: Grid, uncertainty: bool, scheduler: str |
             futures = []
             for i, spec in enumerate(points.specs(PARTITION_ROWS)):
                 part = str(folder / f"part-{i:06d}.parquet")
-                futures.append((part, client.submit(_write_partition, payload, grid, spec, uncertainty,
-                                                    part, pure=False)))
+                futures.append(
+                    (
+                        part,
+                        client.submit(
+                            _write_partition, payload, grid, spec, uncertainty, part, pure=False
+                        ),
+                    )
+                )
             rows = sum(future.result() for _, future in futures)
         with tables.writer(path, kind, overwrite=overwrite) as write:
             for part, _ in futures:

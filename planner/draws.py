@@ -32,15 +32,18 @@ class DrawError(ValueError):
 
 
 def _explicit(source: Any) -> bool:
-    return source.tokens is not None or (source.epochs is not None and source.unique_tokens is not None)
+    return source.tokens is not None or (
+        source.epochs is not None and source.unique_tokens is not None
+    )
 
 
 def _explicit_tokens(source: Any) -> Any:
     return source.tokens if source.tokens is not None else source.epochs * source.unique_tokens
 
 
-def resolve(training: Any, data: Sequence[Any], size: int = 1,
-            varied_shares: Collection[str] = ()) -> tuple[list[np.ndarray], np.ndarray]:
+def resolve(
+    training: Any, data: Sequence[Any], size: int = 1, varied_shares: Collection[str] = ()
+) -> tuple[list[np.ndarray], np.ndarray]:
     """(tokens drawn per source, total training tokens), each an array of ``size`` rows.
 
     ``training`` and ``data`` are the scenario's (their numbers may be arrays of rows).
@@ -52,27 +55,43 @@ def resolve(training: Any, data: Sequence[Any], size: int = 1,
     ones = np.ones(1)
     if not data:
         if training.epochs is not None:
-            raise DrawError("training.epochs needs data sources with unique_tokens", fields="training.epochs")
+            raise DrawError(
+                "training.epochs needs data sources with unique_tokens", fields="training.epochs"
+            )
         if training.tokens is None:
-            raise DrawError("training.tokens is required when there are no data sources", fields="training.tokens")
+            raise DrawError(
+                "training.tokens is required when there are no data sources",
+                fields="training.tokens",
+            )
         return [], training.tokens * ones
     if training.epochs is not None:
         for source in data:
-            if source.unique_tokens is None or any(getattr(source, k) is not None for k in ("tokens", "share", "epochs")):
-                raise DrawError(f"data.{source.name}: with training.epochs every source gives unique_tokens "
-                                "and no tokens, share or epochs of its own", fields=f"data.{source.name}")
+            if source.unique_tokens is None or any(
+                getattr(source, k) is not None for k in ("tokens", "share", "epochs")
+            ):
+                raise DrawError(
+                    f"data.{source.name}: with training.epochs every source gives unique_tokens "
+                    "and no tokens, share or epochs of its own",
+                    fields=f"data.{source.name}",
+                )
         drawn = [training.epochs * s.unique_tokens * ones for s in data]
         return _check_repetition(data, drawn), sum(drawn, 0 * ones)
     for source in data:
         if not _explicit(source) and source.share is None:
-            raise DrawError(f"data.{source.name}: give one of tokens, share or epochs", fields=f"data.{source.name}")
+            raise DrawError(
+                f"data.{source.name}: give one of tokens, share or epochs",
+                fields=f"data.{source.name}",
+            )
     explicit = sum((_explicit_tokens(s) * ones for s in data if _explicit(s)), 0 * ones)
     share_based = [s for s in data if not _explicit(s)]
     varied = [s for s in share_based if s.name in varied_shares]
     fixed = [s for s in share_based if s.name not in varied_shares]
     if training.tokens is None:
         if share_based:
-            raise DrawError("training.tokens is required when data sources give a share", fields="training.tokens")
+            raise DrawError(
+                "training.tokens is required when data sources give a share",
+                fields="training.tokens",
+            )
         total = explicit
     else:
         total = training.tokens * ones
@@ -85,26 +104,39 @@ def resolve(training: Any, data: Sequence[Any], size: int = 1,
             bad = np.abs(fixed_sum - room) > SUM_TOLERANCE
             if bad.any():
                 row = int(np.argmax(bad))
-                raise DrawError(f"data: shares add up to {_at(fixed_sum, row):.4g} but must add up to "
-                                f"{_at(room, row):.4g} (1 minus the {_at(explicit, row):.4g} tokens drawn explicitly out "
-                                f"of training.tokens {_at(total, row):.4g})", row)
+                raise DrawError(
+                    f"data: shares add up to {_at(fixed_sum, row):.4g} but must add up to "
+                    f"{_at(room, row):.4g} (1 minus the {_at(explicit, row):.4g} tokens drawn explicitly out "
+                    f"of training.tokens {_at(total, row):.4g})",
+                    row,
+                )
         else:
             bad = np.abs(explicit - total) > SUM_TOLERANCE * total
             if bad.any():
                 row = int(np.argmax(bad))
-                raise DrawError(f"data: sources draw {_at(explicit, row):.4g} tokens but training.tokens is "
-                                f"{_at(total, row):.4g}; make them agree or drop training.tokens", row)
+                raise DrawError(
+                    f"data: sources draw {_at(explicit, row):.4g} tokens but training.tokens is "
+                    f"{_at(total, row):.4g}; make them agree or drop training.tokens",
+                    row,
+                )
         scale = ones
     else:
         over = room < -SUM_TOLERANCE
         if over.any():
-            raise DrawError(f"row {int(np.argmax(over))}: swept shares add up to more than the tokens available; "
-                            "lower the swept shares (other share-based sources fill the rest)",
-                            int(np.argmax(over)), fields)
+            raise DrawError(
+                f"row {int(np.argmax(over))}: swept shares add up to more than the tokens available; "
+                "lower the swept shares (other share-based sources fill the rest)",
+                int(np.argmax(over)),
+                fields,
+            )
         unfilled = np.abs(room) > SUM_TOLERANCE
         if not fixed and unfilled.any():
-            raise DrawError(f"row {int(np.argmax(unfilled))}: shares do not add up to 1 and no other "
-                            "share-based source can fill the rest", int(np.argmax(unfilled)), fields)
+            raise DrawError(
+                f"row {int(np.argmax(unfilled))}: shares do not add up to 1 and no other "
+                "share-based source can fill the rest",
+                int(np.argmax(unfilled)),
+                fields,
+            )
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(fixed_sum > 0, room / fixed_sum, 0.0)
     drawn = []
@@ -126,10 +158,13 @@ def _check_repetition(data: Sequence[Any], drawn: list[np.ndarray]) -> list[np.n
         over = tokens > limit * (1 + SUM_TOLERANCE)
         if np.any(over):
             row = int(np.argmax(over))
-            raise DrawError(f"data.{source.name}: draws {_at(tokens, row):.4g} tokens but has only "
-                            f"{_at(limit * np.ones_like(tokens), row):.4g} unique tokens and "
-                            "allow_repetition is false; lower the draw or allow repetition", row,
-                            f"data.{source.name}")
+            raise DrawError(
+                f"data.{source.name}: draws {_at(tokens, row):.4g} tokens but has only "
+                f"{_at(limit * np.ones_like(tokens), row):.4g} unique tokens and "
+                "allow_repetition is false; lower the draw or allow repetition",
+                row,
+                f"data.{source.name}",
+            )
     return drawn
 
 

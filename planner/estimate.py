@@ -15,8 +15,17 @@ from planner.loader import Plan, plans
 from planner.results import PlanResult, Results, SourceResult, compare
 from planner.schema import Scenario
 
-__all__ = ["PlanResult", "Results", "SourceResult", "compare", "estimate", "plan_result", "quick_estimate", "run",
-           "with_law"]
+__all__ = [
+    "PlanResult",
+    "Results",
+    "SourceResult",
+    "compare",
+    "estimate",
+    "plan_result",
+    "quick_estimate",
+    "run",
+    "with_law",
+]
 
 NOTES = (
     "Dollars are accelerator-hours times an hourly price; published training costs are "
@@ -80,13 +89,17 @@ def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
         plan = Plan(plan.base_plan, plan.description, plan)
     try:
         evaluation = model.evaluate(plan.scenario)
-        return plan_result(plan, evaluation, montecarlo.ranges(evaluation, plan.scenario.uncertainty))
+        return plan_result(
+            plan, evaluation, montecarlo.ranges(evaluation, plan.scenario.uncertainty)
+        )
     except InputError as exc:
         prefix = None if plan.name == plan.scenario.base_plan else f"variants.{plan.name}"
         raise exc.located(file, prefix) from None
 
 
-def plan_result(plan: Plan, ev: model.Evaluation, ranges: dict[str, np.ndarray] | None, row: int = 0) -> PlanResult:
+def plan_result(
+    plan: Plan, ev: model.Evaluation, ranges: dict[str, np.ndarray] | None, row: int = 0
+) -> PlanResult:
     """The :class:`PlanResult` of one row of an evaluated batch."""
     scenario = plan.scenario
     training = scenario.training
@@ -99,15 +112,25 @@ def plan_result(plan: Plan, ev: model.Evaluation, ranges: dict[str, np.ndarray] 
     percentiles: dict[str, float] = {}
     if ranges is not None:
         for name, quantiles in ranges.items():
-            percentiles.update({f"{name}_p{round(q * 100)}": float(v) for q, v in zip(montecarlo.QUANTILES,
-                                                                                     quantiles[row])})
+            percentiles.update(
+                {
+                    f"{name}_p{round(q * 100)}": float(v)
+                    for q, v in zip(montecarlo.QUANTILES, quantiles[row], strict=True)
+                }
+            )
     sources = tuple(
         SourceResult(
-            name=s.name, kind=s.kind, unique_tokens=float(s.unique_tokens[row]) if s.unique_known else None,
-            tokens=float(s.tokens[row]), epochs=float(s.epochs[row]) if s.unique_known else None,
-            generated_tokens=float(s.generated_tokens[row]), effective_tokens=float(s.effective_tokens[row]),
-            value_weight=float(s.value_weight[row]), acquisition_usd=float(s.acquisition_usd[row]),
-            generation_usd=float(s.generation_usd[row]), grading_usd=float(s.grading_usd[row]),
+            name=s.name,
+            kind=s.kind,
+            unique_tokens=float(s.unique_tokens[row]) if s.unique_known else None,
+            tokens=float(s.tokens[row]),
+            epochs=float(s.epochs[row]) if s.unique_known else None,
+            generated_tokens=float(s.generated_tokens[row]),
+            effective_tokens=float(s.effective_tokens[row]),
+            value_weight=float(s.value_weight[row]),
+            acquisition_usd=float(s.acquisition_usd[row]),
+            generation_usd=float(s.generation_usd[row]),
+            grading_usd=float(s.grading_usd[row]),
             synthetic_accelerator_hours=float(s.synthetic_accelerator_hours[row]),
         )
         for s in ev.sources
@@ -135,13 +158,40 @@ def plan_result(plan: Plan, ev: model.Evaluation, ranges: dict[str, np.ndarray] 
 
 
 RESULT_NUMBERS = (
-    "params", "active_params", "tokens", "flops_per_token", "training_flops", "hardware_flops", "peak_flops_per_s",
-    "utilization", "utilization_low", "utilization_high", "accelerator_hours", "accelerator_hours_low",
-    "accelerator_hours_high", "billed_accelerator_hours", "wall_clock_days", "wall_clock_days_low",
-    "wall_clock_days_high", "memory_bytes", "price_usd_per_hour", "training_compute_usd", "overhead_usd",
-    "training_cost_usd", "synthetic_generation_usd", "grading_usd", "real_data_usd", "total_cost_usd",
-    "total_cost_usd_low", "total_cost_usd_high", "synthetic_accelerator_hours", "synthetic_tokens",
-    "synthetic_share", "loss", "effective_tokens", "tokens_per_param",
+    "params",
+    "active_params",
+    "tokens",
+    "flops_per_token",
+    "training_flops",
+    "hardware_flops",
+    "peak_flops_per_s",
+    "utilization",
+    "utilization_low",
+    "utilization_high",
+    "accelerator_hours",
+    "accelerator_hours_low",
+    "accelerator_hours_high",
+    "billed_accelerator_hours",
+    "wall_clock_days",
+    "wall_clock_days_low",
+    "wall_clock_days_high",
+    "memory_bytes",
+    "price_usd_per_hour",
+    "training_compute_usd",
+    "overhead_usd",
+    "training_cost_usd",
+    "synthetic_generation_usd",
+    "grading_usd",
+    "real_data_usd",
+    "total_cost_usd",
+    "total_cost_usd_low",
+    "total_cost_usd_high",
+    "synthetic_accelerator_hours",
+    "synthetic_tokens",
+    "synthetic_share",
+    "loss",
+    "effective_tokens",
+    "tokens_per_param",
 )
 """PlanResult fields copied from the plan model's outputs as they are."""
 
@@ -173,7 +223,13 @@ def quick_estimate(
     from planner.loader import validate
 
     shape_model: dict[str, Any] = {"params": params, "active_params": active_params}
-    shape = {"layers": layers, "d_model": d_model, "heads": heads, "vocab_size": vocab, "seq_len": seq_len}
+    shape = {
+        "layers": layers,
+        "d_model": d_model,
+        "heads": heads,
+        "vocab_size": vocab,
+        "seq_len": seq_len,
+    }
     if any(v is not None for v in shape.values()):
         shape_model = {
             "architecture": {

@@ -21,13 +21,19 @@ Flag = quality.Flag
 
 EPOCHS_WARN = 4.0  # Muennighoff et al. 2023: up to ~4 epochs is about as good as fresh data
 EPOCHS_WORTHLESS = 40.0  # Muennighoff et al. 2023: repetition "nearly ineffective around 40 epochs"
-EPOCHS_LAW_MISMATCH = 16.0  # Muennighoff et al. 2023 fitted R* on C4 up to ~16 epochs per pool (assumption beyond)
+EPOCHS_LAW_MISMATCH = (
+    16.0  # Muennighoff et al. 2023 fitted R* on C4 up to ~16 epochs per pool (assumption beyond)
+)
 SYNTHETIC_SHARE_WARN = 0.5  # Phi-4 Table 3: synthetic-only data loses 7.7-14.8 points on TriviaQA
 REPHRASED_SHARE_WARN = 0.4  # Kang et al. 2025 optimum ~30% rephrased; Phi-4 used 40% + 15%
 HUMAN_STOCK_WARN = 100e12  # Villalobos et al. 2024: quality-adjusted stock, median ~100T
 HUMAN_STOCK_LIMIT = 300e12  # Villalobos et al. 2024: effective stock ~300T tokens
-FRONTIER_UNIQUE = 20e12  # Llama 3 trained on ~15T tokens, Qwen2.5 on 18T: frontier unique data ~15-20T
-UTILIZATION_WARNING = 0.55  # max implied whole-run MFU of planner/data/published_runs.csv is 0.51 (LLaMA-13B)
+FRONTIER_UNIQUE = (
+    20e12  # Llama 3 trained on ~15T tokens, Qwen2.5 on 18T: frontier unique data ~15-20T
+)
+UTILIZATION_WARNING = (
+    0.55  # max implied whole-run MFU of planner/data/published_runs.csv is 0.51 (LLaMA-13B)
+)
 
 MUENNIGHOFF = "Muennighoff et al. 2023 (arXiv 2305.16264)"
 VILLALOBOS = "Villalobos et al. 2024 (arXiv 2211.04325)"
@@ -54,13 +60,18 @@ def _pools_over(threshold: float) -> Callable[[Evaluation], np.ndarray]:
         for source in ev.sources:
             most |= source.unique_known & (source.epochs > threshold)
         return most
+
     return test
 
 
 def _epoch_messages(threshold: float, text: str) -> Callable[[Evaluation, int], list[str]]:
     def messages(ev: Evaluation, row: int) -> list[str]:
-        return [f"{s.name}: {s.epochs[row]:.1f} epochs; {text}" for s in ev.sources
-                if s.unique_known and s.epochs[row] > threshold]
+        return [
+            f"{s.name}: {s.epochs[row]:.1f} epochs; {text}"
+            for s in ev.sources
+            if s.unique_known and s.epochs[row] > threshold
+        ]
+
     return messages
 
 
@@ -71,7 +82,9 @@ def _law_mismatch(ev: Evaluation) -> np.ndarray:
 
 
 def _self_training(ev: Evaluation) -> np.ndarray:
-    return np.full(ev.size, any(s.synthetic and s.synthetic.generations > 1 for s in ev.scenario.data))
+    return np.full(
+        ev.size, any(s.synthetic and s.synthetic.generations > 1 for s in ev.scenario.data)
+    )
 
 
 def _self_training_messages(ev: Evaluation, row: int) -> list[str]:
@@ -80,9 +93,11 @@ def _self_training_messages(ev: Evaluation, row: int) -> list[str]:
         synthetic = source.synthetic
         if synthetic and synthetic.generations > 1:
             factor = quality.collapse_factor(synthetic.generations, synthetic.policy)
-            out.append(f"{source.name}: {synthetic.generations} generations of self-training ({synthetic.policy}); "
-                       f"in toy models the error grows {factor:.2f}x the single-fit error (qualitative, not a "
-                       "loss estimate)")
+            out.append(
+                f"{source.name}: {synthetic.generations} generations of self-training ({synthetic.policy}); "
+                f"in toy models the error grows {factor:.2f}x the single-fit error (qualitative, not a "
+                "loss estimate)"
+            )
     return out
 
 
@@ -94,6 +109,7 @@ def _human_band(low: float, high: float) -> Callable[[Evaluation], np.ndarray]:
     def test(ev: Evaluation) -> np.ndarray:
         human = _human(ev)
         return (human > low) & (human <= high)
+
     return test
 
 
@@ -106,70 +122,191 @@ def _one(text: Callable[[Evaluation, int], str]) -> Callable[[Evaluation, int], 
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("epochs_over_4", "warning", MUENNIGHOFF, _pools_over(EPOCHS_WARN),
-         _epoch_messages(EPOCHS_WARN, "beyond ~4 repeated tokens are worth measurably less than fresh ones")),
-    Rule("epochs_over_40", "risk", MUENNIGHOFF, _pools_over(EPOCHS_WORTHLESS),
-         _epoch_messages(EPOCHS_WORTHLESS, "beyond ~40 a further epoch is worth almost nothing")),
-    Rule("repetition_law_mismatch", "warning", f"{MUENNIGHOFF}: R* fitted on C4", _law_mismatch,
-         lambda ev, row: [f"{s.name}: the repetition model was fitted with Muennighoff's C4 constants; on "
-                          f"{ev.scenario.law.name} beyond ~16 epochs it is an extrapolation"
-                          for s in ev.sources if s.unique_known and s.epochs[row] > EPOCHS_LAW_MISMATCH]),
-    Rule("self_training", "risk", "Gerstgrasser et al. 2024 (arXiv 2404.01413); Dohmatob et al. 2024 "
-         "(Tale of Tails, arXiv 2402.07043); Shumailov et al. 2024 (Nature)", _self_training, _self_training_messages),
-    Rule("synthetic_share_over_50", "risk", "Phi-4 technical report (arXiv 2412.08905) Table 3",
-         lambda ev: ev["synthetic_share"] > SYNTHETIC_SHARE_WARN,
-         _one(lambda ev, row: f"synthetic share {ev['synthetic_share'][row]:.0%} is above 50%: synthetic-only "
-              "mixes lost 7.7-14.8 points on knowledge tasks (TriviaQA)")),
-    Rule("rephrased_share_over_40", "warning", "Kang et al. 2025 (arXiv 2510.01631); Phi-4 Table 5",
-         lambda ev: ev["rephrased_share"] > REPHRASED_SHARE_WARN,
-         _one(lambda ev, row: f"rephrased share {ev['rephrased_share'][row]:.0%} is above the 30-40% the "
-              "evidence covers (best ratios near 30%)")),
-    Rule("human_stock_exceeded", "risk", VILLALOBOS, lambda ev: _human(ev) > HUMAN_STOCK_LIMIT,
-         _one(lambda ev, row: f"{_human(ev)[row] / 1e12:.0f}T unique human tokens exceed the ~300T effective "
-              "stock of public human text")),
-    Rule("human_stock_quality", "warning", VILLALOBOS, _human_band(HUMAN_STOCK_WARN, HUMAN_STOCK_LIMIT),
-         _one(lambda ev, row: f"{_human(ev)[row] / 1e12:.0f}T unique human tokens exceed the ~100T "
-              "quality-adjusted stock")),
-    Rule("beyond_frontier_data", "warning", "Llama 3 (arXiv 2407.21783): 15T tokens; Qwen2.5 (arXiv 2412.15115): 18T",
-         _human_band(FRONTIER_UNIQUE, HUMAN_STOCK_WARN),
-         _one(lambda ev, row: f"{_human(ev)[row] / 1e12:.0f}T unique human tokens are beyond the ~15-20T of "
-              "current frontier runs")),
-    Rule("moe_law", "warning", "assumption: Chinchilla-form laws are fitted on dense models",
-         lambda ev: ev["params"] > ev["active_params"],
-         _one(lambda ev, row: "mixture-of-experts: the law is fitted on dense models and is given active "
-              "parameters; quality at equal active size is usually better")),
-    Rule("kaplan_total_params", "warning", "Kaplan et al. 2020 (arXiv 2001.08361) §2.1",
-         lambda ev: np.full(ev.size, isinstance(ev.scenario.law, KaplanLaw) and ev.scenario.model.architecture is None),
-         _one(lambda ev, row: "kaplan-2020 counts non-embedding parameters; without an architecture the total "
-              "is used")),
-    Rule("downstream_mismatch", "warning", "Gadre et al. 2024 (arXiv 2403.08540)",
-         lambda ev: np.full(ev.size, ev.scenario.downstream is not None),
-         _one(lambda ev, row: f"benchmark error from {ev.scenario.downstream.name} is valid only for "
-              f"{ev.scenario.downstream.valid_for}; this plan's loss comes from {ev.scenario.law.name}")),
-    Rule("too_few_accelerators", "warning", "Rajbhandari et al. 2020 (ZeRO) §3.1: 16 bytes per parameter",
-         lambda ev: ev["accelerator_count"] < ev["min_accelerators"],
-         _one(lambda ev, row: f"{ev['accelerator_count'][row]:.0f} x {ev.scenario.training.accelerator.id} hold "
-              f"{ev['accelerator_count'][row] * (ev.scenario.training.accelerator.memory_gb or 0):.0f} GB, less than "
-              f"the {ev['memory_bytes'][row] / 1e9:.0f} GB of weights, gradients and Adam states: at least "
-              f"{ev['min_accelerators'][row]:.0f} are needed (16 bytes/param, ZeRO; activations extra)"),
-         section="compute"),
-    Rule("utilization_above_published", "warning", "planner backtest: published whole-run MFU at most 0.51",
-         lambda ev: ev["utilization_high"] > UTILIZATION_WARNING,
-         _one(lambda ev, row: f"utilisation up to {ev['utilization_high'][row]:.0%} is above "
-              f"{UTILIZATION_WARNING:.0%}: no published run reached that over a whole run (see planner backtest)"),
-         section="compute"),
-    Rule("no_energy", "warning", "hardware catalog (planner hardware)",
-         lambda ev: np.isnan(ev["energy_kwh"]),
-         _one(lambda ev, row: f"{ev.scenario.training.accelerator.id} has no published TDP, so energy and CO2 are "
-              "not estimated; give an inline accelerator spec with tdp_w"),
-         section="compute"),
+    Rule(
+        "epochs_over_4",
+        "warning",
+        MUENNIGHOFF,
+        _pools_over(EPOCHS_WARN),
+        _epoch_messages(
+            EPOCHS_WARN, "beyond ~4 repeated tokens are worth measurably less than fresh ones"
+        ),
+    ),
+    Rule(
+        "epochs_over_40",
+        "risk",
+        MUENNIGHOFF,
+        _pools_over(EPOCHS_WORTHLESS),
+        _epoch_messages(EPOCHS_WORTHLESS, "beyond ~40 a further epoch is worth almost nothing"),
+    ),
+    Rule(
+        "repetition_law_mismatch",
+        "warning",
+        f"{MUENNIGHOFF}: R* fitted on C4",
+        _law_mismatch,
+        lambda ev, row: [
+            f"{s.name}: the repetition model was fitted with Muennighoff's C4 constants; on "
+            f"{ev.scenario.law.name} beyond ~16 epochs it is an extrapolation"
+            for s in ev.sources
+            if s.unique_known and s.epochs[row] > EPOCHS_LAW_MISMATCH
+        ],
+    ),
+    Rule(
+        "self_training",
+        "risk",
+        "Gerstgrasser et al. 2024 (arXiv 2404.01413); Dohmatob et al. 2024 "
+        "(Tale of Tails, arXiv 2402.07043); Shumailov et al. 2024 (Nature)",
+        _self_training,
+        _self_training_messages,
+    ),
+    Rule(
+        "synthetic_share_over_50",
+        "risk",
+        "Phi-4 technical report (arXiv 2412.08905) Table 3",
+        lambda ev: ev["synthetic_share"] > SYNTHETIC_SHARE_WARN,
+        _one(
+            lambda ev, row: (
+                f"synthetic share {ev['synthetic_share'][row]:.0%} is above 50%: synthetic-only "
+                "mixes lost 7.7-14.8 points on knowledge tasks (TriviaQA)"
+            )
+        ),
+    ),
+    Rule(
+        "rephrased_share_over_40",
+        "warning",
+        "Kang et al. 2025 (arXiv 2510.01631); Phi-4 Table 5",
+        lambda ev: ev["rephrased_share"] > REPHRASED_SHARE_WARN,
+        _one(
+            lambda ev, row: (
+                f"rephrased share {ev['rephrased_share'][row]:.0%} is above the 30-40% the "
+                "evidence covers (best ratios near 30%)"
+            )
+        ),
+    ),
+    Rule(
+        "human_stock_exceeded",
+        "risk",
+        VILLALOBOS,
+        lambda ev: _human(ev) > HUMAN_STOCK_LIMIT,
+        _one(
+            lambda ev, row: (
+                f"{_human(ev)[row] / 1e12:.0f}T unique human tokens exceed the ~300T effective "
+                "stock of public human text"
+            )
+        ),
+    ),
+    Rule(
+        "human_stock_quality",
+        "warning",
+        VILLALOBOS,
+        _human_band(HUMAN_STOCK_WARN, HUMAN_STOCK_LIMIT),
+        _one(
+            lambda ev, row: (
+                f"{_human(ev)[row] / 1e12:.0f}T unique human tokens exceed the ~100T "
+                "quality-adjusted stock"
+            )
+        ),
+    ),
+    Rule(
+        "beyond_frontier_data",
+        "warning",
+        "Llama 3 (arXiv 2407.21783): 15T tokens; Qwen2.5 (arXiv 2412.15115): 18T",
+        _human_band(FRONTIER_UNIQUE, HUMAN_STOCK_WARN),
+        _one(
+            lambda ev, row: (
+                f"{_human(ev)[row] / 1e12:.0f}T unique human tokens are beyond the ~15-20T of "
+                "current frontier runs"
+            )
+        ),
+    ),
+    Rule(
+        "moe_law",
+        "warning",
+        "assumption: Chinchilla-form laws are fitted on dense models",
+        lambda ev: ev["params"] > ev["active_params"],
+        _one(
+            lambda ev, row: (
+                "mixture-of-experts: the law is fitted on dense models and is given active "
+                "parameters; quality at equal active size is usually better"
+            )
+        ),
+    ),
+    Rule(
+        "kaplan_total_params",
+        "warning",
+        "Kaplan et al. 2020 (arXiv 2001.08361) §2.1",
+        lambda ev: np.full(
+            ev.size,
+            isinstance(ev.scenario.law, KaplanLaw) and ev.scenario.model.architecture is None,
+        ),
+        _one(
+            lambda ev, row: (
+                "kaplan-2020 counts non-embedding parameters; without an architecture the total "
+                "is used"
+            )
+        ),
+    ),
+    Rule(
+        "downstream_mismatch",
+        "warning",
+        "Gadre et al. 2024 (arXiv 2403.08540)",
+        lambda ev: np.full(ev.size, ev.scenario.downstream is not None),
+        _one(
+            lambda ev, row: (
+                f"benchmark error from {ev.scenario.downstream.name} is valid only for "
+                f"{ev.scenario.downstream.valid_for}; this plan's loss comes from {ev.scenario.law.name}"
+            )
+        ),
+    ),
+    Rule(
+        "too_few_accelerators",
+        "warning",
+        "Rajbhandari et al. 2020 (ZeRO) §3.1: 16 bytes per parameter",
+        lambda ev: ev["accelerator_count"] < ev["min_accelerators"],
+        _one(
+            lambda ev, row: (
+                f"{ev['accelerator_count'][row]:.0f} x {ev.scenario.training.accelerator.id} hold "
+                f"{ev['accelerator_count'][row] * (ev.scenario.training.accelerator.memory_gb or 0):.0f} GB, less than "
+                f"the {ev['memory_bytes'][row] / 1e9:.0f} GB of weights, gradients and Adam states: at least "
+                f"{ev['min_accelerators'][row]:.0f} are needed (16 bytes/param, ZeRO; activations extra)"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "utilization_above_published",
+        "warning",
+        "planner backtest: published whole-run MFU at most 0.51",
+        lambda ev: ev["utilization_high"] > UTILIZATION_WARNING,
+        _one(
+            lambda ev, row: (
+                f"utilisation up to {ev['utilization_high'][row]:.0%} is above "
+                f"{UTILIZATION_WARNING:.0%}: no published run reached that over a whole run (see planner backtest)"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "no_energy",
+        "warning",
+        "hardware catalog (planner hardware)",
+        lambda ev: np.isnan(ev["energy_kwh"]),
+        _one(
+            lambda ev, row: (
+                f"{ev.scenario.training.accelerator.id} has no published TDP, so energy and CO2 are "
+                "not estimated; give an inline accelerator spec with tdp_w"
+            )
+        ),
+        section="compute",
+    ),
 )
 
 
 def columns(ev: Evaluation) -> dict[str, np.ndarray]:
     """``flag_<name>`` boolean columns for every rule."""
-    return {f"flag_{rule.name}": np.broadcast_to(np.asarray(rule.test(ev), dtype=bool), (ev.size,))
-            for rule in RULES}
+    return {
+        f"flag_{rule.name}": np.broadcast_to(np.asarray(rule.test(ev), dtype=bool), (ev.size,))
+        for rule in RULES
+    }
 
 
 def raised(ev: Evaluation, row: int = 0) -> tuple[list[Flag], list[str]]:

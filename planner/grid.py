@@ -31,8 +31,18 @@ from planner.units import parse_quantity
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BLOCK", "NUMERIC", "Block", "Grid", "check_values", "evaluate_block", "make_grid", "output_columns",
-           "parse_axis", "parse_grid_flags"]
+__all__ = [
+    "BLOCK",
+    "NUMERIC",
+    "Block",
+    "Grid",
+    "check_values",
+    "evaluate_block",
+    "make_grid",
+    "output_columns",
+    "parse_axis",
+    "parse_grid_flags",
+]
 
 NUMERIC = re.compile(
     r"^(model\.(params|active_params)"
@@ -69,18 +79,30 @@ def parse_axis(path: str, spec: Any) -> list[Any]:
             except ValueError as exc:
                 raise InputError(str(exc), field=f"grid {path}", value=spec) from None
             if count < 1:
-                raise InputError("a range needs a count of at least 1", field=f"grid {path}", value=spec)
+                raise InputError(
+                    "a range needs a count of at least 1", field=f"grid {path}", value=spec
+                )
             if count > MAX_POINTS:
-                raise InputError(f"a range of {count:,} values exceeds the {MAX_POINTS:,}-point limit of a sweep",
-                                 field=f"grid {path}", value=spec)
+                raise InputError(
+                    f"a range of {count:,} values exceeds the {MAX_POINTS:,}-point limit of a sweep",
+                    field=f"grid {path}",
+                    value=spec,
+                )
             if count > 1 and start == stop:
-                raise InputError("a range with equal start and stop has a step of zero", field=f"grid {path}",
-                                 value=spec)
+                raise InputError(
+                    "a range with equal start and stop has a step of zero",
+                    field=f"grid {path}",
+                    value=spec,
+                )
             return [float(v) for v in np.linspace(start, stop, count)]
         items = [item.strip() for item in text.split(",")]
         if not text or any(not item for item in items):
-            raise InputError("empty value in the grid", field=f"grid {path}", value=spec,
-                             allowed="give values such as 1B,3B,8B or a range such as 0:0.8:9")
+            raise InputError(
+                "empty value in the grid",
+                field=f"grid {path}",
+                value=spec,
+                allowed="give values such as 1B,3B,8B or a range such as 0:0.8:9",
+            )
         return [_value(item) for item in items]
     values = list(np.asarray(spec).tolist()) if not isinstance(spec, (list, tuple)) else list(spec)
     if not values:
@@ -109,15 +131,24 @@ def _field(path: str, scenario: Scenario) -> Any:
     i = 0
     while i < len(parts):
         part = parts[i]
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
-            raise InputError(f"unknown field path {path!r}", field=f"grid {path}",
-                             allowed="paths look like model.params, training.price_usd_per_hour, data.<source>.share")
+        if (
+            not (isinstance(cls, type) and issubclass(cls, BaseModel))
+            or part not in cls.model_fields
+        ):
+            raise InputError(
+                f"unknown field path {path!r}",
+                field=f"grid {path}",
+                allowed="paths look like model.params, training.price_usd_per_hour, data.<source>.share",
+            )
         info = cls.model_fields[part]
         cls = model_in(info.annotation)
         if part == "data":
             if i + 1 >= len(parts) or parts[i + 1] not in names:
-                raise InputError("no data source by that name", field=f"grid {path}",
-                                 allowed=f"sources: {', '.join(names) or 'none'}")
+                raise InputError(
+                    "no data source by that name",
+                    field=f"grid {path}",
+                    allowed=f"sources: {', '.join(names) or 'none'}",
+                )
             i += 1
         i += 1
     return info
@@ -153,7 +184,9 @@ class Block:
     size: int
 
     def inputs(self, paths: Sequence[str]) -> dict[str, Any]:
-        return {p: self.numeric[p] if p in self.numeric else [self.group[p]] * self.size for p in paths}
+        return {
+            p: self.numeric[p] if p in self.numeric else [self.group[p]] * self.size for p in paths
+        }
 
 
 @dataclass(frozen=True)
@@ -176,29 +209,47 @@ class Grid:
         """Cheap descriptions of the blocks: (group values, start, stop, frame rows or None)."""
         grouping = [p for p in self.paths if p not in self.numeric]
         if self.frame is not None:
-            groups = (self.frame.groupby(grouping, sort=False, dropna=False).indices.items() if grouping
-                      else [((), np.arange(len(self.frame)))])
+            groups = (
+                self.frame.groupby(grouping, sort=False, dropna=False).indices.items()
+                if grouping
+                else [((), np.arange(len(self.frame)))]
+            )
             for key, index in groups:
                 key = key if isinstance(key, tuple) else (key,)
                 for start in range(0, len(index), rows):
-                    yield dict(zip(grouping, key)), start, min(start + rows, len(index)), index[start:start + rows]
+                    yield (
+                        dict(zip(grouping, key, strict=True)),
+                        start,
+                        min(start + rows, len(index)),
+                        index[start : start + rows],
+                    )
             return
         assert self.axes is not None
         inner = math.prod(len(self.axes[p]) for p in self.numeric)
         for key in itertools.product(*(self.axes[p] for p in grouping)):
             for start in range(0, inner, rows):
-                yield dict(zip(grouping, key)), start, min(start + rows, inner), None
+                yield dict(zip(grouping, key, strict=True)), start, min(start + rows, inner), None
 
     def block(self, spec: tuple[dict[str, Any], int, int, Any]) -> Block:
         """The points of one block description."""
         group, start, stop, index = spec
         if index is not None:
-            return Block(group, {p: self.frame[p].to_numpy(dtype=float)[index] for p in self.numeric}, len(index))
+            return Block(
+                group,
+                {p: self.frame[p].to_numpy(dtype=float)[index] for p in self.numeric},
+                len(index),
+            )
         assert self.axes is not None
         shape = [len(self.axes[p]) for p in self.numeric]
         position = np.unravel_index(np.arange(start, stop), shape) if shape else ()
-        return Block(group, {p: np.asarray(self.axes[p], dtype=float)[i] for p, i in zip(self.numeric, position)},
-                     stop - start)
+        return Block(
+            group,
+            {
+                p: np.asarray(self.axes[p], dtype=float)[i]
+                for p, i in zip(self.numeric, position, strict=True)
+            },
+            stop - start,
+        )
 
 
 def make_grid(base: Scenario, grid: Mapping[str, Any] | pd.DataFrame) -> Grid:
@@ -210,21 +261,33 @@ def make_grid(base: Scenario, grid: Mapping[str, Any] | pd.DataFrame) -> Grid:
             raise InputError("the grid DataFrame has no rows", field="grid")
         paths = [str(c) for c in grid.columns]
         for path in paths:
-            check_values(base, path, grid[path].to_numpy() if pd.api.types.is_float_dtype(grid[path])
-                         else grid[path].tolist())
+            check_values(
+                base,
+                path,
+                grid[path].to_numpy()
+                if pd.api.types.is_float_dtype(grid[path])
+                else grid[path].tolist(),
+            )
         numeric = [p for p in paths if NUMERIC.match(p) and pd.api.types.is_numeric_dtype(grid[p])]
         return Grid(paths, numeric, len(grid), None, grid.reset_index(drop=True))
     if not grid:
-        raise InputError("the grid is empty", field="grid", allowed="give at least one field path and its values")
+        raise InputError(
+            "the grid is empty", field="grid", allowed="give at least one field path and its values"
+        )
     axes = {path: parse_axis(path, spec) for path, spec in grid.items()}
     size = 1
     for values in axes.values():
         size *= len(values)
     if size > MAX_POINTS:
-        raise InputError(f"the grid has {size:,} points; a sweep is limited to {MAX_POINTS:,}", field="grid",
-                         allowed="fewer values per axis, or several sweeps")
+        raise InputError(
+            f"the grid has {size:,} points; a sweep is limited to {MAX_POINTS:,}",
+            field="grid",
+            allowed="fewer values per axis, or several sweeps",
+        )
     for path, values in axes.items():
-        check_values(base, path, np.asarray(values, dtype=float) if _all_numbers(values) else values)
+        check_values(
+            base, path, np.asarray(values, dtype=float) if _all_numbers(values) else values
+        )
     numeric = [p for p in axes if NUMERIC.match(p) and _all_numbers(axes[p])]
     return Grid(list(axes), numeric, size, axes)
 
@@ -251,12 +314,16 @@ def output_columns(uncertainty: bool) -> list[str]:
     return names
 
 
-def evaluate_block(scenario: Scenario, block: Block, uncertainty: bool = False) -> dict[str, np.ndarray]:
+def evaluate_block(
+    scenario: Scenario, block: Block, uncertainty: bool = False
+) -> dict[str, np.ndarray]:
     """Every output column for a block of points of one group (``scenario`` is the group's)."""
     chunk = scenario
     for path, values in block.numeric.items():
         chunk = model.with_values(chunk, path, values)
-    shares = {p.split(".")[1] for p in block.numeric if p.startswith("data.") and p.endswith(".share")}
+    shares = {
+        p.split(".")[1] for p in block.numeric if p.startswith("data.") and p.endswith(".share")
+    }
     ev = model.evaluate(chunk, block.size, shares)
     out = {name: ev[name] for name in model.OUTPUTS}
     out.update(flags.columns(ev))
@@ -264,8 +331,9 @@ def evaluate_block(scenario: Scenario, block: Block, uncertainty: bool = False) 
         ranges = montecarlo.ranges(ev, scenario.uncertainty)
         for name in montecarlo.NAMES:
             for k, q in enumerate(montecarlo.QUANTILES):
-                out[f"{name}_p{round(q * 100)}"] = (ranges[name][:, k] if ranges is not None
-                                                    else np.full(block.size, np.nan))
+                out[f"{name}_p{round(q * 100)}"] = (
+                    ranges[name][:, k] if ranges is not None else np.full(block.size, np.nan)
+                )
     return out
 
 
@@ -275,8 +343,12 @@ def parse_grid_flags(entries: Sequence[str]) -> dict[str, str]:
     for entry in entries:
         path, sep, values = entry.partition("=")
         if not sep or not path.strip():
-            raise InputError("a grid entry is PATH=VALUES", field="--grid", value=entry,
-                             allowed="e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9")
+            raise InputError(
+                "a grid entry is PATH=VALUES",
+                field="--grid",
+                value=entry,
+                allowed="e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9",
+            )
         if path.strip() in grid:
             raise InputError("the same path is given twice", field="--grid", value=entry)
         grid[path.strip()] = values

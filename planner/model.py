@@ -26,10 +26,28 @@ from planner.schema import Scenario
 __all__ = ["OUTPUTS", "Evaluation", "SourceTerms", "evaluate", "with_values"]
 
 OUTPUTS = (
-    "params", "active_params", "tokens", "training_flops", "accelerator_hours", "billed_accelerator_hours",
-    "wall_clock_days", "training_compute_usd", "overhead_usd", "training_cost_usd", "synthetic_generation_usd",
-    "grading_usd", "real_data_usd", "total_cost_usd", "energy_kwh", "co2_tonnes", "memory_bytes",
-    "min_accelerators", "synthetic_share", "effective_tokens", "tokens_per_param", "loss",
+    "params",
+    "active_params",
+    "tokens",
+    "training_flops",
+    "accelerator_hours",
+    "billed_accelerator_hours",
+    "wall_clock_days",
+    "training_compute_usd",
+    "overhead_usd",
+    "training_cost_usd",
+    "synthetic_generation_usd",
+    "grading_usd",
+    "real_data_usd",
+    "total_cost_usd",
+    "energy_kwh",
+    "co2_tonnes",
+    "memory_bytes",
+    "min_accelerators",
+    "synthetic_share",
+    "effective_tokens",
+    "tokens_per_param",
+    "loss",
 )
 """Point outputs of a plan, one sweep column each (flag columns follow, from planner.flags)."""
 
@@ -53,7 +71,9 @@ def _set(model: Any, parts: Sequence[str], value: Any) -> Any:
         copy[index] = _set(model[index], rest, value) if rest else value
         return copy
     if not rest:
-        if isinstance(getattr(model, head, None), Range) and not isinstance(value, (Range, dict, str)):
+        if isinstance(getattr(model, head, None), Range) and not isinstance(
+            value, (Range, dict, str)
+        ):
             value = Range.model_construct(low=value, high=value, point=value)
         return model.model_copy(update={head: value})
     return model.model_copy(update={head: _set(getattr(model, head), rest, value)})
@@ -139,25 +159,38 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     util = training.utilization
     count, goodput, price = training.accelerator_count, training.goodput, training.price
     out: dict[str, Any] = {
-        "params": params.total * ones, "active_params": params.active * ones, "tokens": tokens,
-        "flops_per_token": per_token * ones, "training_flops": flops, "hardware_flops": hardware_per_token * tokens,
-        "peak_flops_per_s": peak * ones, "accelerator_count": count * ones, "price_usd_per_hour": price * ones,
-        "utilization": util.mid * ones, "utilization_low": util.low * ones, "utilization_high": util.high * ones,
+        "params": params.total * ones,
+        "active_params": params.active * ones,
+        "tokens": tokens,
+        "flops_per_token": per_token * ones,
+        "training_flops": flops,
+        "hardware_flops": hardware_per_token * tokens,
+        "peak_flops_per_s": peak * ones,
+        "accelerator_count": count * ones,
+        "price_usd_per_hour": price * ones,
+        "utilization": util.mid * ones,
+        "utilization_low": util.low * ones,
+        "utilization_high": util.high * ones,
     }
     for suffix, share in (("", util.mid), ("_low", util.high), ("_high", util.low)):
         # low hours come from high utilisation
         hours = compute.accelerator_hours(flops, peak, share) * ones
         out[f"accelerator_hours{suffix}"] = hours
         out[f"wall_clock_days{suffix}"] = compute.wall_clock_days(hours, count, goodput) * ones
-        out[f"training_cost_usd{suffix}"] = (cost.training_cost_usd(hours, price)
-                                             + cost.overhead_cost_usd(hours, price, goodput)) * ones
+        out[f"training_cost_usd{suffix}"] = (
+            cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
+        ) * ones
     hours = out["accelerator_hours"]
     out["billed_accelerator_hours"] = hours / goodput
     out["training_compute_usd"] = cost.training_cost_usd(hours, price) * ones
     out["overhead_usd"] = cost.overhead_cost_usd(hours, price, goodput) * ones
     sources, pools = _sources(scenario, drawn, size)
-    for name, field in (("real_data_usd", "acquisition_usd"), ("synthetic_generation_usd", "generation_usd"),
-                        ("grading_usd", "grading_usd"), ("synthetic_accelerator_hours", "synthetic_accelerator_hours")):
+    for name, field in (
+        ("real_data_usd", "acquisition_usd"),
+        ("synthetic_generation_usd", "generation_usd"),
+        ("grading_usd", "grading_usd"),
+        ("synthetic_accelerator_hours", "synthetic_accelerator_hours"),
+    ):
         out[name] = sum((getattr(s, field) for s in sources), 0 * ones)
     data_usd = out["real_data_usd"] + out["synthetic_generation_usd"] + out["grading_usd"]
     for suffix in ("", "_low", "_high"):
@@ -169,13 +202,22 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         out["energy_kwh"] = out["co2_tonnes"] = np.full(size, np.nan)
     memory = compute.training_memory_bytes(params.total) * ones
     out["memory_bytes"] = memory
-    out["min_accelerators"] = (np.maximum(1, np.ceil(memory / (accelerator.memory_gb * 1e9)))
-                               if accelerator.memory_gb else np.full(size, np.nan))
+    out["min_accelerators"] = (
+        np.maximum(1, np.ceil(memory / (accelerator.memory_gb * 1e9)))
+        if accelerator.memory_gb
+        else np.full(size, np.nan)
+    )
     synthetic = sum((s.tokens for s in sources if s.kind == "synthetic"), 0 * ones)
     out["synthetic_tokens"] = synthetic
     out["synthetic_share"] = synthetic / tokens
-    rephrased = sum((t for s, t in zip(scenario.data, drawn) if s.synthetic and s.synthetic.kind == "rephrased"),
-                    0 * ones)
+    rephrased = sum(
+        (
+            t
+            for s, t in zip(scenario.data, drawn, strict=True)
+            if s.synthetic and s.synthetic.kind == "rephrased"
+        ),
+        0 * ones,
+    )
     out["rephrased_share"] = rephrased / tokens
     # quality: one pool per source; no sources means one fresh real pool of every token
     unique_known = any(s.unique_tokens is not None for s in scenario.data)
@@ -195,11 +237,21 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     else:
         out["downstream_error"] = np.full(size, np.nan)
     values = {name: _row(value, size) for name, value in out.items()}
-    return Evaluation(scenario, size, values, tuple(sources), tuple(pools), _row(n, size), unique_known,
-                      tuple(drawn))
+    return Evaluation(
+        scenario,
+        size,
+        values,
+        tuple(sources),
+        tuple(pools),
+        _row(n, size),
+        unique_known,
+        tuple(drawn),
+    )
 
 
-def _sources(scenario: Any, drawn: Sequence[np.ndarray], size: int) -> tuple[list[SourceTerms], list[quality.Pool]]:
+def _sources(
+    scenario: Any, drawn: Sequence[np.ndarray], size: int
+) -> tuple[list[SourceTerms], list[quality.Pool]]:
     """Costs and quality pools per source; a source drawing 0 tokens (a swept share of 0) costs nothing."""
     ones = np.ones(1)
     if not scenario.data:
@@ -214,17 +266,22 @@ def _sources(scenario: Any, drawn: Sequence[np.ndarray], size: int) -> tuple[lis
         spent = cost.source_cost(source, needed)
         used = tokens > 0
         effective = np.where(used, _safe_effective(pool), 0.0)
-        out.append(SourceTerms(
-            name=source.name, kind=source.kind,
-            unique_known=source.unique_tokens is not None or source.synthetic is not None,
-            tokens=_row(tokens, size), unique_tokens=_row(needed, size), effective_tokens=_row(effective, size),
-            value_weight=_row(pool.weight, size),
-            acquisition_usd=_row(spent.acquisition_usd * used, size),
-            generation_usd=_row(spent.generation_usd * used, size),
-            grading_usd=_row(spent.grading_usd * used, size),
-            generated_tokens=_row(spent.generated_tokens * used, size),
-            synthetic_accelerator_hours=_row(spent.generation_accelerator_hours * used, size),
-        ))
+        out.append(
+            SourceTerms(
+                name=source.name,
+                kind=source.kind,
+                unique_known=source.unique_tokens is not None or source.synthetic is not None,
+                tokens=_row(tokens, size),
+                unique_tokens=_row(needed, size),
+                effective_tokens=_row(effective, size),
+                value_weight=_row(pool.weight, size),
+                acquisition_usd=_row(spent.acquisition_usd * used, size),
+                generation_usd=_row(spent.generation_usd * used, size),
+                grading_usd=_row(spent.grading_usd * used, size),
+                generated_tokens=_row(spent.generated_tokens * used, size),
+                synthetic_accelerator_hours=_row(spent.generation_accelerator_hours * used, size),
+            )
+        )
     return out, pools
 
 

@@ -57,7 +57,9 @@ def normals(seed: int, draws: int, pools: int) -> Normals:
         return values
 
     return Normals(
-        utilization=stream(0), price=stream(1), law=stream(2, (draws, 3)),
+        utilization=stream(0),
+        price=stream(1),
+        law=stream(2, (draws, 3)),
         pool_yield=tuple(stream(100 + 3 * i, uniform=True) for i in range(pools)),
         pool_price=tuple(stream(101 + 3 * i) for i in range(pools)),
         pool_weight=tuple(stream(102 + 3 * i) for i in range(pools)),
@@ -97,12 +99,23 @@ def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | Non
     out = {name: np.empty((ev.size, len(QUANTILES))) for name in NAMES}
     # quantiles of a decreasing function are the function at the mirrored quantiles
     z_quantiles = np.quantile(z.utilization, QUANTILES[::-1])
-    utilization = np.minimum(from_normals(z_quantiles[None, :], ev["utilization"][:, None],
-                                          ev["utilization_low"][:, None], ev["utilization_high"][:, None]), 1.0)
-    hours = compute.accelerator_hours(ev["training_flops"][:, None], ev["peak_flops_per_s"][:, None], utilization)
+    utilization = np.minimum(
+        from_normals(
+            z_quantiles[None, :],
+            ev["utilization"][:, None],
+            ev["utilization_low"][:, None],
+            ev["utilization_high"][:, None],
+        ),
+        1.0,
+    )
+    hours = compute.accelerator_hours(
+        ev["training_flops"][:, None], ev["peak_flops_per_s"][:, None], utilization
+    )
     out["accelerator_hours"][:] = hours
     goodput = np.asarray(ev.scenario.training.goodput) * np.ones(ev.size)
-    out["wall_clock_days"][:] = compute.wall_clock_days(hours, ev["accelerator_count"][:, None], goodput[:, None])
+    out["wall_clock_days"][:] = compute.wall_clock_days(
+        hours, ev["accelerator_count"][:, None], goodput[:, None]
+    )
     step = max(1, CELLS // draws)
     chunks = [slice(start, min(start + step, ev.size)) for start in range(0, ev.size, step)]
 
@@ -146,7 +159,9 @@ def _column(value: Any, rows: slice) -> Any:
     return value
 
 
-def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> dict[str, np.ndarray]:
+def samples(
+    ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice
+) -> dict[str, np.ndarray]:
     """Draws of loss and total cost for ``rows`` of a batch: (rows, draws) arrays."""
     scenario = ev.scenario
     training = scenario.training
@@ -155,14 +170,21 @@ def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> d
     def col(name: str) -> Any:
         return ev[name][rows, None]
 
-    utilization = np.minimum(_drawn(z.utilization, *(_scalar(col(f"utilization{end}")) for end in ("", "_low", "_high"))),
-                             1.0)
+    utilization = np.minimum(
+        _drawn(
+            z.utilization, *(_scalar(col(f"utilization{end}")) for end in ("", "_low", "_high"))
+        ),
+        1.0,
+    )
     hours = compute.accelerator_hours(col("training_flops"), col("peak_flops_per_s"), utilization)
     goodput = _column(np.asarray(training.goodput) * np.ones(ev.size), rows)
     spread = 1.0 + settings.price_spread
     price = col("price_usd_per_hour") * _drawn(z.price, 1.0, 1 / spread, spread)
-    total = (cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
-             + col("real_data_usd"))
+    total = (
+        cost.training_cost_usd(hours, price)
+        + cost.overhead_cost_usd(hours, price, goodput)
+        + col("real_data_usd")
+    )
     weights: list[Any] = []
     pools = [_rows_of(pool, rows, ev.size) for pool in ev.pools]
     for i, pool in enumerate(pools):
@@ -172,24 +194,40 @@ def samples(ev: Evaluation, settings: Uncertainty, z: Normals, rows: slice) -> d
             continue
         synthetic = source.synthetic
         kept = _column(np.asarray(synthetic.acceptance_yield) * np.ones(ev.size), rows)
-        drawn_yield = np.minimum(kept * (1 + settings.yield_spread * (2 * z.pool_yield[i] - 1)), 1.0)
-        moved = source.model_copy(update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})})
+        drawn_yield = np.minimum(
+            kept * (1 + settings.yield_spread * (2 * z.pool_yield[i] - 1)), 1.0
+        )
+        moved = source.model_copy(
+            update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})}
+        )
         spent = cost.source_cost(moved, ev.sources[i].unique_tokens[rows, None])
         factor = _drawn(z.pool_price[i], 1.0, 1 / spread, spread)
         used = ev.sources[i].tokens[rows, None] > 0
         total = total + (spent.generation_usd + spent.grading_usd) * factor * used
-        weights.append(_drawn(z.pool_weight[i], *(_scalar(_column(np.asarray(getattr(pool, name)), rows))
-                                                  for name in ("weight", "weight_low", "weight_high"))))
+        weights.append(
+            _drawn(
+                z.pool_weight[i],
+                *(
+                    _scalar(_column(np.asarray(getattr(pool, name)), rows))
+                    for name in ("weight", "weight_low", "weight_high")
+                ),
+            )
+        )
     data, unique = quality.mix_effective(pools, weights)
     law = scenario.law
     varies = any(np.ndim(w) for w in weights)
     if not varies and not (isinstance(law, ChinchillaLaw) and law.has_uncertainty):
         # nothing the loss depends on is drawn: every draw is the point estimate
         shape = (size, z.utilization.shape[0])
-        return {"loss": np.broadcast_to(ev["loss"][rows, None], shape), "total_cost_usd": np.broadcast_to(total, shape)}
+        return {
+            "loss": np.broadcast_to(ev["loss"][rows, None], shape),
+            "total_cost_usd": np.broadcast_to(total, shape),
+        }
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         law = _law_drawn(law, z)
-    loss = quality.expected_loss(law, col_of(ev.law_params, rows), data, unique if ev.unique_known else None)
+    loss = quality.expected_loss(
+        law, col_of(ev.law_params, rows), data, unique if ev.unique_known else None
+    )
     shape = (size, z.utilization.shape[0])
     return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
 
@@ -232,10 +270,27 @@ def _law_drawn(law: ChinchillaLaw, z: Normals) -> ChinchillaLaw:
 
     def make() -> ChinchillaLaw:
         E, A, B, alpha, beta = law_draws(law, z.law)
-        return ChinchillaLaw.model_construct(**{**dict(law), "E": E, "A": A, "B": B, "alpha": alpha, "beta": beta})
+        return ChinchillaLaw.model_construct(
+            **{**dict(law), "E": E, "A": A, "B": B, "alpha": alpha, "beta": beta}
+        )
 
-    return _remember((id(z.law), law.name, law.E, law.A, law.B, law.alpha, law.beta, law.E_se, law.alpha_se,
-                      law.beta_se, law.pivot_params, law.pivot_tokens), make)  # type: ignore[no-any-return]
+    return _remember(
+        (
+            id(z.law),
+            law.name,
+            law.E,
+            law.A,
+            law.B,
+            law.alpha,
+            law.beta,
+            law.E_se,
+            law.alpha_se,
+            law.beta_se,
+            law.pivot_params,
+            law.pivot_tokens,
+        ),
+        make,
+    )  # type: ignore[no-any-return]
 
 
 def _rows_of(pool: quality.Pool, rows: slice, size: int) -> quality.Pool:

@@ -78,36 +78,68 @@ class _Problem:
         rows = len(X)
         params = np.exp(X[:, 0])
         s = self.scenario
-        training = s.training.model_copy(update={"epochs": None, "tokens": None,
-                                                 "flops_convention": "6nd" if s.model.architecture else
-                                                 s.training.flops_convention})
-        shape = Model.model_construct(params=params, active_params=params * self.active_share, architecture=None)
+        training = s.training.model_copy(
+            update={
+                "epochs": None,
+                "tokens": None,
+                "flops_convention": "6nd" if s.model.architecture else s.training.flops_convention,
+            }
+        )
+        shape = Model.model_construct(
+            params=params, active_params=params * self.active_share, architecture=None
+        )
         data = list(s.data)
         k = 1
         if self.fresh:
             training = training.model_copy(update={"tokens": np.exp(X[:, 1])})
         for i in self.real_index if not self.fresh else []:
-            data[i] = data[i].model_copy(update={"tokens": np.exp(X[:, k]), "share": None, "epochs": None})
+            data[i] = data[i].model_copy(
+                update={"tokens": np.exp(X[:, k]), "share": None, "epochs": None}
+            )
             k += 1
         for j in self.synthetic_index:
             kept, epochs = np.exp(X[:, k]), np.exp(X[:, k + 1])
-            data[j] = data[j].model_copy(update={"unique_tokens": kept, "tokens": kept * epochs, "share": None,
-                                                 "epochs": None})
+            data[j] = data[j].model_copy(
+                update={
+                    "unique_tokens": kept,
+                    "tokens": kept * epochs,
+                    "share": None,
+                    "epochs": None,
+                }
+            )
             k += 2
-        ev = model.evaluate(s.model_copy(update={"model": shape, "training": training, "data": data}), rows)
+        ev = model.evaluate(
+            s.model_copy(update={"model": shape, "training": training, "data": data}), rows
+        )
         out = dict(ev.values)
-        out["inference_flops"] = defaults.INFERENCE_FLOPS_PER_PARAM * params * self.settings.inference_tokens
-        inference_hours = compute.accelerator_hours(out["inference_flops"], out["peak_flops_per_s"],
-                                                    out["utilization"])
-        out["cost"] = out["total_cost_usd"] + cost.training_cost_usd(inference_hours, out["price_usd_per_hour"]) \
+        out["inference_flops"] = (
+            defaults.INFERENCE_FLOPS_PER_PARAM * params * self.settings.inference_tokens
+        )
+        inference_hours = compute.accelerator_hours(
+            out["inference_flops"], out["peak_flops_per_s"], out["utilization"]
+        )
+        out["cost"] = (
+            out["total_cost_usd"]
+            + cost.training_cost_usd(inference_hours, out["price_usd_per_hour"])
             + cost.overhead_cost_usd(inference_hours, out["price_usd_per_hour"], training.goodput)
+        )
         out["flops"] = out["training_flops"] + out["inference_flops"]
         goal = self.settings
-        out["spend"] = (out["flops"] if goal.budget_flops is not None else
-                        out["wall_clock_days"] if goal.deadline_days is not None else out["cost"])
-        out["source_tokens"] = np.stack([t for t in ev.drawn], axis=1) if ev.drawn else out["tokens"][:, None]
-        out["kept"] = np.stack([ev.sources[j].unique_tokens for j in self.synthetic_index], axis=1) \
-            if self.synthetic_index else np.zeros((rows, 0))
+        out["spend"] = (
+            out["flops"]
+            if goal.budget_flops is not None
+            else out["wall_clock_days"]
+            if goal.deadline_days is not None
+            else out["cost"]
+        )
+        out["source_tokens"] = (
+            np.stack([t for t in ev.drawn], axis=1) if ev.drawn else out["tokens"][:, None]
+        )
+        out["kept"] = (
+            np.stack([ev.sources[j].unique_tokens for j in self.synthetic_index], axis=1)
+            if self.synthetic_index
+            else np.zeros((rows, 0))
+        )
         return out
 
     def at(self, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -123,7 +155,9 @@ class _Problem:
     def value(self, name: str, x: np.ndarray) -> float:
         return float(self.at(x)[name][0])
 
-    def gradient(self, name: str, x: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    def gradient(
+        self, name: str, x: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         values = transform(self.at(x)[name])
         return (values[1:] - values[0]) / STEP
 
@@ -164,7 +198,11 @@ def _bounds(problem: _Problem) -> list[tuple[float, float]]:
             out.append((math.log(1e6), math.log(1e15)))
             continue
         source = problem.scenario.data[i]
-        unique = source.unique_tokens if source.unique_tokens is not None else problem.scenario.source_tokens()[i]
+        unique = (
+            source.unique_tokens
+            if source.unique_tokens is not None
+            else problem.scenario.source_tokens()[i]
+        )
         cap = unique if not source.allow_repetition else unique * MAX_EPOCHS
         out.append((math.log(1e6), math.log(cap)))
     for _ in problem.synthetic_index:
@@ -183,8 +221,10 @@ def _start(problem: _Problem, scale: float) -> np.ndarray:
         x.append(math.log(max(float(here.sources[i].tokens[0]) * scale, 1e6)))
     for j in problem.synthetic_index:
         source = here.sources[j]
-        x += [math.log(max(float(source.unique_tokens[0]) * scale, 1e6)),
-              math.log(max(float(source.epochs[0]), 1.0))]
+        x += [
+            math.log(max(float(source.unique_tokens[0]) * scale, 1e6)),
+            math.log(max(float(source.epochs[0]), 1.0)),
+        ]
     return np.array(x)
 
 
@@ -193,8 +233,16 @@ def _moved(x: np.ndarray, factors: Any, mask: np.ndarray, floor: np.ndarray) -> 
     return np.maximum(x + np.asarray(factors)[..., None] * mask, floor)
 
 
-def _scale_search(problem: _Problem, x: np.ndarray, mask: np.ndarray, low: float, high: float,
-                  ok: Callable[[dict[str, np.ndarray]], np.ndarray], want_high: bool, floor: np.ndarray) -> float:
+def _scale_search(
+    problem: _Problem,
+    x: np.ndarray,
+    mask: np.ndarray,
+    low: float,
+    high: float,
+    ok: Callable[[dict[str, np.ndarray]], np.ndarray],
+    want_high: bool,
+    floor: np.ndarray,
+) -> float:
     """The largest (``want_high``) or smallest factor in [low, high] whose row passes ``ok``,
     by grid refinement: four batched evaluations of 64 candidates each."""
     best = low if want_high else high
@@ -229,7 +277,9 @@ def _repair(problem: _Problem, x: np.ndarray, bounds: list[tuple[float, float]])
         return x
     mask = _token_mask(problem, x, epochs_too=False)
     floor = np.array([b[0] for b in bounds])
-    factor = _scale_search(problem, x, mask, -30.0, 0.0, lambda out: out["spend"] <= problem.limit, True, floor)
+    factor = _scale_search(
+        problem, x, mask, -30.0, 0.0, lambda out: out["spend"] <= problem.limit, True, floor
+    )
     return _moved(x, factor, mask, floor)
 
 
@@ -239,7 +289,9 @@ def _reach(problem: _Problem, x: np.ndarray, target: float) -> np.ndarray:
         return x
     mask = _token_mask(problem, x, epochs_too=True)
     floor = np.full_like(x, -np.inf)
-    factor = _scale_search(problem, x, mask, 0.0, 30.0, lambda out: out["loss"] <= target, False, floor)
+    factor = _scale_search(
+        problem, x, mask, 0.0, 30.0, lambda out: out["loss"] <= target, False, floor
+    )
     return x if math.isnan(factor) else _moved(x, factor, mask, floor)
 
 
@@ -250,8 +302,11 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
 
     settings = settings or scenario.optimize
     if settings is None:
-        raise InputError("no optimisation goal", field="optimize",
-                         allowed="add optimize: {budget_usd: ...} (or budget_flops, deadline_days, target_loss)")
+        raise InputError(
+            "no optimisation goal",
+            field="optimize",
+            allowed="add optimize: {budget_usd: ...} (or budget_flops, deadline_days, target_loss)",
+        )
     problem = _problem(scenario, settings)
     bounds = _bounds(problem)
     dual = settings.target_loss is not None
@@ -260,22 +315,40 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
     if dual:
         floor = law.E if isinstance(law, ChinchillaLaw) else 0.0
         if target <= floor:
-            raise InputError(f"target loss is at or below the law's irreducible loss {floor:.4f}",
-                             field="optimize.target_loss", value=settings.target_loss)
+            raise InputError(
+                f"target loss is at or below the law's irreducible loss {floor:.4f}",
+                field="optimize.target_loss",
+                value=settings.target_loss,
+            )
         name, scale = "cost", np.log
-        constraints = [{"type": "ineq", "fun": lambda x: target - problem.value("loss", x),
-                        "jac": lambda x: -problem.gradient("loss", x, lambda v: v)}]
+        constraints = [
+            {
+                "type": "ineq",
+                "fun": lambda x: target - problem.value("loss", x),
+                "jac": lambda x: -problem.gradient("loss", x, lambda v: v),
+            }
+        ]
         goal = f"cheapest plan with expected loss <= {settings.target_loss}"
     else:
         name, scale = "loss", (lambda v: v)
         limit = problem.limit
-        constraints = [{"type": "ineq", "fun": lambda x: math.log(limit) - math.log(problem.value("spend", x)),
-                        "jac": lambda x: -problem.gradient("spend", x, np.log)}]
+        constraints = [
+            {
+                "type": "ineq",
+                "fun": lambda x: math.log(limit) - math.log(problem.value("spend", x)),
+                "jac": lambda x: -problem.gradient("spend", x, np.log),
+            }
+        ]
         goal = f"lowest expected loss within {_describe(settings)}"
     if problem.synthetic_index:
         cap = settings.max_synthetic_share
-        constraints.append({"type": "ineq", "fun": lambda x: cap - problem.value("synthetic_share", x),
-                            "jac": lambda x: -problem.gradient("synthetic_share", x, lambda v: v)})
+        constraints.append(
+            {
+                "type": "ineq",
+                "fun": lambda x: cap - problem.value("synthetic_share", x),
+                "jac": lambda x: -problem.gradient("synthetic_share", x, lambda v: v),
+            }
+        )
 
     def objective(x: np.ndarray) -> float:
         return float(scale(problem.value(name, x)))
@@ -283,24 +356,39 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
     best = None
     with threadpool_limits(limits=1):
         for start_scale in (1.0, 0.1, 10.0):
-            start = np.clip(_start(problem, start_scale), [b[0] for b in bounds], [b[1] for b in bounds])
-            result = minimize(objective, start, jac=lambda x: problem.gradient(name, x, scale), method="SLSQP",
-                              bounds=bounds, constraints=constraints, options={"maxiter": 300, "ftol": 1e-12})
+            start = np.clip(
+                _start(problem, start_scale), [b[0] for b in bounds], [b[1] for b in bounds]
+            )
+            result = minimize(
+                objective,
+                start,
+                jac=lambda x: problem.gradient(name, x, scale),
+                method="SLSQP",
+                bounds=bounds,
+                constraints=constraints,
+                options={"maxiter": 300, "ftol": 1e-12},
+            )
             x = _reach(problem, result.x, target) if dual else _repair(problem, result.x, bounds)
             feasible = problem.loss(x) <= target if dual else problem.spend(x) <= problem.limit
             score = objective(x)
             if feasible and (best is None or score < best[0]):
                 best = (score, x)
     if best is None and dual:
-        raise InputError("no plan reaches the target loss within the search bounds",
-                         field="optimize.target_loss", value=settings.target_loss,
-                         allowed="raise the target, max_params, or the data available")
+        raise InputError(
+            "no plan reaches the target loss within the search bounds",
+            field="optimize.target_loss",
+            value=settings.target_loss,
+            allowed="raise the target, max_params, or the data available",
+        )
     if best is None:
         cheapest = _cheapest(problem, bounds)
-        raise InputError(f"no plan fits in the {problem.budget_name}: the smallest plan (min_params and at least "
-                         f"1M tokens per source) already needs {_spent(problem, cheapest)}",
-                         field="optimize", value=problem.limit,
-                         allowed="raise the budget or lower min_params")
+        raise InputError(
+            f"no plan fits in the {problem.budget_name}: the smallest plan (min_params and at least "
+            f"1M tokens per source) already needs {_spent(problem, cheapest)}",
+            field="optimize",
+            value=problem.limit,
+            allowed="raise the budget or lower min_params",
+        )
     return _allocation(problem, best[1], goal, bounds)
 
 
@@ -326,7 +414,9 @@ def _describe(settings: Optimize) -> str:
     return f"{settings.deadline_days} days"
 
 
-def _allocation(problem: _Problem, x: np.ndarray, goal: str, bounds: list[tuple[float, float]]) -> Allocation:
+def _allocation(
+    problem: _Problem, x: np.ndarray, goal: str, bounds: list[tuple[float, float]]
+) -> Allocation:
     out = {k: v[0] for k, v in problem.batch(x).items()}
     names = problem.names
     binding = []
@@ -334,7 +424,10 @@ def _allocation(problem: _Problem, x: np.ndarray, goal: str, bounds: list[tuple[
         binding.append(problem.budget_name)
     if problem.settings.target_loss is not None:
         binding.append("target loss")
-    if problem.synthetic_index and out["synthetic_share"] >= problem.settings.max_synthetic_share - 1e-4:
+    if (
+        problem.synthetic_index
+        and out["synthetic_share"] >= problem.settings.max_synthetic_share - 1e-4
+    ):
         binding.append("max_synthetic_share")
     if abs(x[0] - bounds[0][1]) < 1e-6:
         binding.append("max_params")
@@ -345,8 +438,12 @@ def _allocation(problem: _Problem, x: np.ndarray, goal: str, bounds: list[tuple[
             binding.append(f"data.{names[i]} unique tokens")
     tokens = [float(t) for t in out["source_tokens"]]
     kept = {names[j]: float(v) for j, v in zip(problem.synthetic_index, out["kept"], strict=True)}
-    unique = {n: (kept[n] if n in kept else float(problem.scenario.data[i].unique_tokens or t))
-              if not problem.fresh else t for i, (n, t) in enumerate(zip(names, tokens, strict=True))}
+    unique = {
+        n: (kept[n] if n in kept else float(problem.scenario.data[i].unique_tokens or t))
+        if not problem.fresh
+        else t
+        for i, (n, t) in enumerate(zip(names, tokens, strict=True))
+    }
     return Allocation(
         goal=goal,
         binding=", ".join(binding) or "none",
@@ -390,7 +487,9 @@ def _marginals(problem: _Problem, x: np.ndarray) -> dict[str, float | None]:
     return result
 
 
-def optimize_file(path: str, plan_name: str | None = None, goal: dict[str, Any] | None = None) -> Allocation:
+def optimize_file(
+    path: str, plan_name: str | None = None, goal: dict[str, Any] | None = None
+) -> Allocation:
     """``planner optimize FILE``: load, pick a plan, merge goal flags over the optimize block."""
     from planner.loader import load_scenario, plans
 
@@ -398,7 +497,9 @@ def optimize_file(path: str, plan_name: str | None = None, goal: dict[str, Any] 
     resolved = {p.name: p.scenario for p in plans(scenario, file=path)}
     name = plan_name or scenario.base_plan
     if name not in resolved:
-        raise InputError("no such plan", field="--plan", value=name, allowed=f"plans: {', '.join(resolved)}")
+        raise InputError(
+            "no such plan", field="--plan", value=name, allowed=f"plans: {', '.join(resolved)}"
+        )
     given = {k: v for k, v in (goal or {}).items() if v is not None}
     targets = {"budget_usd", "budget_flops", "deadline_days", "target_loss"}
     base = scenario.optimize.model_dump() if scenario.optimize else {}
@@ -408,9 +509,13 @@ def optimize_file(path: str, plan_name: str | None = None, goal: dict[str, Any] 
         settings = Optimize.model_validate({**base, **given})
     except ValidationError as exc:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise InputError(problems, file=path, field="optimize",
-                         allowed="add an optimize block to the scenario or pass --budget-usd, "
-                         "--budget-flops, --deadline-days or --target-loss") from None
+        raise InputError(
+            problems,
+            file=path,
+            field="optimize",
+            allowed="add an optimize block to the scenario or pass --budget-usd, "
+            "--budget-flops, --deadline-days or --target-loss",
+        ) from None
     try:
         return optimize(resolved[name], settings)
     except InputError as exc:

@@ -112,9 +112,11 @@ class PlanResult:
         return None if self.html_renderer is None else self.html_renderer(self)
 
     def __repr__(self) -> str:
-        return (f"PlanResult({self.plan!r}: {self.params:.3g} params, {self.tokens:.3g} tokens, "
-                f"loss {self.loss:.4f}, ${self.total_cost_usd:,.0f}, {self.accelerator_hours:,.0f} "
-                f"{self.accelerator}-hours)")
+        return (
+            f"PlanResult({self.plan!r}: {self.params:.3g} params, {self.tokens:.3g} tokens, "
+            f"loss {self.loss:.4f}, ${self.total_cost_usd:,.0f}, {self.accelerator_hours:,.0f} "
+            f"{self.accelerator}-hours)"
+        )
 
     def to_dict(self, *, sources: bool = True) -> dict[str, Any]:
         """Plain dict with stable keys (JSON output); ``sources`` as a list of dicts."""
@@ -152,8 +154,11 @@ class Results:
         return None if self.html_renderer is None else self.html_renderer(self)
 
     def __repr__(self) -> str:
-        return (f"Results({self.scenario!r}, baseline={self.baseline!r}, plans=["
-                + ", ".join(repr(p) for p in self.plans) + "])")
+        return (
+            f"Results({self.scenario!r}, baseline={self.baseline!r}, plans=["
+            + ", ".join(repr(p) for p in self.plans)
+            + "])"
+        )
 
     def __getitem__(self, name: str) -> PlanResult:
         for plan in self.plans:
@@ -177,7 +182,9 @@ class Results:
         rows = [p.to_dict(sources=False) for p in self.plans]
         for row in rows:
             row["warnings"] = "; ".join(row["warnings"])
-            row["flags"] = "; ".join(f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"])
+            row["flags"] = "; ".join(
+                f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"]
+            )
         return pd.DataFrame(rows).set_index("plan")
 
     def sources_frame(self) -> pd.DataFrame:
@@ -198,14 +205,18 @@ def compare(*many: Results) -> Results:
     plans_out: list[PlanResult] = []
     inputs: list[Plan] = []
     for results in many:
-        for plan, given in zip(results.plans, results.inputs or [None] * len(results.plans)):
+        for plan, given in zip(
+            results.plans, results.inputs or [None] * len(results.plans), strict=True
+        ):
             name = f"{results.scenario}/{plan.plan}"
             plans_out.append(replace(plan, plan=name))
             if given is not None:
                 inputs.append(replace(given, name=name))
     names = [p.plan for p in plans_out]
     if len(set(names)) != len(names):
-        raise InputError("two compared files share a scenario name", allowed="give each file its own name")
+        raise InputError(
+            "two compared files share a scenario name", allowed="give each file its own name"
+        )
     notes = tuple(dict.fromkeys(n for r in many for n in r.notes))
     if len({p.law for p in plans_out}) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")

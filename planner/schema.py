@@ -25,9 +25,24 @@ from planner.fields import (
 from planner.laws import DEFAULT_LAW, LawRef, law
 from planner.sources import Api, DataSource, Generator, Grading, SelfHosted, Synthetic
 
-__all__ = ["Api", "Architecture", "DataSource", "Downstream", "Generator", "Grading", "Model",
-           "Optimize", "Range", "Scenario", "SelfHosted", "Strict", "Synthetic", "Training",
-           "Uncertainty", "Variant"]
+__all__ = [
+    "Api",
+    "Architecture",
+    "DataSource",
+    "Downstream",
+    "Generator",
+    "Grading",
+    "Model",
+    "Optimize",
+    "Range",
+    "Scenario",
+    "SelfHosted",
+    "Strict",
+    "Synthetic",
+    "Training",
+    "Uncertainty",
+    "Variant",
+]
 
 SUM_TOLERANCE = draws.SUM_TOLERANCE
 
@@ -39,15 +54,21 @@ class Architecture(Strict):
     d_model: int = Field(gt=0, description="Hidden size (h).")
     heads: int = Field(gt=0, description="Attention (query) heads (H).")
     kv_heads: int | None = Field(
-        None, gt=0, description="Key/value heads; fewer than heads for GQA, 1 for MQA. Default: heads."
+        None,
+        gt=0,
+        description="Key/value heads; fewer than heads for GQA, 1 for MQA. Default: heads.",
     )
-    head_dim: int | None = Field(None, gt=0, description="Size per head (Q). Default: d_model / heads.")
+    head_dim: int | None = Field(
+        None, gt=0, description="Size per head (Q). Default: d_model / heads."
+    )
     ffn_size: int | None = Field(
         None,
         gt=0,
         description="Feed-forward inner size (f). Default: 4·d_model, or 8/3·d_model when glu is on.",
     )
-    glu: bool = Field(False, description="Gated feed-forward (SwiGLU): three matrices instead of two.")
+    glu: bool = Field(
+        False, description="Gated feed-forward (SwiGLU): three matrices instead of two."
+    )
     vocab_size: int = Field(gt=0, description="Vocabulary size (V).")
     seq_len: int = Field(gt=0, description="Training sequence length in tokens (s).")
     tied_embeddings: bool = Field(False, description="Input and output embeddings share weights.")
@@ -104,10 +125,9 @@ class Model(Strict):
                 "(parameters are derived from the architecture)"
             )
         if self.params and self.active_params and self.active_params > self.params:
-            raise ValueError(
-                f"active_params {self.active_params:g} exceeds params {self.params:g}"
-            )
+            raise ValueError(f"active_params {self.active_params:g} exceeds params {self.params:g}")
         return self
+
 
 class Training(Strict):
     """How the run is trained: tokens, hardware, utilisation, prices, energy."""
@@ -147,7 +167,8 @@ class Training(Strict):
         defaults.GRID_KG_CO2_PER_KWH, ge=0, description="Grid carbon intensity, kg CO2e per kWh."
     )
     flops_convention: Literal["6nd", "palm", "megatron"] = Field(
-        "6nd", description="FLOPs count: 6nd (6·active params), palm (+attention), megatron (+logits)."
+        "6nd",
+        description="FLOPs count: 6nd (6·active params), palm (+attention), megatron (+logits).",
     )
     activation_recompute: bool = Field(
         False, description="Full activation recompute: hardware FLOPs add one forward pass."
@@ -162,7 +183,10 @@ class Training(Strict):
     @property
     def price(self) -> float:
         """The price per accelerator-hour in force (scenario, else catalog)."""
-        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour")
+        return price_or_catalog(
+            self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour"
+        )
+
 
 class Uncertainty(Strict):
     """Monte Carlo settings: seeded, so the same file gives the same ranges."""
@@ -218,8 +242,11 @@ class Optimize(Strict):
 
     @model_validator(mode="after")
     def _one_goal(self) -> Optimize:
-        goals = [k for k in ("budget_usd", "budget_flops", "deadline_days", "target_loss")
-                 if getattr(self, k) is not None]
+        goals = [
+            k
+            for k in ("budget_usd", "budget_flops", "deadline_days", "target_loss")
+            if getattr(self, k) is not None
+        ]
         if len(goals) != 1:
             raise ValueError(
                 "give exactly one of budget_usd, budget_flops, deadline_days or target_loss"
@@ -270,19 +297,25 @@ class Scenario(Strict):
         default_factory=Uncertainty, description="Monte Carlo settings for P10/P50/P90 ranges."
     )
     downstream: Downstream | None = Field(
-        None, description="Optional loss-to-benchmark-error mapping ({} for the Gadre et al. default)."
+        None,
+        description="Optional loss-to-benchmark-error mapping ({} for the Gadre et al. default).",
     )
     optimize: Optimize | None = Field(None, description="What `planner optimize` should solve.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        for label, names in (("data", [d.name for d in self.data]), ("variants", [v.name for v in self.variants])):
+        for label, names in (
+            ("data", [d.name for d in self.data]),
+            ("variants", [v.name for v in self.variants]),
+        ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label}: names must be unique; repeated: {', '.join(dupes)}")
         plan_names = [self.base_plan, *(v.name for v in self.variants)]
         if self.base_plan in plan_names[1:]:
-            raise ValueError(f"variants: {self.base_plan!r} is the base plan's name; rename the variant")
+            raise ValueError(
+                f"variants: {self.base_plan!r} is the base plan's name; rename the variant"
+            )
         if self.baseline is not None and self.baseline not in plan_names:
             raise ValueError(
                 f"baseline {self.baseline!r} is not a plan; choose one of {', '.join(plan_names)}"

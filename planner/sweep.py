@@ -24,14 +24,18 @@ __all__ = ["parse_grid_flags", "prepare", "sweep", "sweep_to_file"]
 ENGINES = ("numpy", "dask")
 
 
-def prepare(scenario: Scenario, grid: Mapping[str, Any] | pd.DataFrame, plan: str | None = None) -> tuple[Scenario, Grid]:
+def prepare(
+    scenario: Scenario, grid: Mapping[str, Any] | pd.DataFrame, plan: str | None = None
+) -> tuple[Scenario, Grid]:
     """The plan to start from (default: the base scenario) and the checked grid."""
     from planner.loader import plans
 
     resolved = {p.name: p.scenario for p in plans(scenario)}
     name = plan or scenario.base_plan
     if name not in resolved:
-        raise InputError("no such plan", field="plan", value=name, allowed=f"plans: {', '.join(resolved)}")
+        raise InputError(
+            "no such plan", field="plan", value=name, allowed=f"plans: {', '.join(resolved)}"
+        )
     base = resolved[name]
     return base, make_grid(base, grid)
 
@@ -87,14 +91,20 @@ def sweep(
         parts.append(part)
         if progress is not None:
             progress(len(next(iter(part.values()))))
-    columns = {name: np.concatenate([np.asarray(p[name]) for p in parts]) if len(parts) > 1 else np.asarray(parts[0][name])
-               for name in parts[0]}
+    columns = {
+        name: np.concatenate([np.asarray(p[name]) for p in parts])
+        if len(parts) > 1
+        else np.asarray(parts[0][name])
+        for name in parts[0]
+    }
     return pd.DataFrame(columns, copy=False)
 
 
 def _engine(engine: str) -> None:
     if engine not in ENGINES:
-        raise InputError("unknown engine", field="engine", value=engine, allowed=" or ".join(ENGINES))
+        raise InputError(
+            "unknown engine", field="engine", value=engine, allowed=" or ".join(ENGINES)
+        )
 
 
 def sweep_to_file(

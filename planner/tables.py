@@ -26,13 +26,19 @@ def kind_of(path: str | Path) -> str:
     """``csv`` or ``parquet`` from the file name, or an error naming the choices."""
     kind = KINDS.get(Path(path).suffix.lower())
     if kind is None:
-        raise InputError("unknown results format", file=str(path), allowed="use a .csv or .parquet file name")
+        raise InputError(
+            "unknown results format", file=str(path), allowed="use a .csv or .parquet file name"
+        )
     return kind
 
 
 def _escape(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (= + - @, tab, CR) get a leading quote."""
-    text = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype).startswith(("string", "str"))]
+    text = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object or str(frame[c].dtype).startswith(("string", "str"))
+    ]
     if not text:
         return frame
     frame = frame.copy()
@@ -44,7 +50,9 @@ def _escape(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def writer(path: str | Path, kind: str, *, overwrite: bool = False) -> Iterator[Callable[[pd.DataFrame], None]]:
+def writer(
+    path: str | Path, kind: str, *, overwrite: bool = False
+) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function that appends a DataFrame block to ``path``; the file appears on success only."""
     with _staged(path, overwrite=overwrite) as temp:
         state: dict[str, Any] = {}
@@ -99,9 +107,13 @@ def _staged(path: str | Path, *, overwrite: bool) -> Iterator[Path]:
             os.replace(temp, target)
         else:
             try:
-                os.link(temp, target)  # fails if the target appeared meanwhile: never replace unasked
+                os.link(
+                    temp, target
+                )  # fails if the target appeared meanwhile: never replace unasked
             except FileExistsError:
-                raise InputError("already exists", file=str(path), allowed="pass --force to overwrite it") from None
+                raise InputError(
+                    "already exists", file=str(path), allowed="pass --force to overwrite it"
+                ) from None
     finally:
         temp.unlink(missing_ok=True)
 

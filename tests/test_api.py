@@ -15,8 +15,11 @@ def test_all_is_exactly_the_public_names() -> None:
     # every public name resolves (lazily) and nothing else public is exported
     for name in planner.__all__:
         assert getattr(planner, name) is not None
-    public = {name for name, value in vars(planner).items()
-              if not name.startswith("_") and not inspect.ismodule(value)} - {"annotations", "TYPE_CHECKING", "Any"}
+    public = {
+        name
+        for name, value in vars(planner).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    } - {"annotations", "TYPE_CHECKING", "Any"}
     assert public <= set(planner.__all__)
     # every module declares __all__ (private cross-imports then stand out)
     for info in pkgutil.iter_modules(planner.__path__):
@@ -39,8 +42,10 @@ def test_notebook_display_is_a_fragment_and_reprs_are_short() -> None:
 
 
 def test_import_does_not_load_heavy_or_cli_modules() -> None:
-    code = ("import sys, planner; heavy = [m for m in ('click', 'jinja2', 'matplotlib', 'scipy', 'pandas')"
-            " if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys, planner; heavy = [m for m in ('click', 'jinja2', 'matplotlib', 'scipy', 'pandas')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -60,8 +65,12 @@ def test_every_schema_field_is_described() -> None:
     from planner import fields, schema, sources
 
     modules = {m.__name__ for m in (fields, schema, sources)}
-    models = {v for m in (fields, schema, sources) for v in vars(m).values()
-              if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ in modules}
+    models = {
+        v
+        for m in (fields, schema, sources)
+        for v in vars(m).values()
+        if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ in modules
+    }
     assert len(models) >= 13
     for value in models:
         for name, field in value.model_fields.items():

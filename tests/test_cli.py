@@ -42,16 +42,41 @@ def test_run_formats(fmt: str) -> None:
         header, *rows = out.strip().splitlines()
         assert header.startswith("plan,") and "total_cost_usd" in header and len(rows) == 3
     else:
-        assert out.startswith("## web-baseline-7b") and "| metric | base | a100 | megatron-count |" in out
+        assert (
+            out.startswith("## web-baseline-7b")
+            and "| metric | base | a100 | megatron-count |" in out
+        )
 
 
 def test_estimate_json_has_the_stable_keys() -> None:
-    code, out, _ = invoke("estimate", "--params", "70B", "--tokens", "1.4T", "--hardware", "a100-80gb",
-                          "--count", "2048", "--mfu", "0.4", "--price", "1.36", "--format", "json")
+    code, out, _ = invoke(
+        "estimate",
+        "--params",
+        "70B",
+        "--tokens",
+        "1.4T",
+        "--hardware",
+        "a100-80gb",
+        "--count",
+        "2048",
+        "--mfu",
+        "0.4",
+        "--price",
+        "1.36",
+        "--format",
+        "json",
+    )
     assert code == 0
     data = json.loads(out)
-    for key in ("training_flops", "flops_per_token", "accelerator_hours", "wall_clock_days",
-                "training_cost_usd", "energy_kwh", "params"):
+    for key in (
+        "training_flops",
+        "flops_per_token",
+        "accelerator_hours",
+        "wall_clock_days",
+        "training_cost_usd",
+        "energy_kwh",
+        "params",
+    ):
         assert key in data
     assert data["training_flops"] == pytest.approx(5.88e23)
     hours = 5.88e23 / (312e12 * 0.4) / 3600
@@ -62,10 +87,28 @@ def test_estimate_json_has_the_stable_keys() -> None:
 
 def test_estimate_from_architecture_flags_megatron_oracle() -> None:
     # peers.md §6.1 config A: 404,226,048,000 FLOPs/token (llm-analysis).
-    code, out, _ = invoke("estimate", "--layers", "80", "--d-model", "8192", "--heads", "64",
-                          "--ffn-size", "32768", "--vocab", "32000", "--seq-len", "2048",
-                          "--tied-embeddings", "--tokens", "1.4T", "--flops-convention", "megatron",
-                          "--format", "json")
+    code, out, _ = invoke(
+        "estimate",
+        "--layers",
+        "80",
+        "--d-model",
+        "8192",
+        "--heads",
+        "64",
+        "--ffn-size",
+        "32768",
+        "--vocab",
+        "32000",
+        "--seq-len",
+        "2048",
+        "--tied-embeddings",
+        "--tokens",
+        "1.4T",
+        "--flops-convention",
+        "megatron",
+        "--format",
+        "json",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["flops_per_token"] == 404_226_048_000
@@ -74,16 +117,37 @@ def test_estimate_from_architecture_flags_megatron_oracle() -> None:
 
 @pytest.mark.parametrize(
     ("args", "says"),
-    [(["estimate", "--params", "70X", "--tokens", "1T"], "unknown suffix 'X'"),
-     (["estimate", "--params", "-5B", "--tokens", "1T"], "is negative"),
-     (["estimate", "--params", "7B", "--tokens", ""], "empty string"),
-     (["estimate", "--params", "7B", "--tokens", "nan"], "not a number"),
-     (["estimate", "--params", "7B", "--tokens", "1T", "--hardware", "h100"], "--accelerator: unknown accelerator"),
-     (["estimate", "--params", "7B", "--tokens", "1T", "--mfu", "0.5:0.2"], "--utilization: low 0.5 is above high 0.2"),
-     (["estimate", "--tokens", "1T"], "give --params or the architecture flags"),
-     (["estimate", "--params", "7B", "--tokens", "1T", "--flops-convention", "palm"], "needs the model's shape"),
-     (["run", "does-not-exist.yaml"], "file not found")],
-    ids=["suffix", "negative", "empty", "nan", "hardware", "mfu", "no-model", "palm", "missing-file"],
+    [
+        (["estimate", "--params", "70X", "--tokens", "1T"], "unknown suffix 'X'"),
+        (["estimate", "--params", "-5B", "--tokens", "1T"], "is negative"),
+        (["estimate", "--params", "7B", "--tokens", ""], "empty string"),
+        (["estimate", "--params", "7B", "--tokens", "nan"], "not a number"),
+        (
+            ["estimate", "--params", "7B", "--tokens", "1T", "--hardware", "h100"],
+            "--accelerator: unknown accelerator",
+        ),
+        (
+            ["estimate", "--params", "7B", "--tokens", "1T", "--mfu", "0.5:0.2"],
+            "--utilization: low 0.5 is above high 0.2",
+        ),
+        (["estimate", "--tokens", "1T"], "give --params or the architecture flags"),
+        (
+            ["estimate", "--params", "7B", "--tokens", "1T", "--flops-convention", "palm"],
+            "needs the model's shape",
+        ),
+        (["run", "does-not-exist.yaml"], "file not found"),
+    ],
+    ids=[
+        "suffix",
+        "negative",
+        "empty",
+        "nan",
+        "hardware",
+        "mfu",
+        "no-model",
+        "palm",
+        "missing-file",
+    ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args: list[str], says: str) -> None:
     code, out, err = invoke(*args)
@@ -99,9 +163,11 @@ def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., P
     bad = write_scenario({**MINIMAL, "modle": {}}, name="bad.yaml")
     code, _, err = invoke("validate", str(bad))
     assert code == 2
-    assert err == (f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
-                   "name, description, base_plan, baseline, model, training, data, variants, law, "
-                   "uncertainty, downstream, optimize)\n")
+    assert err == (
+        f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
+        "name, description, base_plan, baseline, model, training, data, variants, law, "
+        "uncertainty, downstream, optimize)\n"
+    )
 
 
 def test_schema_is_json_schema_of_the_scenario() -> None:
@@ -115,7 +181,9 @@ def test_schema_is_json_schema_of_the_scenario() -> None:
 def test_hardware_lists_every_catalog_id() -> None:
     code, out, _ = invoke("hardware")
     assert code == 0
-    listed = [line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith("Sources")]
+    listed = [
+        line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith("Sources")
+    ]
     assert listed == list(planner.catalog())
 
 
@@ -143,7 +211,9 @@ def test_every_command_has_help_ending_with_an_example() -> None:
     for name, command in main.commands.items():
         code, out, _ = invoke(name, "--help")
         assert code == 0, name
-        assert out.startswith(f"Usage: main {name}") or out.startswith(f"Usage: planner {name}"), out
+        assert out.startswith(f"Usage: main {name}") or out.startswith(f"Usage: planner {name}"), (
+            out
+        )
         assert "Example: planner " in (command.help or ""), name
 
 
@@ -163,8 +233,19 @@ def test_shipped_scenarios_validate_against_the_printed_schema() -> None:
 
 def test_loss_json_reproduces_datablations() -> None:
     # literature.md §9 check 11 through the CLI.
-    code, out, _ = invoke("loss", "--params", "6.34B", "--tokens", "242B", "--unique-tokens", "25B",
-                          "--law", "muennighoff-2023", "--format", "json")
+    code, out, _ = invoke(
+        "loss",
+        "--params",
+        "6.34B",
+        "--tokens",
+        "242B",
+        "--unique-tokens",
+        "25B",
+        "--law",
+        "muennighoff-2023",
+        "--format",
+        "json",
+    )
     assert code == 0
     assert json.loads(out)["loss"] == pytest.approx(2.2256440889984477, abs=1e-12)
     code, _, err = invoke("loss", "--params", "1B", "--tokens", "1T", "--law", "nope")
@@ -172,8 +253,17 @@ def test_loss_json_reproduces_datablations() -> None:
 
 
 def test_optimize_quick_json_keys_and_check_12() -> None:
-    code, out, _ = invoke("optimize", "--flops", "1e22", "--unique-tokens", "25B", "--law", "muennighoff-2023",
-                          "--format", "json")
+    code, out, _ = invoke(
+        "optimize",
+        "--flops",
+        "1e22",
+        "--unique-tokens",
+        "25B",
+        "--law",
+        "muennighoff-2023",
+        "--format",
+        "json",
+    )
     assert code == 0
     data = json.loads(out)
     assert {"params", "tokens", "loss"} <= set(data)
@@ -195,7 +285,10 @@ def test_optimize_scenario_file() -> None:
     assert code == 2 and "give a scenario FILE, or --flops" in err
 
 
-@pytest.mark.parametrize(("suffix", "starts"), [(".json", "{"), (".csv", "plan,"), (".md", "## web-baseline"), (".txt", "web-baseline")])
+@pytest.mark.parametrize(
+    ("suffix", "starts"),
+    [(".json", "{"), (".csv", "plan,"), (".md", "## web-baseline"), (".txt", "web-baseline")],
+)
 def test_output_suffix_picks_the_format(tmp_path: Path, suffix: str, starts: str) -> None:
     target = tmp_path / f"out{suffix}"
     assert invoke("run", BASELINE, "-o", str(target))[0] == 0
@@ -214,7 +307,17 @@ def test_existing_html_target_fails_before_any_work(tmp_path: Path) -> None:
 def test_law_option_on_run_and_estimate() -> None:
     code, out, _ = invoke("run", BASELINE, "--law", "hoffmann-2022", "--format", "json")
     assert code == 0 and json.loads(out)["plans"][0]["law"] == "hoffmann-2022"
-    code, out, _ = invoke("estimate", "--params", "7B", "--tokens", "1T", "--law", "muennighoff-2023", "--format", "json")
+    code, out, _ = invoke(
+        "estimate",
+        "--params",
+        "7B",
+        "--tokens",
+        "1T",
+        "--law",
+        "muennighoff-2023",
+        "--format",
+        "json",
+    )
     assert code == 0 and json.loads(out)["law"] == "muennighoff-2023"
     code, _, err = invoke("run", BASELINE, "--law", "nope")
     assert code == 2 and "unknown scaling law" in err

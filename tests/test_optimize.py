@@ -50,10 +50,18 @@ def test_check_18_sardana_inference_aware() -> None:
     params, tokens = law.compute_optimal(6 * 13e9 * 5.765e11)
     assert tokens == pytest.approx(5.765e11, rel=1e-3)
     target = float(law.loss(13e9, 5.765e11))
-    scenario = planner.loader.validate({"name": "sardana", "model": {"params": "13B"}, "law": constants,
-                                        "training": {"tokens": 5.765e11, "accelerator": "h100-sxm",
-                                                     "accelerator_count": 1000}})
-    out = optimize(scenario, Optimize(target_loss=target, inference_tokens=2e12, min_params=1e9, max_params=1e11))
+    scenario = planner.loader.validate(
+        {
+            "name": "sardana",
+            "model": {"params": "13B"},
+            "law": constants,
+            "training": {"tokens": 5.765e11, "accelerator": "h100-sxm", "accelerator_count": 1000},
+        }
+    )
+    out = optimize(
+        scenario,
+        Optimize(target_loss=target, inference_tokens=2e12, min_params=1e9, max_params=1e11),
+    )
     assert out.params == pytest.approx(6.97e9, rel=0.01)
     total = out.training_flops + out.inference_flops
     before = 6 * 13e9 * 5.765e11 + 2 * 13e9 * 2e12
@@ -61,20 +69,27 @@ def test_check_18_sardana_inference_aware() -> None:
     assert (before - total) / before == pytest.approx(0.174, abs=0.002)
 
 
-@pytest.mark.parametrize("goal", [{"budget_usd": 300e3}, {"budget_flops": 1e22}, {"deadline_days": 5.0}],
-                         ids=["usd", "flops", "deadline"])
+@pytest.mark.parametrize(
+    "goal",
+    [{"budget_usd": 300e3}, {"budget_flops": 1e22}, {"deadline_days": 5.0}],
+    ids=["usd", "flops", "deadline"],
+)
 def test_never_over_budget_and_budget_binds(goal: dict) -> None:
     settings = Optimize(**goal)
     plan = optimize(rephrase(), settings)
     problem = _problem(rephrase(), settings)
     limit = next(iter(goal.values()))
-    spent = {"budget_usd": plan.total_cost_usd, "budget_flops": plan.training_flops,
-             "deadline_days": plan.wall_clock_days}[next(iter(goal))]
+    spent = {
+        "budget_usd": plan.total_cost_usd,
+        "budget_flops": plan.training_flops,
+        "deadline_days": plan.wall_clock_days,
+    }[next(iter(goal))]
     assert spent <= limit
     assert spent == pytest.approx(limit, rel=1e-3)
     # the binding constraint is named for what the budget limits
-    assert {"budget_usd": "budget", "budget_flops": "FLOP budget", "deadline_days": "deadline"}[next(iter(goal))] \
-        in plan.binding.split(", ")
+    assert {"budget_usd": "budget", "budget_flops": "FLOP budget", "deadline_days": "deadline"}[
+        next(iter(goal))
+    ] in plan.binding.split(", ")
     assert plan.loss == pytest.approx(problem.loss(_x(plan, problem)))
 
 
@@ -99,7 +114,10 @@ def test_no_random_feasible_plan_beats_the_optimum() -> None:
     beaten = 0
     for _ in range(300):
         x = base + rng.normal(0, 0.5, base.size)
-        if problem.spend(x) > problem.limit or problem.synthetic_share(x) > settings.max_synthetic_share:
+        if (
+            problem.spend(x) > problem.limit
+            or problem.synthetic_share(x) > settings.max_synthetic_share
+        ):
             continue
         if x[-1] < 0:  # synthetic epochs below one are not plans
             continue
@@ -127,7 +145,11 @@ def test_inference_demand_shifts_to_smaller_models() -> None:
 
 def test_marginal_analysis_present_and_positive() -> None:
     plan = optimize(rephrase(), Optimize(budget_usd=300e3))
-    assert set(plan.marginal_usd_per_0_01_loss) == {"larger_model_10pct", "another_real_epoch", "more_synthetic_10pct"}
+    assert set(plan.marginal_usd_per_0_01_loss) == {
+        "larger_model_10pct",
+        "another_real_epoch",
+        "more_synthetic_10pct",
+    }
     assert all(v is not None and v > 0 for v in plan.marginal_usd_per_0_01_loss.values())
 
 
@@ -147,12 +169,17 @@ def test_unreachable_target_is_a_clear_error() -> None:
 def test_never_over_any_budget(budget: float, inference: float) -> None:
     plan = optimize(rephrase(), Optimize(budget_usd=budget, inference_tokens=inference))
     assert plan.total_cost_usd <= budget
-    assert plan.total_cost_usd == pytest.approx(budget, rel=1e-3) or "budget" not in plan.binding.split(", ")
+    assert plan.total_cost_usd == pytest.approx(
+        budget, rel=1e-3
+    ) or "budget" not in plan.binding.split(", ")
 
 
 def test_budget_below_fixed_costs_is_a_clear_error() -> None:
     scenario = rephrase()
-    data = [d.model_copy(update={"fixed_fee_usd": 1e6}) if d.name == "domain" else d for d in scenario.data]
+    data = [
+        d.model_copy(update={"fixed_fee_usd": 1e6}) if d.name == "domain" else d
+        for d in scenario.data
+    ]
     with pytest.raises(InputError, match="no plan fits in the budget"):
         optimize(scenario.model_copy(update={"data": data}), Optimize(budget_usd=1e5))
 
