@@ -98,7 +98,11 @@ def validation_problems(exc: Exception, *, limit: int = 10) -> str:
         field = ".".join(str(p) for p in error["loc"]) or "value"
         message = str(error["msg"]).removeprefix("Value error, ")
         value = error.get("input")
-        got = "" if error["type"] == "missing" or isinstance(value, dict) else f" (got {shown(value)})"
+        got = (
+            ""
+            if error["type"] == "missing" or isinstance(value, dict)
+            else f" (got {shown(value)})"
+        )
         parts.append(f"{field}: {message}{got}")
     if len(errors) > limit:
         parts.append(f"and {len(errors) - limit} more")

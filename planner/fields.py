@@ -39,8 +39,21 @@ from planner.limits import (
 from planner.units import parse_quantity
 
 __all__ = [
-    "MAGNITUDE", "AcceleratorRef", "Amount", "Name", "Number", "Params", "PeakTflops", "PriceUsdPerHour",
-    "Quantity", "Range", "Spread", "Strict", "Tokens", "Utilization", "price_or_catalog",
+    "MAGNITUDE",
+    "AcceleratorRef",
+    "Amount",
+    "Name",
+    "Number",
+    "Params",
+    "PeakTflops",
+    "PriceUsdPerHour",
+    "Quantity",
+    "Range",
+    "Spread",
+    "Strict",
+    "Tokens",
+    "Utilization",
+    "price_or_catalog",
 ]
 
 MAGNITUDE = (1e-30, MAX_QUANTITY)
@@ -144,9 +157,11 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_yes_no_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name is not None:
-            if _numeric(cls.model_fields[info.field_name].annotation):
-                raise ValueError("is a yes/no value; give a number")
+        numeric = info.field_name is not None and _numeric(
+            cls.model_fields[info.field_name].annotation
+        )
+        if isinstance(value, bool) and numeric:
+            raise ValueError("is a yes/no value; give a number")
         return value
 
     @field_validator("*", mode="after")
@@ -190,7 +205,9 @@ class Range(Strict):
 
 def _at_most_one(value: Range) -> Range:
     if value.high > 1:
-        raise ValueError(f"utilisation {value.high} is above 1 (100% of peak); give a share such as 0.4")
+        raise ValueError(
+            f"utilisation {value.high} is above 1 (100% of peak); give a share such as 0.4"
+        )
     return value
 
 

@@ -64,8 +64,12 @@ def _labelled(paths: Targets) -> list[tuple[str | None, str]]:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -78,35 +82,55 @@ def _check_one(label: str | None, file: str, overwrite: bool) -> Path:
     encoded = os.fsencode(file)
     long_part = max(encoded.split(b"/"), key=len)
     if len(long_part) > NAME_MAX or len(encoded) > PATH_MAX:
-        raise InputError(f"file name is too long ({len(file):,} characters)", file=file, field=label,
-                         allowed=f"at most {NAME_MAX} bytes per file or folder name, {PATH_MAX} in all")
+        raise InputError(
+            f"file name is too long ({len(file):,} characters)",
+            file=file,
+            field=label,
+            allowed=f"at most {NAME_MAX} bytes per file or folder name, {PATH_MAX} in all",
+        )
     target = Path(os.path.abspath(file))
     try:
         mode = os.stat(target).st_mode  # follows symlinks: a link to a device is refused too
     except FileNotFoundError:
         mode = None
     except NotADirectoryError:
-        raise InputError("cannot write here: a folder in this path is a file", file=file, field=label) from None
+        raise InputError(
+            "cannot write here: a folder in this path is a file", file=file, field=label
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror}", file=file, field=label) from None
     if mode is not None:
         if stat.S_ISDIR(mode):
             raise InputError("is a directory", file=file, field=label, allowed="give a file path")
         if not stat.S_ISREG(mode):
-            raise InputError(f"is {_kind(mode)}, not a regular file", file=file, field=label,
-                             allowed="outputs are written to regular files only, even with --force")
+            raise InputError(
+                f"is {_kind(mode)}, not a regular file",
+                file=file,
+                field=label,
+                allowed="outputs are written to regular files only, even with --force",
+            )
         if not overwrite:
-            raise InputError("already exists", file=file, field=label, allowed="pass --force to overwrite it")
+            raise InputError(
+                "already exists", file=file, field=label, allowed="pass --force to overwrite it"
+            )
     elif os.path.lexists(target) and not overwrite:  # a dangling symlink
-        raise InputError("already exists (a broken symbolic link)", file=file, field=label,
-                         allowed="pass --force to overwrite it")
+        raise InputError(
+            "already exists (a broken symbolic link)",
+            file=file,
+            field=label,
+            allowed="pass --force to overwrite it",
+        )
     folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise InputError("cannot write here: a folder in this path is a file", file=file, field=label)
+        raise InputError(
+            "cannot write here: a folder in this path is a file", file=file, field=label
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write here: permission denied in {folder}", file=file, field=label)
+        raise InputError(
+            f"cannot write here: permission denied in {folder}", file=file, field=label
+        )
     return target
 
 
@@ -124,8 +148,12 @@ def check_targets(paths: Targets, *, overwrite: bool = False) -> list[Path]:
         target = _check_one(label, file, overwrite)
         key = os.path.realpath(target)
         if key in seen:
-            raise InputError(f"is given twice (also as {seen[key]})", file=file, field=label,
-                             allowed="give each output its own file")
+            raise InputError(
+                f"is given twice (also as {seen[key]})",
+                file=file,
+                field=label,
+                allowed="give each output its own file",
+            )
         seen[key] = label or file
         checked.append(target)
     return checked
@@ -228,14 +256,19 @@ def _link_or_replace(temp: str, target: Path, overwrite: bool) -> None:
         with contextlib.suppress(FileNotFoundError):
             mode = os.stat(target).st_mode
             if not stat.S_ISREG(mode):
-                raise InputError(f"is {_kind(mode)}, not a regular file", file=str(target),
-                                 allowed="outputs are written to regular files only, even with --force")
+                raise InputError(
+                    f"is {_kind(mode)}, not a regular file",
+                    file=str(target),
+                    allowed="outputs are written to regular files only, even with --force",
+                )
         os.replace(temp, target)
         return
     try:
         os.link(temp, target)  # fails if the target exists: never replaces, even in a race
     except FileExistsError:
-        raise InputError("already exists", file=str(target), allowed="pass --force to overwrite it") from None
+        raise InputError(
+            "already exists", file=str(target), allowed="pass --force to overwrite it"
+        ) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
@@ -243,12 +276,16 @@ def _link_or_replace(temp: str, target: Path, overwrite: bool) -> None:
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
-            raise InputError("already exists", file=str(target), allowed="pass --force to overwrite it") from None
+            raise InputError(
+                "already exists", file=str(target), allowed="pass --force to overwrite it"
+            ) from None
         os.replace(temp, target)
 
 
 @contextlib.contextmanager
-def outputs(paths: Mapping[str, str | Path | None], *, overwrite: bool = False) -> Iterator[dict[str, Path]]:
+def outputs(
+    paths: Mapping[str, str | Path | None], *, overwrite: bool = False
+) -> Iterator[dict[str, Path]]:
     """Stage several outputs; all are written when the block exits cleanly, none otherwise.
 
     Yields ``{label: temporary path}`` for every non-``None`` entry of ``paths``. The targets

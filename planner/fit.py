@@ -28,12 +28,21 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
-from planner.limits import MAX_PARAMS, MAX_RUNS_BYTES, MAX_TOKENS
+from planner.runs import COLUMNS, check_identifiable, prepare, read_runs
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "Fit", "fit_law", "huber", "law_file_text", "objective", "prepare", "read_runs"]
+__all__ = [
+    "COLUMNS",
+    "Fit",
+    "fit_law",
+    "huber",
+    "law_file_text",
+    "objective",
+    "prepare",
+    "read_runs",
+]
 
 HUBER_DELTA = 1e-3
 GRID_BLOCK_BYTES = 50_000_000
@@ -42,21 +51,22 @@ GRID_ROWS = 10_000
 """Runs the 4,500 starting points are scored on: beyond this, an evenly spaced subsample.
 Assumption: the scores only rank starting points (L-BFGS then runs on every run), and 10k
 runs rank them as well as more do; it bounds that step to about 1 s (scoring all of 100k runs: 9 s)."""
-MIN_RUNS = 6
-"""Fewest distinct runs a fit accepts (and always more than the constants fitted)."""
 MAX_BOOTSTRAP = 10_000
 """Sanity bound on bootstrap resamples (assumption: 200 already gives stable 95% intervals)."""
 STARTS_KEPT = 20
 """L-BFGS runs, from the best starts of the 4,500-point grid."""
-GRID = np.array(list(itertools.product(
-    np.arange(0, 2.01, 0.5),      # alpha
-    np.arange(0, 2.01, 0.5),      # beta
-    np.arange(-1, 1.01, 0.5),     # e
-    np.arange(0, 25.1, 5),        # a
-    np.arange(0, 25.1, 5),        # b
-)))
+GRID = np.array(
+    list(
+        itertools.product(
+            np.arange(0, 2.01, 0.5),  # alpha
+            np.arange(0, 2.01, 0.5),  # beta
+            np.arange(-1, 1.01, 0.5),  # e
+            np.arange(0, 25.1, 5),  # a
+            np.arange(0, 25.1, 5),  # b
+        )
+    )
+)
 """Hoffmann et al.'s grid of starting points (as in Besiroglu et al.'s replication)."""
-COLUMNS = ("params", "tokens", "loss", "flops", "unique_tokens", "synthetic_tokens", "synthetic_share")
 
 
 @dataclass(frozen=True)
@@ -102,9 +112,13 @@ def _design(frame: pd.DataFrame) -> dict[str, Any]:
     real = tokens - synthetic if synthetic is not None else tokens
     if "unique_tokens" in frame:
         real = effective_tokens(frame["unique_tokens"].to_numpy(float), real, R_STAR_DATA)
-    return {"log_n": np.log(frame["params"].to_numpy(float)), "real": real, "synthetic": synthetic,
-            "log_real": np.log(real) if synthetic is None else None,
-            "log_loss": np.log(frame["loss"].to_numpy(float))}
+    return {
+        "log_n": np.log(frame["params"].to_numpy(float)),
+        "real": real,
+        "synthetic": synthetic,
+        "log_real": np.log(real) if synthetic is None else None,
+        "log_loss": np.log(frame["loss"].to_numpy(float)),
+    }
 
 
 def objective(theta: np.ndarray, data: dict[str, Any]) -> tuple[float, np.ndarray]:
@@ -144,7 +158,9 @@ def objective(theta: np.ndarray, data: dict[str, Any]) -> tuple[float, np.ndarra
     return float(value.sum()), np.array(grad, dtype=float)
 
 
-def _grid_values(data: dict[str, Any], starts: np.ndarray, block_bytes: int = GRID_BLOCK_BYTES) -> np.ndarray:
+def _grid_values(
+    data: dict[str, Any], starts: np.ndarray, block_bytes: int = GRID_BLOCK_BYTES
+) -> np.ndarray:
     """The objective (no gradient) at every starting point, summed over blocks of rows.
 
     ``L̂ = E + A·N^-alpha + B·D^-beta`` directly (no log-sum-exp needed: the grid's ``e`` keeps
@@ -181,10 +197,19 @@ def _minimise(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
 
     best_value, best = np.inf, starts[0]
     # exponents stay positive; the synthetic weight between e^-7 and e^7 (0.001 to 1,100)
-    bounds = [(0.0, 5.0), (0.0, 5.0), (None, None), (None, None), (None, None), (-7.0, 7.0)][:starts.shape[1]]
+    bounds = [(0.0, 5.0), (0.0, 5.0), (None, None), (None, None), (None, None), (-7.0, 7.0)][
+        : starts.shape[1]
+    ]
     for start in starts:
-        result = minimize(objective, start, args=(data,), jac=True, method="L-BFGS-B", bounds=bounds,
-                          options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12})
+        result = minimize(
+            objective,
+            start,
+            args=(data,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12},
+        )
         if result.fun < best_value:
             best_value, best = result.fun, result.x
     return best
@@ -203,86 +228,39 @@ def _fit_theta(data: dict[str, Any]) -> np.ndarray:
     return _minimise(data, starts)
 
 
-def prepare(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, name: str = "runs") -> pd.DataFrame:
-    """Rename mapped columns, check every value, derive tokens from FLOPs if needed."""
-    import pandas as pd
-
-    mapping = {source: target for target, source in (columns or {}).items()}
-    frame = frame.rename(columns=mapping)
-    if "tokens" not in frame and {"flops", "params"} <= set(frame):
-        frame = frame.assign(tokens=pd.to_numeric(frame["flops"], errors="coerce")
-                             / (6 * pd.to_numeric(frame["params"], errors="coerce")))
-    missing = [c for c in ("params", "tokens", "loss") if c not in frame]
-    if missing:
-        raise InputError(f"missing columns: {', '.join(missing)}", file=name,
-                         allowed="columns params, tokens (or flops), loss; map other names with --column NAME=CSV_COLUMN")
-    keep = [c for c in COLUMNS if c in frame]
-    out = frame[keep].copy()
-    for column in keep:
-        values = pd.to_numeric(out[column], errors="coerce").astype(float)
-        positive = column in ("params", "tokens", "loss", "unique_tokens", "flops")
-        bad = values.isna() | ~np.isfinite(values) | (values < 0) | ((values == 0) & positive)
-        kind = "positive" if positive else "non-negative"
-        _refuse(bad, frame[column], f"{column} must be a {kind} finite number", name)
-        out[column] = values
-    for column, low, high in (("params", 1.0, MAX_PARAMS), ("tokens", 1.0, MAX_TOKENS)):
-        _refuse((out[column] < low) | (out[column] > high), out[column],
-                f"{column} is outside {low:g} to {high:g} (sanity bound, planner.limits)", name)
-    if "synthetic_share" in out:
-        _refuse(out["synthetic_share"] > 1, out["synthetic_share"], "synthetic_share is above 1", name)
-    if "synthetic_tokens" in out:
-        _refuse(out["synthetic_tokens"] > out["tokens"], out["synthetic_tokens"],
-                "synthetic_tokens is above tokens (synthetic tokens are part of the total)", name)
-    if "unique_tokens" in out and ("synthetic_tokens" in out or "synthetic_share" in out):
-        real = out["tokens"] - (out["synthetic_tokens"] if "synthetic_tokens" in out
-                                else out["synthetic_share"] * out["tokens"])
-        _refuse(real <= 0, real, "no real tokens left, yet unique_tokens is given", name)
-    return out
-
-
-def _refuse(bad: pd.Series, values: pd.Series, problem: str, name: str) -> None:
-    """An InputError naming the first bad row (CSV line: the header is line 1) and its value."""
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"row {row + 2}: {problem}", file=name, value=values.iloc[row])
-
-
-def _check_identifiable(runs: pd.DataFrame, constants: int, dropped: int, name: str) -> None:
-    """Enough distinct runs after dropping, and enough variation, for the constants fitted."""
-    needed = max(MIN_RUNS, constants + 1)
-    inputs = [c for c in ("params", "tokens", "unique_tokens", "synthetic_tokens", "synthetic_share") if c in runs]
-    distinct = len(runs.drop_duplicates(subset=inputs))
-    if distinct < needed:
-        after = f" left after dropping the {dropped} highest-loss" if dropped else ""
-        raise InputError(f"{distinct} distinct runs{after} are too few to fit {constants} constants", file=name,
-                         allowed=f"give at least {needed} runs with different model sizes or token counts")
-    cannot = "the data cannot identify the law"
-    if np.ptp(runs["loss"].to_numpy()) == 0:
-        raise InputError(f"{cannot}: every run has the same loss", file=name, value=float(runs["loss"].iloc[0]))
-    for column, what in (("params", "model size"), ("tokens", "token count")):
-        if np.ptp(runs[column].to_numpy()) == 0:
-            raise InputError(f"{cannot}: every run has the same {what}", file=name,
-                             value=float(runs[column].iloc[0]), allowed=f"vary {column} across runs")
-
-
-def fit_law(frame: pd.DataFrame, *, columns: dict[str, str] | None = None, drop_highest: int = 0,
-            bootstrap: int = 200, seed: int = 0, name: str = "runs") -> Fit:
+def fit_law(
+    frame: pd.DataFrame,
+    *,
+    columns: dict[str, str] | None = None,
+    drop_highest: int = 0,
+    bootstrap: int = 200,
+    seed: int = 0,
+    name: str = "runs",
+) -> Fit:
     """Fit ``E, A, B, alpha, beta`` (and the synthetic weight) to a table of runs.
 
     ``drop_highest`` removes the k runs with the highest loss first (Besiroglu et al. drop 5).
     ``bootstrap`` resamples runs with replacement (seeded) for standard errors and 95% intervals.
     """
     if bootstrap == 1 or not 0 <= bootstrap <= MAX_BOOTSTRAP:
-        raise InputError("bootstrap resamples", field="--bootstrap", value=bootstrap,
-                         allowed=f"0 (no standard errors) or 2 to {MAX_BOOTSTRAP:,}")
+        raise InputError(
+            "bootstrap resamples",
+            field="--bootstrap",
+            value=bootstrap,
+            allowed=f"0 (no standard errors) or 2 to {MAX_BOOTSTRAP:,}",
+        )
     runs = prepare(frame, columns, name=name)
     if not 0 <= drop_highest < len(runs):
-        raise InputError("cannot drop that many runs", field="--drop-highest", value=drop_highest,
-                         allowed=f"0 to {len(runs) - 1} for {len(runs)} runs")
+        raise InputError(
+            "cannot drop that many runs",
+            field="--drop-highest",
+            value=drop_highest,
+            allowed=f"0 to {len(runs) - 1} for {len(runs)} runs",
+        )
     if drop_highest:
         runs = runs.sort_values("loss", kind="stable").iloc[:-drop_highest]
     synthetic = "synthetic_tokens" in runs or "synthetic_share" in runs
-    _check_identifiable(runs, 6 if synthetic else 5, drop_highest, name)
+    check_identifiable(runs, 6 if synthetic else 5, drop_highest, name)
     data = _design(runs)
     rng = np.random.default_rng(seed)
     draws = []
@@ -293,74 +271,114 @@ def fit_law(frame: pd.DataFrame, *, columns: dict[str, str] | None = None, drop_
             sample = {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
             draws.append(_minimise(sample, theta[None, :]))
     if not np.all(np.isfinite(theta)):
-        raise InputError("the data cannot identify the law: the fit did not converge to finite constants", file=name)
+        raise InputError(
+            "the data cannot identify the law: the fit did not converge to finite constants",
+            file=name,
+        )
     law = _law(theta, runs, name, drop_highest, draws)
     _, residuals = _residuals(theta, data)
     r_squared = 1 - np.sum(residuals**2) / np.sum((data["log_loss"] - data["log_loss"].mean()) ** 2)
     named = _named(np.array(draws)) if draws else {}
     standard_errors = {k: float(np.std(v, ddof=1)) for k, v in named.items()}
-    intervals = {k: (float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))) for k, v in named.items()}
+    intervals = {
+        k: (float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))) for k, v in named.items()
+    }
     weight = float(np.exp(theta[5])) if data["synthetic"] is not None else None
-    return Fit(law=law, runs=len(runs), dropped=drop_highest, r_squared=float(r_squared),
-               residual_std=float(np.std(residuals)), standard_errors=standard_errors, intervals=intervals,
-               synthetic_weight=weight, warnings=tuple(_warnings(runs, data, standard_errors, law)),
-               residuals=tuple(float(r) for r in residuals))
+    return Fit(
+        law=law,
+        runs=len(runs),
+        dropped=drop_highest,
+        r_squared=float(r_squared),
+        residual_std=float(np.std(residuals)),
+        standard_errors=standard_errors,
+        intervals=intervals,
+        synthetic_weight=weight,
+        warnings=tuple(_warnings(runs, data, standard_errors, law)),
+        residuals=tuple(float(r) for r in residuals),
+    )
 
 
 def _residuals(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     alpha, beta, e, a, b = theta[:5]
-    effective = data["real"] if data["synthetic"] is None else data["real"] + np.exp(theta[5]) * data["synthetic"]
-    predicted = np.log(np.exp(e) + np.exp(a - alpha * data["log_n"]) + np.exp(b - beta * np.log(effective)))
+    effective = (
+        data["real"]
+        if data["synthetic"] is None
+        else data["real"] + np.exp(theta[5]) * data["synthetic"]
+    )
+    predicted = np.log(
+        np.exp(e) + np.exp(a - alpha * data["log_n"]) + np.exp(b - beta * np.log(effective))
+    )
     return predicted, predicted - data["log_loss"]
 
 
 def _named(thetas: np.ndarray) -> dict[str, np.ndarray]:
-    out = {"alpha": thetas[:, 0], "beta": thetas[:, 1], "E": np.exp(thetas[:, 2]), "A": np.exp(thetas[:, 3]),
-           "B": np.exp(thetas[:, 4])}
+    out = {
+        "alpha": thetas[:, 0],
+        "beta": thetas[:, 1],
+        "E": np.exp(thetas[:, 2]),
+        "A": np.exp(thetas[:, 3]),
+        "B": np.exp(thetas[:, 4]),
+    }
     if thetas.shape[1] > 5:
         out["synthetic_weight"] = np.exp(thetas[:, 5])
     return out
 
 
-def _law(theta: np.ndarray, runs: pd.DataFrame, name: str, dropped: int, draws: list[np.ndarray]) -> ChinchillaLaw:
+def _law(
+    theta: np.ndarray, runs: pd.DataFrame, name: str, dropped: int, draws: list[np.ndarray]
+) -> ChinchillaLaw:
     named = _named(np.array(draws)) if draws else {}
     se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
     return ChinchillaLaw(
         name=f"fitted:{name}",
-        E=float(np.exp(theta[2])), A=float(np.exp(theta[3])), B=float(np.exp(theta[4])),
-        alpha=float(theta[0]), beta=float(theta[1]),
-        E_se=se.get("E"), alpha_se=se.get("alpha"), beta_se=se.get("beta"),
+        E=float(np.exp(theta[2])),
+        A=float(np.exp(theta[3])),
+        B=float(np.exp(theta[4])),
+        alpha=float(theta[0]),
+        beta=float(theta[1]),
+        E_se=se.get("E"),
+        alpha_se=se.get("alpha"),
+        beta_se=se.get("beta"),
         pivot_params=float(np.exp(np.log(runs["params"]).mean())),
         pivot_tokens=float(np.exp(np.log(runs["tokens"]).mean())),
-        source=(f"planner fit of {name}: {len(runs)} runs ({dropped} highest-loss dropped), Huber delta "
-                f"{HUBER_DELTA} on log loss, L-BFGS-B; {len(draws)} bootstrap resamples"),
+        source=(
+            f"planner fit of {name}: {len(runs)} runs ({dropped} highest-loss dropped), Huber delta "
+            f"{HUBER_DELTA} on log loss, L-BFGS-B; {len(draws)} bootstrap resamples"
+        ),
         fitted_on=name,
     )
 
 
-def _warnings(runs: pd.DataFrame, data: dict[str, Any], se: dict[str, float], law: ChinchillaLaw) -> list[str]:
+def _warnings(
+    runs: pd.DataFrame, data: dict[str, Any], se: dict[str, float], law: ChinchillaLaw
+) -> list[str]:
     out = []
     ratio = np.log(runs["tokens"] / runs["params"])
     if np.std(ratio) < 0.35:
-        out.append("tokens per parameter barely varies across runs (spread under x1.4): alpha and beta, and A and "
-                   "B, cannot be told apart; vary model size and tokens independently")
+        out.append(
+            "tokens per parameter barely varies across runs (spread under x1.4): alpha and beta, and A and "
+            "B, cannot be told apart; vary model size and tokens independently"
+        )
     if np.ptp(np.log(runs["params"])) < np.log(4):
         out.append("model sizes span less than x4: alpha and A are poorly identified")
     if data["synthetic"] is not None:
         share = data["synthetic"] / runs["tokens"].to_numpy()
         if np.std(share) < 0.05:
-            out.append("the synthetic share barely varies across runs: the synthetic weight is poorly identified")
-    for key, value in (("alpha", law.alpha), ("beta", law.beta), ("E", law.E), ("A", law.A), ("B", law.B)):
+            out.append(
+                "the synthetic share barely varies across runs: the synthetic weight is poorly identified"
+            )
+    for key, value in (
+        ("alpha", law.alpha),
+        ("beta", law.beta),
+        ("E", law.E),
+        ("A", law.A),
+        ("B", law.B),
+    ):
         if key in se and se[key] > abs(value):
-            out.append(f"{key}'s bootstrap standard error ({se[key]:.3g}) exceeds its value ({value:.3g})")
+            out.append(
+                f"{key}'s bootstrap standard error ({se[key]:.3g}) exceeds its value ({value:.3g})"
+            )
     return out
-
-
-def read_runs(path: str) -> pd.DataFrame:
-    """Read a CSV of runs through :mod:`planner.reading` (regular file, size limit, UTF-8)."""
-    from planner.reading import read_csv_frame
-
-    return read_csv_frame(path, limit=MAX_RUNS_BYTES, what="runs CSV")
 
 
 def law_file_text(result: Fit) -> str:
@@ -369,7 +387,9 @@ def law_file_text(result: Fit) -> str:
 
     document = result.law.model_dump(exclude_none=True)
     document["fit"] = {
-        "runs": result.runs, "dropped": result.dropped, "r_squared": round(result.r_squared, 6),
+        "runs": result.runs,
+        "dropped": result.dropped,
+        "r_squared": round(result.r_squared, 6),
         "standard_errors": result.standard_errors,
         "intervals_95": {k: list(v) for k, v in result.intervals.items()},
     }

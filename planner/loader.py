@@ -22,7 +22,16 @@ from planner.limits import MAX_NAME_LENGTH, MAX_SCENARIO_BYTES, MAX_SOURCES, MAX
 from planner.reading import read_mapping, shown_text
 from planner.schema import Scenario
 
-__all__ = ["MAX_FILE_BYTES", "Plan", "check_size", "load_scenario", "plans", "read_document", "set_path", "validate"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "Plan",
+    "check_size",
+    "load_scenario",
+    "plans",
+    "read_document",
+    "set_path",
+    "validate",
+]
 
 UNION_TAGS = ("chinchilla", "kaplan")
 """Tags pydantic puts in error locations inside the law union; not field names."""
@@ -50,7 +59,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
     counts the schema bounds (variants, sources, name lengths) are checked before validation.
     """
     document = read_mapping(
-        path, limit=MAX_SCENARIO_BYTES, what="scenario file",
+        path,
+        limit=MAX_SCENARIO_BYTES,
+        what="scenario file",
         expected="expected a scenario mapping (name, model, training, data)",
     )
     check_size(document, file=str(path))
@@ -67,23 +78,40 @@ def check_size(document: dict[str, Any], *, file: str | None = None) -> None:
         items = document.get(key)
         if isinstance(items, list) and len(items) > most:
             noun = "variants" if key == "variants" else "data sources"
-            raise InputError(f"{len(items):,} {noun}", file=file, field=key, allowed=f"at most {most:,} {noun}")
-    named: list[tuple[str, object]] = [(k, document.get(k)) for k in ("name", "base_plan", "baseline")]
+            raise InputError(
+                f"{len(items):,} {noun}", file=file, field=key, allowed=f"at most {most:,} {noun}"
+            )
+    named: list[tuple[str, object]] = [
+        (k, document.get(k)) for k in ("name", "base_plan", "baseline")
+    ]
     for key in ("variants", "data"):
         items = document.get(key)
         if isinstance(items, list):
-            named += [(f"{key}.{i}.name", item.get("name")) for i, item in enumerate(items) if isinstance(item, dict)]
+            named += [
+                (f"{key}.{i}.name", item.get("name"))
+                for i, item in enumerate(items)
+                if isinstance(item, dict)
+            ]
     for field, name in named:
         if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
-            raise InputError(f"name is {len(name):,} characters long", file=file, field=field, value=name,
-                             allowed=f"at most {MAX_NAME_LENGTH} characters")
+            raise InputError(
+                f"name is {len(name):,} characters long",
+                file=file,
+                field=field,
+                value=name,
+                allowed=f"at most {MAX_NAME_LENGTH} characters",
+            )
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file (YAML or JSON); variants are checked too."""
     document = read_document(path)
     law = document.get("law")
-    if isinstance(law, dict) and isinstance(law.get("file"), str) and not Path(law["file"]).is_absolute():
+    if (
+        isinstance(law, dict)
+        and isinstance(law.get("file"), str)
+        and not Path(law["file"]).is_absolute()
+    ):
         # a law file is found next to the scenario file that names it
         document = {**document, "law": {**law, "file": str(Path(path).parent / law["file"])}}
     scenario = validate(document, file=str(path))
@@ -91,7 +119,9 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-def validate(document: dict[str, Any], *, file: str | None = None, prefix: str | None = None) -> Scenario:
+def validate(
+    document: dict[str, Any], *, file: str | None = None, prefix: str | None = None
+) -> Scenario:
     """Validate a mapping as a Scenario, raising one InputError naming every problem."""
     try:
         return Scenario.model_validate(document)
@@ -104,7 +134,13 @@ def validate(document: dict[str, Any], *, file: str | None = None, prefix: str |
 def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
     """The base scenario and each variant, resolved and validated."""
     base = scenario.model_dump(exclude={"variants", "baseline"})
-    out = [Plan(scenario.base_plan, scenario.description, scenario.model_copy(update={"variants": [], "baseline": None}))]
+    out = [
+        Plan(
+            scenario.base_plan,
+            scenario.description,
+            scenario.model_copy(update={"variants": [], "baseline": None}),
+        )
+    ]
     for variant in scenario.variants:
         document = copy.deepcopy(base)
         for path, value in variant.set.items():
@@ -152,7 +188,8 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
         elif isinstance(node, dict):
             if part not in node:
                 raise InputError(
-                    f"unknown field {shown(part)}" + _suggest(part, list(node)), field=_join(where, here)
+                    f"unknown field {shown(part)}" + _suggest(part, list(node)),
+                    field=_join(where, here),
                 )
             if last:
                 node[part] = value
@@ -165,7 +202,9 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
                 )
             node = node[part]
         else:
-            raise InputError("is a value, not a group of fields", field=_join(where, ".".join(parts[:depth])))
+            raise InputError(
+                "is a value, not a group of fields", field=_join(where, ".".join(parts[:depth]))
+            )
 
 
 def _join(*parts: str | None) -> str:
@@ -177,7 +216,9 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _translate(exc: ValidationError, document: dict[str, Any], file: str | None, prefix: str | None) -> InputError:
+def _translate(
+    exc: ValidationError, document: dict[str, Any], file: str | None, prefix: str | None
+) -> InputError:
     """One readable line per pydantic error: where, what, the value, what is allowed."""
     lines = []
     for error in exc.errors(include_url=False):
@@ -215,7 +256,11 @@ def _path(loc: tuple[Any, ...], document: Any) -> str:
     node = document
     for item in loc:
         if isinstance(item, int):
-            name = node[item].get("name") if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) else None
+            name = (
+                node[item].get("name")
+                if isinstance(node, list) and item < len(node) and isinstance(node[item], dict)
+                else None
+            )
             parts.append(str(name) if name else str(item))
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
@@ -232,7 +277,11 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
     for item in loc:
         if isinstance(item, int) or item in UNION_TAGS:
             continue
-        field = model.model_fields.get(item) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        field = (
+            model.model_fields.get(item)
+            if isinstance(model, type) and issubclass(model, BaseModel)
+            else None
+        )
         if field is None:
             return []
         model = _model_in(field.annotation)

@@ -49,11 +49,17 @@ def _open_error(exc: OSError, file: str, what: str) -> InputError:
     if exc.errno == errno.ENOENT:
         return InputError(f"{what} not found", file=file)
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return InputError(f"permission denied: cannot read this {what}", file=file,
-                          allowed="make it readable (chmod u+r) or give another file")
+        return InputError(
+            f"permission denied: cannot read this {what}",
+            file=file,
+            allowed="make it readable (chmod u+r) or give another file",
+        )
     if exc.errno == errno.ENAMETOOLONG:
-        return InputError(f"file name is too long ({len(file):,} characters)", file=file,
-                          allowed="at most 255 characters per file or folder name")
+        return InputError(
+            f"file name is too long ({len(file):,} characters)",
+            file=file,
+            allowed="at most 255 characters per file or folder name",
+        )
     if exc.errno == errno.ELOOP:
         return InputError("too many levels of symbolic links", file=file)
     if exc.errno == errno.ENOTDIR:
@@ -82,11 +88,16 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise InputError(f"is a directory, not a {what}", file=file, allowed=f"give the path of a {what}")
+            raise InputError(
+                f"is a directory, not a {what}", file=file, allowed=f"give the path of a {what}"
+            )
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise InputError(f"is {kind}, not a regular file", file=file,
-                             allowed=f"give a {what} that is a regular file")
+            raise InputError(
+                f"is {kind}, not a regular file",
+                file=file,
+                allowed=f"give a {what} that is a regular file",
+            )
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -96,8 +107,11 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise InputError(f"is larger than {limit:,} bytes", file=file,
-                                 allowed=f"a {what} is at most {limit:,} bytes")
+                raise InputError(
+                    f"is larger than {limit:,} bytes",
+                    file=file,
+                    allowed=f"a {what} is at most {limit:,} bytes",
+                )
     except OSError as exc:
         raise _open_error(exc, file, what) from None
     finally:
@@ -111,24 +125,34 @@ def read_text(path: str | Path, *, limit: int, what: str = "file") -> str:
     data = read_bytes(path, limit=limit, what=what)
     nul = data.find(b"\0")
     if nul >= 0:
-        raise InputError(f"contains a NUL byte at offset {nul:,}: a binary file, not a {what}", file=file)
+        raise InputError(
+            f"contains a NUL byte at offset {nul:,}: a binary file, not a {what}", file=file
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start:,} (line {line})",
-                         file=file, allowed="save the file as UTF-8") from None
+        raise InputError(
+            f"is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start:,} (line {line})",
+            file=file,
+            allowed="save the file as UTF-8",
+        ) from None
 
 
-def read_mapping(path: str | Path, *, limit: int, what: str = "file", expected: str = "") -> dict[str, Any]:
+def read_mapping(
+    path: str | Path, *, limit: int, what: str = "file", expected: str = ""
+) -> dict[str, Any]:
     """A YAML (or, for a ``.json`` suffix, JSON) file whose top level is a mapping."""
     file = os.fspath(path)
     text = read_text(path, limit=limit, what=what)
-    return parse_mapping(text, file=file, json_format=file.lower().endswith(".json"), what=what, expected=expected)
+    return parse_mapping(
+        text, file=file, json_format=file.lower().endswith(".json"), what=what, expected=expected
+    )
 
 
-def parse_mapping(text: str, *, file: str, json_format: bool = False, what: str = "file",
-                  expected: str = "") -> dict[str, Any]:
+def parse_mapping(
+    text: str, *, file: str, json_format: bool = False, what: str = "file", expected: str = ""
+) -> dict[str, Any]:
     """Parse YAML or JSON text with bounded depth and size; the top level must be a mapping."""
     if not text.strip():
         raise InputError("file is empty", file=file, allowed=expected or None)
@@ -137,7 +161,9 @@ def parse_mapping(text: str, *, file: str, json_format: bool = False, what: str 
     except RecursionError:  # a safety net: depth is checked before parsing
         raise InputError(f"nested too deeply; at most {MAX_DEPTH} levels", file=file) from None
     if not isinstance(document, dict):
-        raise InputError(f"top level is {_kind(document)}, not a mapping", file=file, allowed=expected or None)
+        raise InputError(
+            f"top level is {_kind(document)}, not a mapping", file=file, allowed=expected or None
+        )
     return document
 
 
@@ -159,7 +185,9 @@ def _json_depth(text: str) -> int:
 
     skeleton = _JSON_STRING.sub("", text).encode("utf-8", "replace")
     codes = np.frombuffer(skeleton, dtype=np.uint8)
-    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64) - np.isin(codes, (ord("]"), ord("}")))
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64) - np.isin(
+        codes, (ord("]"), ord("}"))
+    )
     return int(np.cumsum(steps).max(initial=0))
 
 
@@ -175,7 +203,9 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise _Problem(f"number {shown(text)} is too large for a 64-bit float (at most about 1.8e308)")
+        raise _Problem(
+            f"number {shown(text)} is too large for a 64-bit float (at most about 1.8e308)"
+        )
     return number
 
 
@@ -185,13 +215,22 @@ def _no_constant(text: str) -> float:
 
 def _json(text: str, file: str) -> Any:
     if _json_depth(text) > MAX_DEPTH:
-        raise InputError(f"nested more than {MAX_DEPTH} levels deep", file=file,
-                         allowed=f"at most {MAX_DEPTH} levels of lists and mappings")
+        raise InputError(
+            f"nested more than {MAX_DEPTH} levels deep",
+            file=file,
+            allowed=f"at most {MAX_DEPTH} levels of lists and mappings",
+        )
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs, parse_float=_finite_float,
-                          parse_constant=_no_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_pairs,
+            parse_float=_finite_float,
+            parse_constant=_no_constant,
+        )
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file) from None
+        raise InputError(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file
+        ) from None
     except _Problem as exc:
         raise InputError(str(exc), file=file) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
@@ -217,10 +256,15 @@ def _mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
             duplicate = key in seen
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"a key is {_kind(key)}, not a name (unhashable key)", key_node.start_mark
+                None,
+                None,
+                f"a key is {_kind(key)}, not a name (unhashable key)",
+                key_node.start_mark,
             ) from None
         if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {shown(key)}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {shown(key)}", key_node.start_mark
+            )
         seen.add(key)
     return dict(loader.construct_mapping(node))
 
@@ -239,8 +283,11 @@ def _check_depth(text: str, file: str) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise InputError(f"nested more than {MAX_DEPTH} levels deep{_where(event.start_mark)}", file=file,
-                                 allowed=f"at most {MAX_DEPTH} levels of lists and mappings")
+                raise InputError(
+                    f"nested more than {MAX_DEPTH} levels deep{_where(event.start_mark)}",
+                    file=file,
+                    allowed=f"at most {MAX_DEPTH} levels of lists and mappings",
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -267,7 +314,9 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
             if sizes[key] > MAX_YAML_NODES:
                 raise InputError(
                     f"aliases expand to more than {MAX_YAML_NODES:,} values{_where(node.start_mark)}",
-                    file=file, allowed="write the values out, or use fewer nested aliases (*name)")
+                    file=file,
+                    allowed="write the values out, or use fewer nested aliases (*name)",
+                )
             continue
         if key in sizes:
             continue
@@ -275,8 +324,11 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
         stack.append((node, True))
         for child in _children(node):
             if id(child) in open_nodes:
-                raise InputError(f"an alias refers to a value that contains it{_where(child.start_mark)}",
-                                 file=file, allowed="aliases may not be recursive")
+                raise InputError(
+                    f"an alias refers to a value that contains it{_where(child.start_mark)}",
+                    file=file,
+                    allowed="aliases may not be recursive",
+                )
             if id(child) not in sizes:
                 stack.append((child, False))
 
@@ -299,7 +351,9 @@ def _yaml(text: str, file: str) -> Any:
         context = getattr(exc, "context", None)
         if context and getattr(exc, "problem", None):
             problem = f"{context}, {problem}"
-        raise InputError(f"malformed YAML{_where(mark)}: {shown_text(problem)}", file=file) from None
+        raise InputError(
+            f"malformed YAML{_where(mark)}: {shown_text(problem)}", file=file
+        ) from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
         raise InputError(f"cannot read a value: {shown_text(str(exc))}", file=file) from None
 
@@ -310,8 +364,14 @@ def shown_text(text: str, limit: int = 160) -> str:
 
 
 # --- CSV -----------------------------------------------------------------------------------
-def read_csv_frame(path: str | Path, *, limit: int, what: str = "CSV file", max_rows: int = MAX_CSV_ROWS,
-                   text: str | None = None) -> pd.DataFrame:
+def read_csv_frame(
+    path: str | Path,
+    *,
+    limit: int,
+    what: str = "CSV file",
+    max_rows: int = MAX_CSV_ROWS,
+    text: str | None = None,
+) -> pd.DataFrame:
     """A pandas frame from a bounded UTF-8 CSV file (or from ``text`` already read, named ``path``)."""
     import pandas as pd
 
@@ -319,10 +379,14 @@ def read_csv_frame(path: str | Path, *, limit: int, what: str = "CSV file", max_
     if text is None:
         text = read_text(path, limit=limit, what=what)
     if not text.strip():
-        raise InputError("file is empty", file=file, allowed=f"a {what} has a header row and one row per run")
+        raise InputError(
+            "file is empty", file=file, allowed=f"a {what} has a header row and one row per run"
+        )
     rows = text.count("\n")
     if rows > max_rows + 1:
-        raise InputError(f"has more than {max_rows:,} rows", file=file, allowed=f"at most {max_rows:,} rows")
+        raise InputError(
+            f"has more than {max_rows:,} rows", file=file, allowed=f"at most {max_rows:,} rows"
+        )
     try:
         return pd.read_csv(StringIO(text))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:

@@ -71,7 +71,11 @@ def test_devices_and_fifos_are_never_targets(tmp_path: Path, overwrite: bool) ->
     os.mkfifo(fifo)
     link = tmp_path / "null-link"
     link.symlink_to("/dev/null")
-    for target, kind in ((Path("/dev/null"), "character device"), (fifo, "named pipe"), (link, "character device")):
+    for target, kind in (
+        (Path("/dev/null"), "character device"),
+        (fifo, "named pipe"),
+        (link, "character device"),
+    ):
         with pytest.raises(InputError, match=f"is a {kind}.*not a regular file"):
             check_targets([target], overwrite=overwrite)
         with pytest.raises(InputError, match="not a regular file"):
@@ -92,14 +96,19 @@ def test_outputs_are_all_or_none(tmp_path: Path) -> None:
         staged["out"].write_text("{}")
         staged["html"].write_bytes(b"<html>")
     assert targets["out"].read_text() == "{}" and targets["html"].read_bytes() == b"<html>"
-    assert sorted(os.listdir(tmp_path)) == ["b.html", "deep"] and os.listdir(tmp_path / "deep") == ["a.json"]
+    assert sorted(os.listdir(tmp_path)) == ["b.html", "deep"] and os.listdir(tmp_path / "deep") == [
+        "a.json"
+    ]
 
 
 def test_no_overwrite_is_atomic_when_a_target_appears_meanwhile(tmp_path: Path) -> None:
     from planner.files import outputs
 
     first, second = tmp_path / "a.json", tmp_path / "b.html"
-    with pytest.raises(InputError, match="b.html: already exists"), outputs({"a": first, "b": second}) as staged:
+    with (
+        pytest.raises(InputError, match="b.html: already exists"),
+        outputs({"a": first, "b": second}) as staged,
+    ):
         staged["a"].write_text("mine")
         staged["b"].write_text("mine")
         second.write_text("another writer's")  # a concurrent writer wins the race for b
@@ -139,12 +148,18 @@ with outputs({"a": sys.argv[1], "b": sys.argv[2]}) as staged:
 """
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["TERM", "INT", "HUP"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["TERM", "INT", "HUP"]
+)
 def test_a_signal_mid_write_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
-    process = subprocess.Popen([sys.executable, "-c", WRITER, str(folder / "a.csv"), str(folder / "b.parquet")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(folder / "a.csv"), str(folder / "b.parquet")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None and process.stdout.readline() == "writing\n"
     assert len(os.listdir(folder)) == 2  # the two temporaries exist mid-write
     process.send_signal(signum)

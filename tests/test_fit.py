@@ -60,7 +60,9 @@ def synthetic_runs(weight: float, seed: int = 0, n: int = 150) -> pd.DataFrame:
     share = rng.uniform(0, 0.6, n)
     effective = tokens * (1 - share) + weight * tokens * share
     loss = (1.7 + 400 / params**0.33 + 1500 / effective**0.30) * np.exp(rng.normal(0, 0.003, n))
-    return pd.DataFrame({"params": params, "tokens": tokens, "loss": loss, "synthetic_share": share})
+    return pd.DataFrame(
+        {"params": params, "tokens": tokens, "loss": loss, "synthetic_share": share}
+    )
 
 
 def test_recovers_a_known_law_and_the_synthetic_weight() -> None:
@@ -104,13 +106,28 @@ def test_warns_when_tokens_per_param_barely_varies() -> None:
 
 @pytest.mark.parametrize(
     ("frame", "says"),
-    [(pd.DataFrame({"params": [1e9] * 6, "loss": [2.0] * 6}), "missing columns: tokens"),
-     (pd.DataFrame({"params": [1e9, "big", 1e9, 1e9, 1e9, 1e9], "tokens": [1e10] * 6, "loss": [2.0] * 6}),
-      "row 3: params must be a positive finite number"),
-     (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 5 + [None], "loss": [2.0] * 6}),
-      "row 7: tokens must be a positive finite number"),
-     (pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 6, "loss": [2.0] * 5 + [-1]}), "row 7: loss"),
-     (pd.DataFrame({"params": [1e9] * 3, "tokens": [1e10] * 3, "loss": [2.0] * 3}), "too few")],
+    [
+        (pd.DataFrame({"params": [1e9] * 6, "loss": [2.0] * 6}), "missing columns: tokens"),
+        (
+            pd.DataFrame(
+                {
+                    "params": [1e9, "big", 1e9, 1e9, 1e9, 1e9],
+                    "tokens": [1e10] * 6,
+                    "loss": [2.0] * 6,
+                }
+            ),
+            "row 3: params must be a positive finite number",
+        ),
+        (
+            pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 5 + [None], "loss": [2.0] * 6}),
+            "row 7: tokens must be a positive finite number",
+        ),
+        (
+            pd.DataFrame({"params": [1e9] * 6, "tokens": [1e10] * 6, "loss": [2.0] * 5 + [-1]}),
+            "row 7: loss",
+        ),
+        (pd.DataFrame({"params": [1e9] * 3, "tokens": [1e10] * 3, "loss": [2.0] * 3}), "too few"),
+    ],
     ids=["missing", "text", "empty", "negative", "few"],
 )
 def test_bad_runs_name_the_row(frame: pd.DataFrame, says: str) -> None:
@@ -136,12 +153,31 @@ def test_law_file_feeds_scenarios_and_the_monte_carlo(tmp_path: Path) -> None:
 def test_cli_fit_writes_a_law_that_loss_accepts(tmp_path: Path) -> None:
     out = tmp_path / "law.yaml"
     runner = CliRunner()
-    result = runner.invoke(main, ["fit", str(CHINCHILLA), "--column", "params=Model Size", "--column",
-                                  "flops=Training FLOP", "--drop-highest", "5", "--bootstrap", "10", "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "fit",
+            str(CHINCHILLA),
+            "--column",
+            "params=Model Size",
+            "--column",
+            "flops=Training FLOP",
+            "--drop-highest",
+            "5",
+            "--bootstrap",
+            "10",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert "Fitted on 240 runs" in result.stdout and "alpha" in result.stdout
-    loss = runner.invoke(main, ["loss", "--params", "70B", "--tokens", "1.4T", "--law", str(out), "--format", "json"])
-    assert loss.exit_code == 0 and 1.9 < float(loss.stdout.split('"loss": ')[1].split(",")[0]) < 2.05
+    loss = runner.invoke(
+        main, ["loss", "--params", "70B", "--tokens", "1.4T", "--law", str(out), "--format", "json"]
+    )
+    assert (
+        loss.exit_code == 0 and 1.9 < float(loss.stdout.split('"loss": ')[1].split(",")[0]) < 2.05
+    )
     bad = runner.invoke(main, ["fit", str(CHINCHILLA)])
     assert bad.exit_code == 2 and "missing columns" in bad.stderr and "--column" in bad.stderr
 
@@ -154,20 +190,38 @@ def _runs(n: int = 12, **columns: object) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     ("frame", "kwargs", "says"),
-    [(_runs(loss=2.0), {}, "cannot identify the law: every run has the same loss"),
-     (_runs(params=1e9), {}, "cannot identify the law: every run has the same model size"),
-     (_runs(unique_tokens=0.0), {}, "row 2: unique_tokens must be a positive finite number"),
-     (_runs(synthetic_tokens=1e30), {}, "row 2: synthetic_tokens is above tokens"),
-     (_runs(params=1e300), {}, r"params is outside 1 to 1e\+16"),
-     (_runs(loss=float("inf")), {}, "loss must be a positive finite number"),
-     (_runs(8), {"drop_highest": 3}, "5 distinct runs left after dropping the 3 highest-loss are too few"),
-     (_runs(8), {"drop_highest": 8}, "cannot drop that many runs"),
-     (pd.concat([_runs(3)] * 4), {}, "3 distinct runs are too few"),
-     (_runs(8, synthetic_share=0.1), {"drop_highest": 2}, "too few to fit 6 constants"),
-     (_runs(), {"bootstrap": 1}, r"--bootstrap.*0 \(no standard errors\) or 2"),
-     (_runs(), {"bootstrap": -3}, "--bootstrap")],
-    ids=["same-loss", "same-size", "unique-zero", "synthetic-above", "huge", "inf", "drop-too-many",
-         "drop-all", "duplicates", "synthetic-six", "bootstrap-one", "bootstrap-negative"],
+    [
+        (_runs(loss=2.0), {}, "cannot identify the law: every run has the same loss"),
+        (_runs(params=1e9), {}, "cannot identify the law: every run has the same model size"),
+        (_runs(unique_tokens=0.0), {}, "row 2: unique_tokens must be a positive finite number"),
+        (_runs(synthetic_tokens=1e30), {}, "row 2: synthetic_tokens is above tokens"),
+        (_runs(params=1e300), {}, r"params is outside 1 to 1e\+16"),
+        (_runs(loss=float("inf")), {}, "loss must be a positive finite number"),
+        (
+            _runs(8),
+            {"drop_highest": 3},
+            "5 distinct runs left after dropping the 3 highest-loss are too few",
+        ),
+        (_runs(8), {"drop_highest": 8}, "cannot drop that many runs"),
+        (pd.concat([_runs(3)] * 4), {}, "3 distinct runs are too few"),
+        (_runs(8, synthetic_share=0.1), {"drop_highest": 2}, "too few to fit 6 constants"),
+        (_runs(), {"bootstrap": 1}, r"--bootstrap.*0 \(no standard errors\) or 2"),
+        (_runs(), {"bootstrap": -3}, "--bootstrap"),
+    ],
+    ids=[
+        "same-loss",
+        "same-size",
+        "unique-zero",
+        "synthetic-above",
+        "huge",
+        "inf",
+        "drop-too-many",
+        "drop-all",
+        "duplicates",
+        "synthetic-six",
+        "bootstrap-one",
+        "bootstrap-negative",
+    ],
 )
 def test_unusable_data_is_refused_before_any_fitting(
     frame: pd.DataFrame, kwargs: dict[str, int], says: str, monkeypatch: pytest.MonkeyPatch
@@ -203,7 +257,9 @@ def test_read_runs_refuses_non_utf8_and_devices(tmp_path: Path) -> None:
 
     bad = tmp_path / "runs.csv"
     bad.write_bytes(b"params,tokens,loss\n1e9,1e10,2.\xff\n")
-    with pytest.raises(InputError, match=r"runs.csv: is not UTF-8 text: byte 0xff at offset 30 \(line 2\)"):
+    with pytest.raises(
+        InputError, match=r"runs.csv: is not UTF-8 text: byte 0xff at offset 30 \(line 2\)"
+    ):
         read_runs(str(bad))
     with pytest.raises(InputError, match="/dev/zero: is a character device, not a regular file"):
         read_runs("/dev/zero")

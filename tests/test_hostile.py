@@ -39,8 +39,14 @@ def planner_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     return subprocess.run(
         [sys.executable, "-c", "from planner.cli import main; main()", *args],
-        cwd=cwd, capture_output=True, text=True, errors="replace", timeout=TIMEOUT,
-        preexec_fn=_cap_memory, env=env, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=TIMEOUT,
+        preexec_fn=_cap_memory,
+        env=env,
+        check=False,
     )
 
 
@@ -73,35 +79,97 @@ def case(name: str, args: list[str], fragments: list[str], marks: object = ()) -
 # (id, arguments, fragments the message must contain). {in} is the corpus copy, {out} the
 # output folder. Every fragment is checked in stderr.
 SCENARIO_CASES = [
-    case("deep-yaml", ["validate", "{in}/deep_nesting.yaml"], ["deep_nesting.yaml", "nested more than 64 levels"]),
-    case("deep-json", ["validate", "{in}/deep_nesting.json"], ["deep_nesting.json", "nested more than 64 levels"]),
-    case("alias-bomb", ["run", "{in}/alias_bomb.yaml"], ["alias_bomb.yaml", "aliases expand to more than"]),
-    case("recursive-alias", ["validate", "{in}/recursive_alias.yaml"], ["recursive_alias.yaml", "alias"]),
-    case("unhashable-key", ["validate", "{in}/unhashable_key.yaml"], ["unhashable_key.yaml", "unhashable key"]),
+    case(
+        "deep-yaml",
+        ["validate", "{in}/deep_nesting.yaml"],
+        ["deep_nesting.yaml", "nested more than 64 levels"],
+    ),
+    case(
+        "deep-json",
+        ["validate", "{in}/deep_nesting.json"],
+        ["deep_nesting.json", "nested more than 64 levels"],
+    ),
+    case(
+        "alias-bomb",
+        ["run", "{in}/alias_bomb.yaml"],
+        ["alias_bomb.yaml", "aliases expand to more than"],
+    ),
+    case(
+        "recursive-alias",
+        ["validate", "{in}/recursive_alias.yaml"],
+        ["recursive_alias.yaml", "alias"],
+    ),
+    case(
+        "unhashable-key",
+        ["validate", "{in}/unhashable_key.yaml"],
+        ["unhashable_key.yaml", "unhashable key"],
+    ),
     case("not-utf8", ["run", "{in}/not_utf8.yaml"], ["not_utf8.yaml", "not UTF-8", "offset"]),
     case("binary", ["validate", "{in}/binary.yaml"], ["binary.yaml", "NUL byte"]),
-    case("huge-params", ["run", "{in}/huge_params.yaml"], ["huge_params.yaml", "model.params", "sanity bound"]),
-    case("huge-params-text", ["run", "{in}/huge_params_string.yaml"], ["model.params", "sanity bound"]),
-    case("inf-price", ["run", "{in}/inf_price.yaml"], ["inf_price.yaml", "training.price_usd_per_hour", "finite"]),
-    case("huge-price", ["run", "{in}/huge_price.yaml"], ["training.price_usd_per_hour", "sanity bound"]),
+    case(
+        "huge-params",
+        ["run", "{in}/huge_params.yaml"],
+        ["huge_params.yaml", "model.params", "sanity bound"],
+    ),
+    case(
+        "huge-params-text",
+        ["run", "{in}/huge_params_string.yaml"],
+        ["model.params", "sanity bound"],
+    ),
+    case(
+        "inf-price",
+        ["run", "{in}/inf_price.yaml"],
+        ["inf_price.yaml", "training.price_usd_per_hour", "finite"],
+    ),
+    case(
+        "huge-price",
+        ["run", "{in}/huge_price.yaml"],
+        ["training.price_usd_per_hour", "sanity bound"],
+    ),
     case("nan-pue", ["run", "{in}/nan_pue.yaml"], ["nan_pue.yaml", "training.pue", "finite"]),
     case("bool-count", ["run", "{in}/bool_count.yaml"], ["training.accelerator_count", "yes/no"]),
-    case("huge-integer", ["validate", "{in}/huge_integer.yaml"], ["huge_integer.yaml", "4300 digits"]),
-    case("duplicate-json", ["validate", "{in}/duplicate_keys.json"], ["duplicate_keys.json", "duplicate key 'name'"]),
+    case(
+        "huge-integer", ["validate", "{in}/huge_integer.yaml"], ["huge_integer.yaml", "4300 digits"]
+    ),
+    case(
+        "duplicate-json",
+        ["validate", "{in}/duplicate_keys.json"],
+        ["duplicate_keys.json", "duplicate key 'name'"],
+    ),
     case("nan-json", ["validate", "{in}/nan_literal.json"], ["nan_literal.json", "NaN"]),
     case("huge-float-json", ["validate", "{in}/huge_float.json"], ["huge_float.json", "too large"]),
     case("tiny-yield", ["run", "{in}/tiny_yield.yaml"], ["acceptance_yield", "sanity bound"]),
-    case("scenario-law-not-utf8", ["run", "{in}/scenario_law_not_utf8.yaml"], ["law_not_utf8.yaml", "not UTF-8"]),
-    case("scenario-law-negative", ["run", "{in}/scenario_law_negative.yaml"], ["law_negative.yaml", "E:"]),
+    case(
+        "scenario-law-not-utf8",
+        ["run", "{in}/scenario_law_not_utf8.yaml"],
+        ["law_not_utf8.yaml", "not UTF-8"],
+    ),
+    case(
+        "scenario-law-negative",
+        ["run", "{in}/scenario_law_negative.yaml"],
+        ["law_negative.yaml", "E:"],
+    ),
     case("missing", ["run", "{in}/nothing_here.yaml"], ["nothing_here.yaml"]),
     case("directory", ["run", "{in}"], ["is a directory"]),
     case("dev-zero", ["run", "/dev/zero"], ["/dev/zero", "not a regular file"]),
-    case("generations", ["run", "{in}/generations_1e9.yaml"], ["generations", "1000"],
-                 marks=needs("sources.py: generations Field(le=limits.MAX_GENERATIONS)")),
-    case("kaplan-tiny-alpha", ["run", "{in}/kaplan_tiny_alpha.yaml"], ["alpha_d"],
-                 marks=needs("laws.py: law models with allow_inf_nan=False and bounded exponents")),
-    case("inline-tiny-peak", ["run", "{in}/inline_tiny_peak.yaml"], ["peak_bf16_tflops"],
-                 marks=needs("hardware.py: Accelerator peaks typed fields.PeakTflops, allow_inf_nan=False")),
+    case(
+        "generations",
+        ["run", "{in}/generations_1e9.yaml"],
+        ["generations", "1000"],
+        marks=needs("sources.py: generations Field(le=limits.MAX_GENERATIONS)"),
+    ),
+    case(
+        "kaplan-tiny-alpha",
+        ["run", "{in}/kaplan_tiny_alpha.yaml"],
+        ["alpha_d"],
+        marks=needs("laws.py: law models with allow_inf_nan=False and bounded exponents"),
+    ),
+    case(
+        "inline-tiny-peak",
+        ["run", "{in}/inline_tiny_peak.yaml"],
+        ["peak_bf16_tflops"],
+        marks=needs("hardware.py: Accelerator peaks typed fields.PeakTflops, allow_inf_nan=False"),
+    ),
 ]
 
 LAW_CASES = [
@@ -115,13 +183,21 @@ LAW_CASES = [
 ]
 
 FIT_CASES = [
-    ("identical-loss", ["{in}/runs_identical_loss.csv"], ["runs_identical_loss.csv", "cannot identify the law"]),
+    (
+        "identical-loss",
+        ["{in}/runs_identical_loss.csv"],
+        ["runs_identical_loss.csv", "cannot identify the law"],
+    ),
     ("not-utf8", ["{in}/runs_not_utf8.csv"], ["runs_not_utf8.csv", "not UTF-8", "line 11"]),
     ("unique-zero", ["{in}/runs_unique_zero.csv"], ["unique_tokens must be a positive"]),
     ("synthetic-above", ["{in}/runs_synthetic_above.csv"], ["synthetic_tokens is above tokens"]),
     ("infinite", ["{in}/runs_infinite.csv"], ["tokens must be a positive finite number"]),
     ("binary", ["{in}/runs_binary.csv"], ["runs_binary.csv", "NUL byte"]),
-    ("few-after-drop", ["{in}/runs_good.csv", "--drop-highest", "4"], ["too few to fit 5 constants"]),
+    (
+        "few-after-drop",
+        ["{in}/runs_good.csv", "--drop-highest", "4"],
+        ["too few to fit 5 constants"],
+    ),
     ("bootstrap-one", ["{in}/runs_good.csv", "--bootstrap", "1"], ["--bootstrap", "2"]),
     ("dev-zero", ["/dev/zero"], ["/dev/zero", "not a regular file"]),
 ]
@@ -132,31 +208,53 @@ def _expand(args: list[str], root: Path) -> list[str]:
 
 
 def _check(workdir: Path, args: list[str], fragments: list[str]) -> None:
-    result = planner_cli(*_expand(args, workdir), "-o", str(workdir / "out" / "result.json"), cwd=workdir) \
-        if args[0] in ("run", "fit") else planner_cli(*_expand(args, workdir), cwd=workdir)
+    result = (
+        planner_cli(
+            *_expand(args, workdir), "-o", str(workdir / "out" / "result.json"), cwd=workdir
+        )
+        if args[0] in ("run", "fit")
+        else planner_cli(*_expand(args, workdir), cwd=workdir)
+    )
     refused(result, *fragments)
     assert os.listdir(workdir / "out") == []
 
 
 @pytest.mark.parametrize(("args", "fragments"), SCENARIO_CASES)
-def test_hostile_scenarios_are_refused(workdir: Path, args: list[str], fragments: list[str]) -> None:
+def test_hostile_scenarios_are_refused(
+    workdir: Path, args: list[str], fragments: list[str]
+) -> None:
     _check(workdir, args, fragments)
 
 
-@pytest.mark.parametrize(("name", "fragments"), [c[1:] for c in LAW_CASES], ids=[c[0] for c in LAW_CASES])
-@pytest.mark.parametrize("command", [["loss", "--params", "7B", "--tokens", "1T"], ["optimize", "--flops", "1e22"]],
-                         ids=["loss", "optimize"])
-def test_bad_law_files_are_refused(workdir: Path, command: list[str], name: str, fragments: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "fragments"), [c[1:] for c in LAW_CASES], ids=[c[0] for c in LAW_CASES]
+)
+@pytest.mark.parametrize(
+    "command",
+    [["loss", "--params", "7B", "--tokens", "1T"], ["optimize", "--flops", "1e22"]],
+    ids=["loss", "optimize"],
+)
+def test_bad_law_files_are_refused(
+    workdir: Path, command: list[str], name: str, fragments: list[str]
+) -> None:
     _check(workdir, [*command, "--law", f"{{in}}/{name}"], fragments)
 
 
-@pytest.mark.parametrize(("args", "fragments"), [c[1:] for c in FIT_CASES], ids=[c[0] for c in FIT_CASES])
+@pytest.mark.parametrize(
+    ("args", "fragments"), [c[1:] for c in FIT_CASES], ids=[c[0] for c in FIT_CASES]
+)
 def test_bad_run_tables_are_refused(workdir: Path, args: list[str], fragments: list[str]) -> None:
-    _check(workdir, ["fit", *args, "--bootstrap", "0"] if "--bootstrap" not in args else ["fit", *args], fragments)
+    _check(
+        workdir,
+        ["fit", *args, "--bootstrap", "0"] if "--bootstrap" not in args else ["fit", *args],
+        fragments,
+    )
 
 
 def test_bad_backtest_table_is_refused(workdir: Path) -> None:
-    _check(workdir, ["backtest", "{in}/backtest_not_utf8.csv"], ["backtest_not_utf8.csv", "not UTF-8"])
+    _check(
+        workdir, ["backtest", "{in}/backtest_not_utf8.csv"], ["backtest_not_utf8.csv", "not UTF-8"]
+    )
 
 
 # --- special files, made at test time ---------------------------------------------------------
@@ -168,43 +266,74 @@ def test_fifo_and_device_links_never_block(workdir: Path) -> None:
     refused(planner_cli("run", str(fifo), cwd=workdir), "pipe.yaml", "named pipe")
     refused(planner_cli("run", str(link), cwd=workdir), "random.yaml", "character device")
     refused(planner_cli("fit", str(fifo), cwd=workdir), "pipe.yaml", "named pipe")
-    refused(planner_cli("loss", "--params", "7B", "--tokens", "1T", "--law", str(link), cwd=workdir), "random.yaml")
+    refused(
+        planner_cli("loss", "--params", "7B", "--tokens", "1T", "--law", str(link), cwd=workdir),
+        "random.yaml",
+    )
 
 
 def test_over_long_file_names(workdir: Path) -> None:
     name = "x" * 300 + ".yaml"
     refused(planner_cli("run", str(workdir / "in" / name), cwd=workdir), "file name is too long")
-    refused(planner_cli("run", str(workdir / "in" / "huge_params.yaml"),
-                        "-o", str(workdir / "out" / ("o" * 300 + ".json")), cwd=workdir), "file name is too long")
+    refused(
+        planner_cli(
+            "run",
+            str(workdir / "in" / "huge_params.yaml"),
+            "-o",
+            str(workdir / "out" / ("o" * 300 + ".json")),
+            cwd=workdir,
+        ),
+        "file name is too long",
+    )
     assert os.listdir(workdir / "out") == []
 
 
 def _minimal(extra: str = "", name: str = "many") -> str:
-    return (f"name: {name}\nmodel: {{params: 7B}}\n"
-            "training: {tokens: 1T, accelerator: h100-sxm, accelerator_count: 64}\n" + extra)
+    return (
+        f"name: {name}\nmodel: {{params: 7B}}\n"
+        "training: {tokens: 1T, accelerator: h100-sxm, accelerator_count: 64}\n" + extra
+    )
 
 
 def test_many_variants_fail_fast_on_the_limit(workdir: Path) -> None:
-    text = _minimal("variants:\n" + "".join(f"  - {{name: v{i}, set: {{training.accelerator_count: {i + 1}}}}}\n"
-                                             for i in range(15_000)))
+    text = _minimal(
+        "variants:\n"
+        + "".join(
+            f"  - {{name: v{i}, set: {{training.accelerator_count: {i + 1}}}}}\n"
+            for i in range(15_000)
+        )
+    )
     assert len(text) < 1_000_000
     (workdir / "in" / "variants.yaml").write_text(text)
-    refused(planner_cli("run", str(workdir / "in" / "variants.yaml"), cwd=workdir),
-            "variants.yaml", "15,000 variants", "at most 500")
+    refused(
+        planner_cli("run", str(workdir / "in" / "variants.yaml"), cwd=workdir),
+        "variants.yaml",
+        "15,000 variants",
+        "at most 500",
+    )
 
 
 def test_many_sources_fail_fast_on_the_limit(workdir: Path) -> None:
     text = _minimal("data:\n" + "".join(f"  - {{name: s{i}, tokens: 1B}}\n" for i in range(31_000)))
     assert len(text) < 1_000_000
     (workdir / "in" / "sources.yaml").write_text(text)
-    refused(planner_cli("run", str(workdir / "in" / "sources.yaml"), cwd=workdir),
-            "sources.yaml", "31,000 data sources", "at most 200")
+    refused(
+        planner_cli("run", str(workdir / "in" / "sources.yaml"), cwd=workdir),
+        "sources.yaml",
+        "31,000 data sources",
+        "at most 200",
+    )
 
 
 def test_a_huge_name_is_refused_before_the_report(workdir: Path) -> None:
     (workdir / "in" / "name.yaml").write_text(_minimal(name="n" * 100_000))
-    result = planner_cli("run", str(workdir / "in" / "name.yaml"), "--html", str(workdir / "out" / "r.html"),
-                         cwd=workdir)
+    result = planner_cli(
+        "run",
+        str(workdir / "in" / "name.yaml"),
+        "--html",
+        str(workdir / "out" / "r.html"),
+        cwd=workdir,
+    )
     refused(result, "name.yaml", "100,000 characters", "at most 200")
     assert len(result.stderr) < 2_000  # the name is not echoed whole
     assert os.listdir(workdir / "out") == []
@@ -219,39 +348,73 @@ def test_force_never_turns_a_special_file_into_a_regular_one(workdir: Path) -> N
     valid = workdir / "in" / "valid.yaml"
     valid.write_text(_minimal())
     for target in (fifo, link):
-        refused(planner_cli("run", str(valid), "-o", str(target), "--force", cwd=workdir), "not a regular file")
+        refused(
+            planner_cli("run", str(valid), "-o", str(target), "--force", cwd=workdir),
+            "not a regular file",
+        )
     assert fifo.is_fifo() and link.is_symlink() and os.readlink(link) == "/dev/null"
     assert sorted(os.listdir(workdir / "out")) == ["null.json", "pipe.json"]
 
 
-def test_an_existing_second_output_stops_the_command_before_anything_is_written(workdir: Path) -> None:
+def test_an_existing_second_output_stops_the_command_before_anything_is_written(
+    workdir: Path,
+) -> None:
     valid = workdir / "in" / "valid.yaml"
     valid.write_text(_minimal())
     old = workdir / "out" / "old.html"
     old.write_text("keep")
-    refused(planner_cli("run", str(valid), "-o", str(workdir / "out" / "new.json"), "--html", str(old), cwd=workdir),
-            "old.html", "already exists")
+    refused(
+        planner_cli(
+            "run",
+            str(valid),
+            "-o",
+            str(workdir / "out" / "new.json"),
+            "--html",
+            str(old),
+            cwd=workdir,
+        ),
+        "old.html",
+        "already exists",
+    )
     assert os.listdir(workdir / "out") == ["old.html"] and old.read_text() == "keep"
 
 
 def test_fit_checks_its_output_before_fitting(workdir: Path) -> None:
     old = workdir / "out" / "law.yaml"
     old.write_text("keep")
-    refused(planner_cli("fit", str(workdir / "in" / "runs_identical_loss.csv"), "-o", str(old), cwd=workdir),
-            "law.yaml", "already exists")
+    refused(
+        planner_cli(
+            "fit", str(workdir / "in" / "runs_identical_loss.csv"), "-o", str(old), cwd=workdir
+        ),
+        "law.yaml",
+        "already exists",
+    )
 
 
 @needs("sweep.py: refuse grids above limits.MAX_SWEEP_POINTS before allocating")
 def test_a_sweep_too_large_is_refused_up_front(workdir: Path) -> None:
     valid = workdir / "in" / "valid.yaml"
     valid.write_text(_minimal())
-    refused(planner_cli("sweep", str(valid), "--grid", "model.params=1B:100B:100000", "--grid",
-                        "training.tokens=1T:10T:100000", "-o", str(workdir / "out" / "s.csv"), cwd=workdir),
-            "20,000,000")
+    refused(
+        planner_cli(
+            "sweep",
+            str(valid),
+            "--grid",
+            "model.params=1B:100B:100000",
+            "--grid",
+            "training.tokens=1T:10T:100000",
+            "-o",
+            str(workdir / "out" / "s.csv"),
+            cwd=workdir,
+        ),
+        "20,000,000",
+    )
     assert os.listdir(workdir / "out") == []
 
 
-@needs("optimize.py: an infeasible budget or deadline is exit 2 with the cheapest feasible plan's cost")
+@needs(
+    "optimize.py: an infeasible budget or deadline is exit 2 with the cheapest feasible plan's cost"
+)
 def test_an_infeasible_budget_is_refused(workdir: Path) -> None:
     valid = workdir / "in" / "valid.yaml"
     valid.write_text(_minimal())
@@ -260,22 +423,34 @@ def test_an_infeasible_budget_is_refused(workdir: Path) -> None:
 
 @needs("report/charts: names reach matplotlib as plain text ($ escaped)")
 def test_dollar_names_render_in_the_html_report(workdir: Path) -> None:
-    result = planner_cli("run", str(workdir / "in" / "dollar_names.yaml"), "--html", str(workdir / "out" / "r.html"),
-                         cwd=workdir)
+    result = planner_cli(
+        "run",
+        str(workdir / "in" / "dollar_names.yaml"),
+        "--html",
+        str(workdir / "out" / "r.html"),
+        cwd=workdir,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "badcmd" in (workdir / "out" / "r.html").read_text()
 
 
 def test_csv_cells_cannot_be_formulas(workdir: Path) -> None:
-    result = planner_cli("run", str(workdir / "in" / "formula_name.yaml"), "--format", "csv", cwd=workdir)
+    result = planner_cli(
+        "run", str(workdir / "in" / "formula_name.yaml"), "--format", "csv", cwd=workdir
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert not any(cell.startswith(("=", "+", "-", "@")) for line in result.stdout.splitlines()
-                   for cell in line.split(","))
+    assert not any(
+        cell.startswith(("=", "+", "-", "@"))
+        for line in result.stdout.splitlines()
+        for cell in line.split(",")
+    )
 
 
 @needs("output.py: Markdown output escapes HTML in names")
 def test_markdown_escapes_html(workdir: Path) -> None:
-    result = planner_cli("run", str(workdir / "in" / "html_name.yaml"), "--format", "markdown", cwd=workdir)
+    result = planner_cli(
+        "run", str(workdir / "in" / "html_name.yaml"), "--format", "markdown", cwd=workdir
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "<img" not in result.stdout
 
@@ -308,20 +483,41 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
     data: list[dict[str, object]] = []
     real = draw(st.integers(0, 2))
     synthetic = draw(st.booleans())
-    shares = draw(st.lists(st.floats(0.05, 1.0), min_size=real + synthetic, max_size=real + synthetic))
+    shares = draw(
+        st.lists(st.floats(0.05, 1.0), min_size=real + synthetic, max_size=real + synthetic)
+    )
     total = sum(shares) or 1.0
     for i in range(real):
-        data.append({"name": f"real{i}", "unique_tokens": draw(_log_uniform(1e8, 1e14)),
-                     "share": shares[i] / total, "allow_repetition": True})
+        data.append(
+            {
+                "name": f"real{i}",
+                "unique_tokens": draw(_log_uniform(1e8, 1e14)),
+                "share": shares[i] / total,
+                "allow_repetition": True,
+            }
+        )
     if synthetic:
-        data.append({"name": "synth", "share": shares[-1] / total, "synthetic": {
-            "generator": {"api": {"input_usd_per_million_tokens": draw(st.floats(0, 20)),
-                                  "output_usd_per_million_tokens": draw(st.floats(0, 60))}},
-            "acceptance_yield": draw(st.floats(0.01, 1.0)),
-            "prompt_tokens_per_token": draw(st.floats(0, 4)),
-        }})
-    scenario: dict[str, object] = {"name": "fuzz", "model": {"params": draw(_log_uniform(1e7, 1e13))},
-                                   "training": training}
+        data.append(
+            {
+                "name": "synth",
+                "share": shares[-1] / total,
+                "synthetic": {
+                    "generator": {
+                        "api": {
+                            "input_usd_per_million_tokens": draw(st.floats(0, 20)),
+                            "output_usd_per_million_tokens": draw(st.floats(0, 60)),
+                        }
+                    },
+                    "acceptance_yield": draw(st.floats(0.01, 1.0)),
+                    "prompt_tokens_per_token": draw(st.floats(0, 4)),
+                },
+            }
+        )
+    scenario: dict[str, object] = {
+        "name": "fuzz",
+        "model": {"params": draw(_log_uniform(1e7, 1e13))},
+        "training": training,
+    }
     if data:
         scenario["data"] = data
     return scenario
@@ -331,7 +527,11 @@ def _numbers(plan: object) -> dict[str, float]:
     import dataclasses
 
     fields = dataclasses.asdict(plan) if dataclasses.is_dataclass(plan) else dict(vars(plan))  # type: ignore[arg-type]
-    return {k: float(v) for k, v in fields.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        k: float(v)
+        for k, v in fields.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -352,6 +552,8 @@ def test_valid_scenarios_give_finite_non_negative_outputs(document: dict[str, ob
     assert numbers, "no numeric outputs found"
     for key, value in numbers.items():
         assert math.isfinite(value), f"{key} = {value}"
-        if key.endswith(("_usd", "_usd_low", "_usd_high", "_hours", "_days", "flops", "_kwh", "_tonnes")):
+        if key.endswith(
+            ("_usd", "_usd_low", "_usd_high", "_hours", "_days", "flops", "_kwh", "_tonnes")
+        ):
             assert value >= 0, f"{key} = {value}"
     assert math.isfinite(numbers["loss"]) and numbers["loss"] > 0

@@ -29,54 +29,143 @@ def with_changes(**paths: Any) -> dict[str, Any]:
     return doc
 
 
-SYNTHETIC = {"name": "syn", "share": 0.5, "synthetic": {"generator": {"api": {
-    "input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 2}}}}
+SYNTHETIC = {
+    "name": "syn",
+    "share": 0.5,
+    "synthetic": {
+        "generator": {
+            "api": {"input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 2}
+        }
+    },
+}
 
 BAD_DOCUMENTS: list[tuple[str, Any, list[str]]] = [
-    ("misspelt field", with_changes(training__acelerator="h100-sxm"),
-     ["training.acelerator: unknown field 'acelerator'", "did you mean 'accelerator'", "allowed here:"]),
-    ("missing required field", with_changes(training__accelerator_count=None),
-     ["training.accelerator_count: required field is missing"]),
+    (
+        "misspelt field",
+        with_changes(training__acelerator="h100-sxm"),
+        [
+            "training.acelerator: unknown field 'acelerator'",
+            "did you mean 'accelerator'",
+            "allowed here:",
+        ],
+    ),
+    (
+        "missing required field",
+        with_changes(training__accelerator_count=None),
+        ["training.accelerator_count: required field is missing"],
+    ),
     ("zero tokens", with_changes(training__tokens=0), ["training.tokens", "is zero"]),
     ("negative tokens", with_changes(training__tokens="-5B"), ["training.tokens", "is negative"]),
     ("bad suffix", with_changes(model__params="70X"), ["model.params", "unknown suffix 'X'"]),
-    ("unknown accelerator", with_changes(training__accelerator="h100"),
-     ["training.accelerator", "unknown accelerator", "closest catalog ids: h100-sxm"]),
-    ("yield above one", {**MINIMAL, "training": {**MINIMAL["training"], "tokens": "1T"}, "data": [
-        {"name": "web", "share": 0.5},
-        {**SYNTHETIC, "synthetic": {**SYNTHETIC["synthetic"], "acceptance_yield": 1.5}}]},
-     ["data.syn.synthetic.acceptance_yield", "less than or equal to 1", "1.5"]),
-    ("yield zero", {**MINIMAL, "data": [
-        {"name": "web", "share": 0.5},
-        {**SYNTHETIC, "synthetic": {**SYNTHETIC["synthetic"], "acceptance_yield": 0}}]},
-     ["data.syn.synthetic.acceptance_yield", "greater than 0"]),
-    ("shares do not add up", {**MINIMAL, "data": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.3}]},
-     ["shares add up to 0.8 but must add up to 1"]),
-    ("repetition not allowed", {**MINIMAL, "data": [
-        {"name": "web", "share": 1.0, "unique_tokens": "100B", "allow_repetition": False}]},
-     ["data.web", "only 1e+11 unique", "allow_repetition is false"]),
-    ("both api and self-hosted", {**MINIMAL, "data": [{"name": "syn", "share": 1.0, "synthetic": {
-        "generator": {"api": {"input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 1},
-                      "self_hosted": {"params": "7B", "accelerator": "a100-80gb"}}}}]},
-     ["data.syn.synthetic.generator", "exactly one of api or self_hosted"]),
-    ("bad precision", with_changes(training__precision="fp4"), ["training.precision", "'bf16' or 'fp8'"]),
+    (
+        "unknown accelerator",
+        with_changes(training__accelerator="h100"),
+        ["training.accelerator", "unknown accelerator", "closest catalog ids: h100-sxm"],
+    ),
+    (
+        "yield above one",
+        {
+            **MINIMAL,
+            "training": {**MINIMAL["training"], "tokens": "1T"},
+            "data": [
+                {"name": "web", "share": 0.5},
+                {**SYNTHETIC, "synthetic": {**SYNTHETIC["synthetic"], "acceptance_yield": 1.5}},
+            ],
+        },
+        ["data.syn.synthetic.acceptance_yield", "less than or equal to 1", "1.5"],
+    ),
+    (
+        "yield zero",
+        {
+            **MINIMAL,
+            "data": [
+                {"name": "web", "share": 0.5},
+                {**SYNTHETIC, "synthetic": {**SYNTHETIC["synthetic"], "acceptance_yield": 0}},
+            ],
+        },
+        ["data.syn.synthetic.acceptance_yield", "greater than 0"],
+    ),
+    (
+        "shares do not add up",
+        {**MINIMAL, "data": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.3}]},
+        ["shares add up to 0.8 but must add up to 1"],
+    ),
+    (
+        "repetition not allowed",
+        {
+            **MINIMAL,
+            "data": [
+                {"name": "web", "share": 1.0, "unique_tokens": "100B", "allow_repetition": False}
+            ],
+        },
+        ["data.web", "only 1e+11 unique", "allow_repetition is false"],
+    ),
+    (
+        "both api and self-hosted",
+        {
+            **MINIMAL,
+            "data": [
+                {
+                    "name": "syn",
+                    "share": 1.0,
+                    "synthetic": {
+                        "generator": {
+                            "api": {
+                                "input_usd_per_million_tokens": 1,
+                                "output_usd_per_million_tokens": 1,
+                            },
+                            "self_hosted": {"params": "7B", "accelerator": "a100-80gb"},
+                        }
+                    },
+                }
+            ],
+        },
+        ["data.syn.synthetic.generator", "exactly one of api or self_hosted"],
+    ),
+    (
+        "bad precision",
+        with_changes(training__precision="fp4"),
+        ["training.precision", "'bf16' or 'fp8'"],
+    ),
     ("not a mapping", ["a", "list"], ["top level is a list, not a mapping"]),
-    ("duplicate source names", {**MINIMAL, "data": [{"name": "a", "share": 0.5}, {"name": "a", "share": 0.5}]},
-     ["names must be unique; repeated: a"]),
-    ("variant unknown path", {**MINIMAL, "variants": [{"name": "v", "set": {"training.tokenz": "2T"}}]},
-     ["variants.v.set.training.tokenz", "unknown field 'tokenz'", "did you mean 'tokens'"]),
-    ("variant unknown source", {**MINIMAL, "data": [{"name": "web", "share": 1.0}],
-                                "variants": [{"name": "v", "set": {"data.wbe.share": 1}}]},
-     ["variants.v.set.data.wbe", "no item named 'wbe'", "names here: web"]),
-    ("variant bad value", {**MINIMAL, "variants": [{"name": "h", "set": {"training.accelerator": "h2000"}}]},
-     ["variants.h.training.accelerator", "unknown accelerator", "h200"]),
+    (
+        "duplicate source names",
+        {**MINIMAL, "data": [{"name": "a", "share": 0.5}, {"name": "a", "share": 0.5}]},
+        ["names must be unique; repeated: a"],
+    ),
+    (
+        "variant unknown path",
+        {**MINIMAL, "variants": [{"name": "v", "set": {"training.tokenz": "2T"}}]},
+        ["variants.v.set.training.tokenz", "unknown field 'tokenz'", "did you mean 'tokens'"],
+    ),
+    (
+        "variant unknown source",
+        {
+            **MINIMAL,
+            "data": [{"name": "web", "share": 1.0}],
+            "variants": [{"name": "v", "set": {"data.wbe.share": 1}}],
+        },
+        ["variants.v.set.data.wbe", "no item named 'wbe'", "names here: web"],
+    ),
+    (
+        "variant bad value",
+        {**MINIMAL, "variants": [{"name": "h", "set": {"training.accelerator": "h2000"}}]},
+        ["variants.h.training.accelerator", "unknown accelerator", "h200"],
+    ),
     ("baseline not a plan", {**MINIMAL, "baseline": "nope"}, ["baseline 'nope' is not a plan"]),
-    ("fp8 on A100", with_changes(training__accelerator="a100-80gb", training__precision="fp8"), None),
+    (
+        "fp8 on A100",
+        with_changes(training__accelerator="a100-80gb", training__precision="fp8"),
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "document", "expected"), [c for c in BAD_DOCUMENTS if c[2]],
-                         ids=[c[0] for c in BAD_DOCUMENTS if c[2]])
+@pytest.mark.parametrize(
+    ("case", "document", "expected"),
+    [c for c in BAD_DOCUMENTS if c[2]],
+    ids=[c[0] for c in BAD_DOCUMENTS if c[2]],
+)
 def test_bad_documents_name_file_field_and_fix(
     write_scenario: Callable[..., Path], case: str, document: Any, expected: list[str]
 ) -> None:
@@ -91,10 +180,13 @@ def test_bad_documents_name_file_field_and_fix(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", "file is empty"), ("   \n\n", "file is empty"),
-     ("name: x\nmodel: [1, 2\n", "malformed YAML at line 3"),
-     ("name: a\nname: b\n", "duplicate key 'name'"),
-     ("just a string", "top level is a str, not a mapping")],
+    [
+        ("", "file is empty"),
+        ("   \n\n", "file is empty"),
+        ("name: x\nmodel: [1, 2\n", "malformed YAML at line 3"),
+        ("name: a\nname: b\n", "duplicate key 'name'"),
+        ("just a string", "top level is a str, not a mapping"),
+    ],
     ids=["empty", "blank", "malformed", "duplicate-key", "scalar"],
 )
 def test_unreadable_files(write_scenario: Callable[..., Path], text: str, expected: str) -> None:
@@ -128,9 +220,20 @@ def test_json_scenarios_load(write_scenario: Callable[..., Path]) -> None:
 
 
 def test_variants_override_by_path_and_source_name(write_scenario: Callable[..., Path]) -> None:
-    doc = {**MINIMAL, "data": [{"name": "web", "share": 0.6}, {"name": "code", "share": 0.4}],
-           "variants": [{"name": "more-code", "set": {"data.web.share": 0.2, "data.code.share": 0.8,
-                                                       "training.accelerator": "h200"}}]}
+    doc = {
+        **MINIMAL,
+        "data": [{"name": "web", "share": 0.6}, {"name": "code", "share": 0.4}],
+        "variants": [
+            {
+                "name": "more-code",
+                "set": {
+                    "data.web.share": 0.2,
+                    "data.code.share": 0.8,
+                    "training.accelerator": "h200",
+                },
+            }
+        ],
+    }
     resolved = plans(load_scenario(write_scenario(doc)))
     assert [p.name for p in resolved] == ["base", "more-code"]
     variant = resolved[1].scenario
