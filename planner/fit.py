@@ -28,6 +28,8 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+from planner.resample import bootstrap as bootstrap_resamples
+from planner.resample import resample_counts
 from planner.runs import COLUMNS, check_identifiable, prepare, read_runs
 
 if TYPE_CHECKING:
@@ -262,14 +264,10 @@ def fit_law(
     synthetic = "synthetic_tokens" in runs or "synthetic_share" in runs
     check_identifiable(runs, 6 if synthetic else 5, drop_highest, name)
     data = _design(runs)
-    rng = np.random.default_rng(seed)
-    draws = []
+    counts = resample_counts(np.random.default_rng(seed), len(runs), bootstrap)
     with _single_threaded():
         theta = _fit_theta(data)
-        for _ in range(bootstrap):
-            index = rng.integers(0, len(runs), len(runs))
-            sample = {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
-            draws.append(_minimise(sample, theta[None, :]))
+        draws = bootstrap_resamples(theta, data, counts, delta=HUBER_DELTA, finish=_minimise)
     if not np.all(np.isfinite(theta)):
         raise InputError(
             "the data cannot identify the law: the fit did not converge to finite constants",

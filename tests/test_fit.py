@@ -263,3 +263,68 @@ def test_read_runs_refuses_non_utf8_and_devices(tmp_path: Path) -> None:
         read_runs(str(bad))
     with pytest.raises(InputError, match="/dev/zero: is a character device, not a regular file"):
         read_runs("/dev/zero")
+
+
+# --- the batched bootstrap solver (planner.resample) ---------------------------------------------
+@pytest.mark.parametrize("weight", [None, 0.7], ids=["plain", "synthetic"])
+def test_batched_gradient_and_hessian_match_the_objective(weight: float | None) -> None:
+    from planner.fit import HUBER_DELTA, _design
+    from planner.resample import _gradient_hessian
+
+    frame = synthetic_runs(weight or 1.0, n=40)
+    if weight is None:
+        frame = frame.drop(columns="synthetic_share")
+    data = _design(frame)
+    theta = np.array([0.35, 0.3, 0.5, 6.0, 7.0, -0.2][: 6 if weight else 5])
+    counts = np.ones((1, 40))
+    value, gradient, hessian = _gradient_hessian(theta[None, :], data, counts, HUBER_DELTA)
+    expected_value, expected_gradient = objective(theta, data)
+    assert value[0] == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient[0], expected_gradient, rtol=1e-10, atol=1e-14)
+    for i in range(len(theta)):  # Hessian column i: central difference of the gradient
+        step = np.zeros_like(theta)
+        step[i] = 1e-6
+        numeric = (objective(theta + step, data)[1] - objective(theta - step, data)[1]) / 2e-6
+        np.testing.assert_allclose(hessian[0][:, i], numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_batched_newton_reaches_the_l_bfgs_minima() -> None:
+    from planner.fit import HUBER_DELTA, _design, _fit_theta, _minimise
+    from planner.resample import bootstrap, newton_batch, resample_counts, values
+
+    frame = prepare_chinchilla()
+    data = _design(frame)
+    theta = _fit_theta(data)
+    counts = resample_counts(np.random.default_rng(1), len(frame), 20)
+    _, converged = newton_batch(theta, data, counts, delta=HUBER_DELTA)
+    assert converged.mean() >= 0.8  # the rest are finished by L-BFGS-B
+    thetas = bootstrap(theta, data, counts, delta=HUBER_DELTA, finish=_minimise)
+    for k in range(20):
+        index = np.repeat(np.arange(len(frame)), counts[k].astype(int))
+        sample = {key: (v[index] if isinstance(v, np.ndarray) else v) for key, v in data.items()}
+        reference = _minimise(sample, theta[None, :])
+        newton_value, reference_value = values(np.vstack([thetas[k], reference]), data,
+                                               counts[[k, k]], HUBER_DELTA)  # fmt: skip
+        assert newton_value <= reference_value * (1 + 1e-12)  # as low as L-BFGS-B, or lower
+        np.testing.assert_allclose(thetas[k], reference, atol=2e-3)
+
+
+def test_unconverged_resamples_are_finished_by_l_bfgs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import planner.resample
+
+    frame = synthetic_runs(1.0, n=60).drop(columns="synthetic_share")
+    full = fit_law(frame, bootstrap=10, seed=2)
+    real = planner.resample.newton_batch
+    monkeypatch.setattr(planner.resample, "newton_batch",
+                        lambda *a, **k: real(*a, **{**k, "max_steps": 1}))  # fmt: skip
+    finished = fit_law(frame, bootstrap=10, seed=2)
+    for key, value in full.standard_errors.items():
+        assert finished.standard_errors[key] == pytest.approx(value, rel=0.05)
+
+
+def prepare_chinchilla() -> pd.DataFrame:
+    """The 240 runs of Besiroglu et al.'s replication (5 highest-loss dropped)."""
+    from planner.runs import prepare
+
+    runs = prepare(pd.read_csv(CHINCHILLA), COLUMNS)
+    return runs.sort_values("loss", kind="stable").iloc[:-5]
