@@ -15,6 +15,8 @@ matplotlib load only where used.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from planner.version import __version__
@@ -126,3 +128,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """Keeps public functions that share a submodule's name (estimate, optimize, sweep, ...).
+
+    Importing ``planner.estimate`` would otherwise set the package attribute ``estimate`` to
+    the module, hiding the function ``planner.estimate``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _WHERE.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

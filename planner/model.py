@@ -135,7 +135,8 @@ class Evaluation:
 
 
 def _row(value: Any, size: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), (size,))
+    array = np.asarray(value, dtype=float)
+    return array if array.shape == (size,) else np.broadcast_to(array, (size,))
 
 
 def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) -> Evaluation:
