@@ -95,15 +95,20 @@ def _gradient_hessian(
     gradient = np.einsum("kn,knp->kp", weighted, jacobian)
     inside = counts * (np.abs(residual) <= delta)
     # ∇²r = sum_j s_j (t_j' t_j'ᵀ + ∇²t_j) − J Jᵀ (log-sum-exp of terms t_j)
-    hessian = np.einsum("kn,kna,knb->kab", inside - weighted, jacobian, jacobian)
+    hessian = _gram(inside - weighted, jacobian)
     for share, d in terms:
-        hessian += np.einsum("kn,kna,knb->kab", weighted * share, d, d)
+        hessian += _gram(weighted * share, d)
     if p == 6:  # t_d = b − beta·log D'(log w): d²/dbeta dlogw = −q, d²/dlogw² = −beta·q·(1 − q)
         cross = (weighted * share_d * -q).sum(axis=1)
         hessian[:, 1, 5] += cross
         hessian[:, 5, 1] += cross
         hessian[:, 5, 5] += (weighted * share_d * (-beta * q * (1 - q))).sum(axis=1)
     return value, gradient, hessian
+
+
+def _gram(weights: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``sum_n weights[k, n] · columns[k, n, a] · columns[k, n, b]`` as a batched matrix product."""
+    return np.asarray(np.matmul((columns * weights[..., None]).transpose(0, 2, 1), columns))
 
 
 def _solve_chunk(
