@@ -118,10 +118,8 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'planner' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"planner.{_WHERE[name]}"), name)
     if name in ("PlanResult", "Results", "run", "estimate", "compare"):
-        results = importlib.import_module("planner.results")
         # results is a lower floor than the report: it receives its renderer instead of importing it
-        results.Results.html_renderer = staticmethod(_fragment)
-        results.PlanResult.html_renderer = staticmethod(_fragment)
+        importlib.import_module("planner.results").set_html_renderer(_fragment)
     globals()[name] = value
     return value
 

@@ -148,7 +148,7 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
         )
     law = scenario.law
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
-        moves: list[tuple[str, float | None, dict[str, Any]]] = []
+        moves: list[tuple[str, float | None, dict[int, dict[str, float]]]] = []
         for name, se, pivot, coeff in (
             ("alpha", law.alpha_se, law.pivot_params, "A"),
             ("beta", law.beta_se, law.pivot_tokens, "B"),

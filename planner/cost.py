@@ -57,8 +57,8 @@ def co2_tonnes(kwh: Number, grid_kg_co2_per_kwh: Number) -> Number:
 class InferenceCost:
     """Cost of running a model over some tokens."""
 
-    usd: float
-    accelerator_hours: float
+    usd: Number
+    accelerator_hours: Number
     """Zero for an API."""
 
 
@@ -94,15 +94,15 @@ def generated_tokens(kept_tokens: Number, acceptance_yield: Number) -> Number:
 class SourceCost:
     """What one data source costs to acquire, or to generate and grade."""
 
-    acquisition_usd: float
+    acquisition_usd: Number
     """Licence, fixed fee and processing."""
-    generation_usd: float
-    grading_usd: float
-    generated_tokens: float
-    generation_accelerator_hours: float
+    generation_usd: Number
+    grading_usd: Number
+    generated_tokens: Number
+    generation_accelerator_hours: Number
 
 
-def source_cost(source: DataSource, unique_tokens: float) -> SourceCost:
+def source_cost(source: DataSource, unique_tokens: Number) -> SourceCost:
     """Cost of one source given the unique tokens it needs.
 
     Real: ``unique × (licence + processing) / 1M + fixed fee`` (bought and cleaned once,

@@ -160,7 +160,7 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     Numeric fields' rules are bounds, so an array is checked by its extremes (and for NaN).
     """
     info = _field(path, scenario)
-    adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])
+    adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():
             raise InputError("values must be finite numbers", field=f"grid {path}")

@@ -256,9 +256,9 @@ def _sources(
     """Costs and quality pools per source; a source drawing 0 tokens (a swept share of 0) costs nothing."""
     ones = np.ones(1)
     if not scenario.data:
-        tokens = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
+        tokens: Any = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
         return [], [quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0)]
-    pools = quality.pools(scenario, list(drawn))
+    pools = quality.pools(scenario, list[Any](drawn))
     out = []
     for source, tokens, pool in zip(scenario.data, drawn, pools, strict=True):
         # Without unique_tokens a source is drawn once: a synthetic source then generates

@@ -303,12 +303,12 @@ def _law_drawn(law: ChinchillaLaw, z: Normals) -> ChinchillaLaw:
             law.pivot_tokens,
         ),
         make,
-    )  # type: ignore[no-any-return]
+    )
 
 
 def _rows_of(pool: quality.Pool, rows: slice, size: int) -> quality.Pool:
     """The pool restricted to ``rows``, each row array as a (rows, 1) column."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for field in dataclasses.fields(pool):
         value = getattr(pool, field.name)
         if isinstance(value, np.ndarray) and value.ndim == 1:

@@ -320,6 +320,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
                 field="optimize.target_loss",
                 value=settings.target_loss,
             )
+        scale: Callable[[Any], Any]
         name, scale = "cost", np.log
         constraints = [
             {

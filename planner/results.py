@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError
 from planner.loader import Plan
@@ -13,7 +13,20 @@ from planner.quality import Flag
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PlanResult", "Results", "SourceResult", "compare"]
+__all__ = ["PlanResult", "Results", "SourceResult", "compare", "set_html_renderer"]
+
+
+_RENDERERS: list[Callable[[Any], str]] = []
+"""The HTML fragment renderer, given by ``planner/__init__.py`` (results never import the report)."""
+
+
+def set_html_renderer(renderer: Callable[[Any], str]) -> None:
+    """Use ``renderer`` for notebook display of results and plans."""
+    _RENDERERS[:] = [renderer]
+
+
+def _render_html(item: Any) -> str | None:
+    return _RENDERERS[0](item) if _RENDERERS else None
 
 
 @dataclass(frozen=True)
@@ -105,11 +118,8 @@ class PlanResult:
     flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    html_renderer: ClassVar[Callable[[Any], str] | None] = None
-    """Set by ``planner/__init__.py`` to the report module's fragment renderer (no import upwards)."""
-
     def _repr_html_(self) -> str | None:
-        return None if self.html_renderer is None else self.html_renderer(self)
+        return _render_html(self)
 
     def __repr__(self) -> str:
         return (
@@ -146,12 +156,9 @@ class Results:
     inputs: tuple[Plan, ...] = field(default=(), compare=False, repr=False)
     """The resolved plans, in the order of ``plans`` (for sensitivity and charts)."""
 
-    html_renderer: ClassVar[Callable[[Any], str] | None] = None
-    """Set by ``planner/__init__.py`` to the report module's fragment renderer (no import upwards)."""
-
     def _repr_html_(self) -> str | None:
         """Jupyter shows a small summary table (the full page: ``planner.render_report``)."""
-        return None if self.html_renderer is None else self.html_renderer(self)
+        return _render_html(self)
 
     def __repr__(self) -> str:
         return (
