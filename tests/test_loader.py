@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from planner.errors import InputError
 from planner.loader import MAX_FILE_BYTES, load_scenario, plans
@@ -240,3 +241,56 @@ def test_variants_override_by_path_and_source_name(write_scenario: Callable[...,
     assert [d.share for d in variant.data] == [0.2, 0.8]
     assert variant.training.accelerator.id == "h200"
     assert resolved[0].scenario.training.accelerator.id == "h100-sxm"
+
+
+# --- limits and hostile documents (the CLI versions are in tests/test_hostile.py) ------------------
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (
+            {"variants": [{"name": f"v{i}", "set": {}} for i in range(501)]},
+            "501 variants; at most 500",
+        ),
+        (
+            {"data": [{"name": f"s{i}", "tokens": "1B"} for i in range(201)]},
+            "201 data sources; at most 200",
+        ),
+        ({"name": "n" * 201}, "name: name is 201 characters long"),
+        ({"variants": [{"name": "v" * 300, "set": {}}]}, "variants.0.name: name is 300 characters"),
+    ],
+    ids=["variants", "sources", "name", "variant-name"],
+)
+def test_size_limits_are_checked_before_validation(
+    write_scenario: Callable[..., Path], extra: dict[str, Any], says: str
+) -> None:
+    path = write_scenario({**MINIMAL, **extra})
+    with pytest.raises(InputError, match=says):
+        load_scenario(path)
+
+
+def test_json_duplicate_keys_and_yes_no_numbers(write_scenario: Callable[..., Path]) -> None:
+    import json
+
+    text = json.dumps(MINIMAL)[:-1] + ', "name": "again"}'
+    with pytest.raises(InputError, match="duplicate key 'name'"):
+        load_scenario(write_scenario(text, name="dup.json"))
+    flagged = copy.deepcopy(MINIMAL)
+    flagged["training"]["accelerator_count"] = True
+    with pytest.raises(InputError, match="training.accelerator_count: is a yes/no value"):
+        load_scenario(write_scenario(flagged))
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.0e300"])
+def test_every_number_is_finite_and_sane(write_scenario: Callable[..., Path], value: str) -> None:
+    text = yaml.safe_dump(MINIMAL) + "description: x\n"
+    text = text.replace("accelerator_count: 64", f"accelerator_count: 64\n  pue: {value}")
+    with pytest.raises(InputError, match="training.pue"):
+        load_scenario(write_scenario(text))
+
+
+def test_long_values_are_never_echoed_whole(write_scenario: Callable[..., Path]) -> None:
+    document = copy.deepcopy(MINIMAL)
+    document["model"]["params"] = "7" * 100_000 + "X"
+    with pytest.raises(InputError) as caught:
+        load_scenario(write_scenario(document))
+    assert "model.params" in str(caught.value) and len(str(caught.value)) < 1_000
