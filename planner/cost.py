@@ -16,11 +16,13 @@ __all__ = [
     "InferenceCost",
     "MILLION",
     "SourceCost",
+    "amortised_usd_per_hour",
     "co2_tonnes",
     "energy_kwh",
     "generated_tokens",
     "inference_cost",
     "overhead_cost_usd",
+    "programme_hours",
     "source_cost",
     "training_cost_usd",
 ]
@@ -36,6 +38,31 @@ def training_cost_usd(hours: Number, price_usd_per_hour: Number) -> Number:
 def overhead_cost_usd(hours: Number, price_usd_per_hour: Number, goodput: Number) -> Number:
     """Billed but non-training time: ``hours · (1/goodput − 1) · price``."""
     return hours * (1.0 / goodput - 1.0) * price_usd_per_hour
+
+
+def amortised_usd_per_hour(
+    purchase_usd: Number, depreciation_per_year: Number, interconnect_share: Number
+) -> Number:
+    """Owned accelerator cost per hour: ``price × r / 8,766 h × (1 + interconnect)``.
+
+    Cottier et al. 2024 (arXiv 2405.21015), Epoch AI's amortised method: the value an
+    accelerator loses per hour of its life at depreciation rate ``r`` (0.14 orders of magnitude
+    a year of price-performance, ``r = 0.14·ln 10``), plus cluster-level interconnect.
+    """
+    return (
+        purchase_usd * depreciation_per_year / defaults.HOURS_PER_YEAR * (1.0 + interconnect_share)
+    )
+
+
+def programme_hours(
+    final_hours: Number, development_multiple: Number, evaluation_share: Number
+) -> Number:
+    """Accelerator-hours of development, ablations and evaluation around a final run.
+
+    ``final × (development multiple + evaluation share)``; LLaMA-1's development beyond its final
+    runs was ~2.4x their hours (Touvron et al. 2023 §6.1). Excluded from the final-run cost.
+    """
+    return final_hours * (development_multiple + evaluation_share)
 
 
 def energy_kwh(hours: Number, goodput: Number, tdp_w: Number, pue: Number) -> Number:

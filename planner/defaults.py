@@ -105,6 +105,20 @@ PRICE_SPREAD = 0.25
 YIELD_SPREAD = 0.20
 MONTE_CARLO_SAMPLES = 10_000
 
+# The whole programme (optional ``programme:`` block), reported beside the final run.
+# Development and ablation compute as a multiple of the final run: LLaMA-1's ~2,638 MWh to
+# develop the family (2,048 A100s for ~5 months) against 449 MWh for the final 65B run and 777 MWh
+# for all four final runs (Touvron et al. 2023, §6.1 and Table 15): development beyond the final
+# runs was ~2.4x their total, ~4.1x the 65B run. Offered as the "llama-1" preset, not a default.
+DEVELOPMENT_MULTIPLE_LLAMA1 = (2638.0 - 777.0) / 777.0
+# Owned accelerators amortised over their life (Cottier et al. 2024, arXiv 2405.21015, Epoch AI's
+# method): value lost per hour = purchase price x depreciation rate / 8,766 h, with ML hardware
+# price-performance improving 0.14 orders of magnitude a year (rate 0.14 x ln 10 = 0.32/yr), plus
+# cluster-level interconnect at 19% of the chip cost; energy is added at the facility's price.
+DEPRECIATION_PER_YEAR = 0.14 * 2.302585092994046
+INTERCONNECT_SHARE = 0.19
+HOURS_PER_YEAR = 8766.0
+
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "utilization (whole-run MFU)",

@@ -48,6 +48,10 @@ OUTPUTS = (
     "effective_tokens",
     "tokens_per_param",
     "loss",
+    "programme_accelerator_hours",
+    "programme_usd",
+    "programme_total_usd",
+    "amortised_training_usd",
 )
 """Point outputs of a plan, one sweep column each (flag columns follow, from planner.flags)."""
 
@@ -201,6 +205,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         out["co2_tonnes"] = cost.co2_tonnes(out["energy_kwh"], training.grid_kg_co2_per_kwh) * ones
     else:
         out["energy_kwh"] = out["co2_tonnes"] = np.full(size, np.nan)
+    _programme(scenario, out, ones)
     memory = compute.training_memory_bytes(params.total) * ones
     out["memory_bytes"] = memory
     out["min_accelerators"] = (
@@ -247,6 +252,41 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         _row(n, size),
         unique_known,
         tuple(drawn),
+    )
+
+
+def _programme(scenario: Any, out: dict[str, Any], ones: np.ndarray) -> None:
+    """The whole programme beside the final run: development, evaluation, owned hardware."""
+    training = scenario.training
+    programme = scenario.programme
+    nan = np.full(1, np.nan)
+    if programme is None:
+        for name in ("programme_accelerator_hours", "programme_usd", "amortised_training_usd"):
+            out[name] = nan
+        out["programme_total_usd"] = out["total_cost_usd"]
+        return
+    hours = cost.programme_hours(
+        out["billed_accelerator_hours"], programme.development, programme.evaluation_share
+    )
+    out["programme_accelerator_hours"] = hours * ones
+    out["programme_usd"] = cost.training_cost_usd(hours, training.price) * ones
+    out["programme_total_usd"] = out["total_cost_usd"] + out["programme_usd"]
+    owned = programme.owned
+    if owned is None:
+        out["amortised_training_usd"] = nan
+        return
+    hourly = cost.amortised_usd_per_hour(
+        owned.purchase_usd, owned.depreciation_per_year, owned.interconnect_share
+    )
+    energy = 0.0
+    if training.accelerator.tdp_w is not None:
+        # one billed hour's facility energy at the electricity price
+        energy = (
+            cost.energy_kwh(1.0, 1.0, training.accelerator.tdp_w, training.pue)
+            * owned.energy_usd_per_kwh
+        )
+    out["amortised_training_usd"] = (
+        cost.training_cost_usd(out["billed_accelerator_hours"], hourly + energy) * ones
     )
 
 

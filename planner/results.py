@@ -114,6 +114,14 @@ class PlanResult:
     wall_clock_days_p10: float | None = None
     wall_clock_days_p50: float | None = None
     wall_clock_days_p90: float | None = None
+    programme_accelerator_hours: float | None = None
+    """Development, ablation and evaluation hours around the final run (``programme:``)."""
+    programme_usd: float | None = None
+    """Their cost at the final run's price; not in ``total_cost_usd``."""
+    programme_total_usd: float | None = None
+    """Final run plus programme."""
+    amortised_training_usd: float | None = None
+    """The final run on owned accelerators, amortised (Cottier et al. 2024), instead of rented."""
     sources: tuple[SourceResult, ...] = ()
     flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
