@@ -557,3 +557,11 @@ def test_valid_scenarios_give_finite_non_negative_outputs(document: dict[str, ob
         ):
             assert value >= 0, f"{key} = {value}"
     assert math.isfinite(numbers["loss"]) and numbers["loss"] > 0
+
+
+@pytest.mark.parametrize("price", ["inf", "nan", "1e308"])
+def test_estimate_flags_refuse_non_finite_prices(workdir: Path, price: str) -> None:
+    args = ["estimate", "--params", "7B", "--tokens", "1T", "--count", "64", "--price", price]
+    result = planner_cli(*args, cwd=workdir)
+    assert "Traceback" not in result.stderr and result.returncode == 2, result.stderr
+    assert "--price" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -294,3 +295,11 @@ def test_long_values_are_never_echoed_whole(write_scenario: Callable[..., Path])
     with pytest.raises(InputError) as caught:
         load_scenario(write_scenario(document))
     assert "model.params" in str(caught.value) and len(str(caught.value)) < 1_000
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_an_input_error(write_scenario: Callable[..., Path]) -> None:
+    path = write_scenario(MINIMAL)
+    path.chmod(0)
+    with pytest.raises(InputError, match="permission denied"):
+        load_scenario(path)
