@@ -188,7 +188,7 @@ def _grid_values(
 @contextlib.contextmanager
 def _single_threaded() -> Iterator[None]:
     """BLAS limited to one thread inside the solver (issue 9: 6-16x faster on shared machines)."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield
