@@ -139,26 +139,38 @@ def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) ->
     return formats[0]
 
 
-def check_outputs(*paths: str | None, force: bool = False) -> None:
-    """Check every output target before any work starts (exists without --force, a directory, ...)."""
-    from planner.files import check_target
+def check_outputs(
+    output: str | None = None, html: str | None = None, *, force: bool = False
+) -> None:
+    """Check every output target before any work starts (exists without --force, a directory,
+    a device, the same file twice): :func:`planner.files.check_targets`."""
+    from planner.files import check_targets
 
-    given = [p for p in paths if p is not None]
-    if len({str(Path(p).resolve()) for p in given}) != len(given):
-        raise PlannerError("two outputs name the same file; give each its own")
-    for path in given:
-        check_target(path, overwrite=force)
+    check_targets({"--output": output, "--html": html}, overwrite=force)
 
 
-def emit(text: str, output: str | None, force: bool) -> None:
-    """Print, or write atomically to --output."""
+def emit(
+    text: str, output: str | None, force: bool, html: tuple[str | None, str] | None = None
+) -> None:
+    """Print the text, or write it to --output; with ``html`` (path, page) write that too.
+
+    Files are written all or none (:func:`planner.files.outputs`).
+    """
+    from planner.files import outputs
+
+    html_path, page = html if html is not None else (None, "")
     if output is None:
         click.echo(text, nl=False)
+    if output is None and html_path is None:
         return
-    from planner.files import write_atomic
-
-    write_atomic(output, text, overwrite=force)
-    click.echo(f"wrote {output}", err=True)
+    with outputs({"--output": output, "--html": html_path}, overwrite=force) as staged:
+        if output is not None:
+            staged["--output"].write_text(text, encoding="utf-8")
+        if html_path is not None:
+            staged["--html"].write_text(page, encoding="utf-8")
+    for path in (output, html_path):
+        if path is not None:
+            click.echo(f"wrote {path}", err=True)
 
 
 def law_option(func: F) -> F:
@@ -180,12 +192,11 @@ html_option = click.option(
 )
 
 
-def write_html(results: Any, html_path: str | None, force: bool) -> None:
+def report_page(results: Any, html_path: str | None) -> tuple[str | None, str]:
+    """(path, HTML report) for --html: analysis computed by the library, then rendered."""
     if html_path is None:
-        return
+        return None, ""
     from planner.analysis import analyse
-    from planner.report import render_report, write_report
+    from planner.report import render_report
 
-    html = render_report(results, analysis=analyse(results))
-    write_report(html_path, html, overwrite=force)
-    click.echo(f"wrote {html_path}", err=True)
+    return html_path, render_report(results, analysis=analyse(results))

@@ -118,6 +118,7 @@ def sweep_to_file(
     scheduler: str | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    kind: str | None = None,
 ) -> int:
     """Write the sweep to ``path`` (.csv or .parquet) block by block; returns the number of rows.
 
@@ -127,7 +128,7 @@ def sweep_to_file(
     from planner import tables
 
     _engine(engine)
-    kind = tables.kind_of(path)
+    kind = kind or tables.kind_of(path)
     base, points = prepare(scenario, grid, plan)
     if engine == "dask":
         from planner.distributed import write_dask

@@ -54,7 +54,9 @@ def writer(
     path: str | Path, kind: str, *, overwrite: bool = False
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function that appends a DataFrame block to ``path``; the file appears on success only."""
-    with _staged(path, overwrite=overwrite) as temp:
+    from planner.files import staged_output
+
+    with staged_output(path, overwrite=overwrite) as temp:
         state: dict[str, Any] = {}
         try:
             yield lambda frame: append(state, temp, kind, frame)
@@ -86,44 +88,12 @@ def append(state: dict[str, Any], temp: Path, kind: str, frame: pd.DataFrame) ->
     state["writer"].write_table(table)
 
 
-@contextlib.contextmanager
-def _staged(path: str | Path, *, overwrite: bool) -> Iterator[Path]:
-    """A temporary file beside ``path`` that becomes ``path`` when the block exits cleanly."""
-    import os
-    import tempfile
-
-    from planner.files import check_target
-
-    target = check_target(path, overwrite=overwrite)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    temp = Path(name)
-    try:
-        yield temp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        if overwrite:
-            os.replace(temp, target)
-        else:
-            try:
-                os.link(
-                    temp, target
-                )  # fails if the target appeared meanwhile: never replace unasked
-            except FileExistsError:
-                raise InputError(
-                    "already exists", file=str(path), allowed="pass --force to overwrite it"
-                ) from None
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def read_columns(path: str | Path, columns: list[str]) -> pd.DataFrame:
+def read_columns(path: str | Path, columns: list[str], kind: str | None = None) -> pd.DataFrame:
     """Some columns of a written sweep (for its report), read without loading the others."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    if kind_of(path) == "parquet":
+    if (kind or kind_of(path)) == "parquet":
         return pq.read_table(str(path), columns=columns).to_pandas()
     options = pcsv.ConvertOptions(include_columns=columns)
     return pcsv.read_csv(str(path), convert_options=options).to_pandas()

@@ -166,7 +166,7 @@ def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., P
     assert err == (
         f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
         "name, description, base_plan, baseline, model, training, data, variants, law, "
-        "uncertainty, downstream, optimize)\n"
+        "uncertainty, downstream, optimize, programme)\n"
     )
 
 
@@ -321,3 +321,13 @@ def test_law_option_on_run_and_estimate() -> None:
     assert code == 0 and json.loads(out)["law"] == "muennighoff-2023"
     code, _, err = invoke("run", BASELINE, "--law", "nope")
     assert code == 2 and "unknown scaling law" in err
+
+
+def test_sweep_writes_results_and_report_together_or_not_at_all(tmp_path: Path) -> None:
+    out, html = tmp_path / "s.csv", tmp_path / "s.html"
+    html.write_text("keep")
+    code, _, err = invoke("sweep", str(ROOT / "scenarios" / "phi4_style_14b.yaml"), "--grid", "model.params=1B,3B",
+                          "-o", str(out), "--html", str(html))
+    assert code == 2 and "already exists" in err
+    assert not out.exists() and html.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.html"]  # no temporaries left

@@ -1,0 +1,262 @@
+"""Commands that explore many plans: ``optimize``, ``sweep`` and ``fit``.
+
+Thin shells over :mod:`planner.optimize`, :mod:`planner.sweep` and :mod:`planner.fit`;
+registered on the ``planner`` group by :mod:`planner.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from planner.cli_options import (
+    QUANTITY,
+    check_outputs,
+    emit,
+    friendly_errors,
+    html_option,
+    output_options,
+)
+from planner.errors import PlannerError
+
+__all__ = ["fit", "optimize", "sweep"]
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--plan", "plan_name", help="Which plan's data sources and prices to optimise (default: base)."
+)
+@click.option("--budget-usd", type=QUANTITY, help="Spend at most this many dollars.")
+@click.option("--budget-flops", type=QUANTITY, help="Use at most this many training FLOPs.")
+@click.option(
+    "--deadline-days",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Finish within this many days.",
+)
+@click.option(
+    "--target-loss",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Cheapest plan reaching this loss.",
+)
+@click.option(
+    "--inference-tokens", type=QUANTITY, help="Lifetime inference tokens (favours smaller models)."
+)
+@click.option("--flops", type=QUANTITY, help="Without FILE: allocate this FLOP budget under a law.")
+@click.option(
+    "--unique-tokens", type=QUANTITY, help="Without FILE: unique tokens available (Muennighoff)."
+)
+@click.option(
+    "--law",
+    "law_name",
+    default="besiroglu-2024",
+    show_default=True,
+    help="Without FILE: law preset.",
+)
+@output_options(("table", "json"))
+@friendly_errors
+def optimize(
+    file: str | None,
+    plan_name: str | None,
+    fmt: str,
+    output: str | None,
+    force: bool,
+    flops: float | None,
+    unique_tokens: float | None,
+    law_name: str,
+    **goal: Any,
+) -> None:
+    """Choose model size and tokens per source for the lowest expected loss within a budget.
+
+    With FILE: the scenario's optimize block (or the goal flags) over its data sources,
+    prices and hardware. Without FILE: --flops splits a FLOP budget under --law.
+
+    Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
+    """
+    from planner.output import render_allocation, render_json
+
+    if file is None:
+        if flops is None:
+            raise PlannerError("give a scenario FILE, or --flops for a quick allocation")
+        from planner.allocation import optimize_flops
+
+        emit(
+            render_json(optimize_flops(flops, unique_tokens, law_name))
+            if fmt == "json"
+            else "".join(
+                f"{k:14} {v:.6g}\n"
+                for k, v in optimize_flops(flops, unique_tokens, law_name).items()
+            ),
+            output,
+            force,
+        )
+        return
+    from planner.optimize import optimize_file
+
+    emit(render_allocation(optimize_file(file, plan_name, goal), fmt), output, force)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    help="PATH=VALUES, e.g. model.params=1B,3B,8B or data.synthetic.share=0:0.8:9 (repeatable).",
+)
+@click.option("--plan", "plan_name", help="Start from this plan (default: the base scenario).")
+@click.option(
+    "--output",
+    "-o",
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Results file: .csv or .parquet (parquet needs pyarrow).",
+)
+@click.option("--force", is_flag=True, help="Overwrite --output / --html if they exist.")
+@click.option(
+    "--uncertainty/--no-uncertainty",
+    default=False,
+    help="Add Monte Carlo P10/P90 per row (slower).",
+)
+@click.option("--engine", type=click.Choice(["numpy", "dask"]), default="numpy", show_default=True)
+@click.option("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster).")
+@html_option
+@friendly_errors
+def sweep(
+    file: str,
+    grids: tuple[str, ...],
+    plan_name: str | None,
+    out_path: str,
+    force: bool,
+    uncertainty: bool,
+    engine: str,
+    scheduler: str | None,
+    html_path: str | None,
+) -> None:
+    """Evaluate a scenario over a grid of field values; one row per point.
+
+    Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
+    """
+    from planner.files import outputs
+    from planner.loader import load_scenario
+    from planner.sweep import parse_grid_flags, prepare, sweep_to_file
+    from planner.tables import kind_of
+
+    check_outputs(out_path, html_path, force=force)
+    kind = kind_of(out_path)
+    scenario = load_scenario(file)
+    grid = parse_grid_flags(grids)
+    base, points = prepare(scenario, grid, plan_name)
+    # the results file and the report appear together or not at all
+    with outputs({"--output": out_path, "--html": html_path}, overwrite=force) as staged:
+        with click.progressbar(length=points.size, label="sweeping", file=sys.stderr) as bar:
+            rows = sweep_to_file(
+                scenario,
+                grid,
+                staged["--output"],
+                plan=plan_name,
+                uncertainty=uncertainty,
+                engine=engine,
+                scheduler=scheduler,
+                overwrite=True,
+                progress=bar.update,
+                kind=kind,
+            )
+        if html_path is not None:
+            from planner.report import render_sweep_report
+            from planner.tables import read_columns
+
+            frame = read_columns(
+                staged["--output"],
+                [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"],
+                kind,
+            )
+            staged["--html"].write_text(
+                render_sweep_report(frame, list(grid), scenario.name), encoding="utf-8"
+            )
+    click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
+    if html_path is not None:
+        click.echo(f"wrote {html_path}", err=True)
+
+
+@click.command()
+@click.argument("runs_csv", type=click.Path(dir_okay=False))
+@click.option(
+    "--output",
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Write the law file (YAML) here.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option(
+    "--column",
+    "mapping",
+    multiple=True,
+    help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.",
+)
+@click.option(
+    "--drop-highest",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Drop the k runs with the highest loss first.",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@friendly_errors
+def fit(
+    runs_csv: str,
+    out_path: str | None,
+    force: bool,
+    mapping: tuple[str, ...],
+    drop_highest: int,
+    bootstrap: int,
+    seed: int,
+    fmt: str,
+) -> None:
+    """Fit a scaling law (E, A, B, alpha, beta; and a synthetic weight) to your own runs.
+
+    Example: planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 -o reports/law.yaml
+    """
+    from planner.fit import fit_law, law_file_text, read_runs
+    from planner.output import render_fit
+
+    check_outputs(out_path, force=force)
+    columns = {}
+    for item in mapping:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
+        columns[key.strip()] = value.strip()
+    result = fit_law(
+        read_runs(runs_csv),
+        columns=columns,
+        drop_highest=drop_highest,
+        bootstrap=bootstrap,
+        seed=seed,
+        name=runs_csv,
+    )
+    click.echo(render_fit(result, fmt), nl=False)
+    if out_path is not None:
+        from planner.files import write_atomic
+
+        write_atomic(out_path, law_file_text(result), overwrite=force)
+        click.echo(f"wrote {out_path}", err=True)
