@@ -467,6 +467,11 @@ def _log_uniform(low: float, high: float) -> st.SearchStrategy[float]:
     return st.floats(math.log10(low), math.log10(high)).map(lambda x: float(10**x))
 
 
+def _price(high: float) -> st.SearchStrategy[float]:
+    """Zero or a plausible positive amount (not a subnormal: those are refused as absurd)."""
+    return st.one_of(st.just(0.0), st.floats(1e-6, high))
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, object]:
     """Scenarios within the schema's ranges: model, training, and 0-2 real + 0-1 synthetic sources."""
@@ -504,12 +509,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
                 "synthetic": {
                     "generator": {
                         "api": {
-                            "input_usd_per_million_tokens": draw(st.floats(0, 20)),
-                            "output_usd_per_million_tokens": draw(st.floats(0, 60)),
+                            "input_usd_per_million_tokens": draw(_price(20)),
+                            "output_usd_per_million_tokens": draw(_price(60)),
                         }
                     },
                     "acceptance_yield": draw(st.floats(0.01, 1.0)),
-                    "prompt_tokens_per_token": draw(st.floats(0, 4)),
+                    "prompt_tokens_per_token": draw(_price(4)),
                 },
             }
         )
@@ -517,6 +522,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
         "name": "fuzz",
         "model": {"params": draw(_log_uniform(1e7, 1e13))},
         "training": training,
+        "law": draw(st.sampled_from(["besiroglu-2024", "hoffmann-2022", "muennighoff-2023"])),
     }
     if data:
         scenario["data"] = data
