@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError
-from planner.grid import Grid, evaluate_block, grouped, make_grid, output_columns, parse_grid_flags
+from planner.grid import (
+    MAX_POINTS,
+    Grid,
+    evaluate_block,
+    grouped,
+    make_grid,
+    output_columns,
+    parse_grid_flags,
+)
+from planner.limits import MAX_SWEEP_POINTS
 from planner.schema import Scenario
 
 if TYPE_CHECKING:
@@ -79,6 +88,13 @@ def sweep(
     import pandas as pd
 
     base, points = prepare(scenario, grid, plan)
+    if points.size > MAX_SWEEP_POINTS:
+        raise InputError(
+            f"the grid has {points.size:,} points; a sweep held in memory is limited to {MAX_SWEEP_POINTS:,}",
+            field="grid",
+            allowed="write it to a file with sweep_to_file (planner sweep -o), which streams up to "
+            f"{MAX_POINTS:,} points",
+        )
     if engine == "dask":
         from planner.distributed import gather_dask
 
