@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_BACKTEST_BYTES",
+    "MAX_CSV_COLUMNS",
     "MAX_CSV_ROWS",
     "MAX_DEPTH",
     "MAX_GENERATIONS",
@@ -41,6 +42,9 @@ MAX_BACKTEST_BYTES = 10_000_000
 MAX_CSV_ROWS = 1_000_000
 """Rows in a run table. Assumption: more runs than any published scaling study (Chinchilla: 245)
 by four orders of magnitude; the fitter's memory and time are bounded for this many."""
+MAX_CSV_COLUMNS = 1_000
+"""Columns in a CSV table. Assumption: run tables have about 10, the backtest table about 20;
+pandas takes seconds per 100k columns, so a wide header is refused before parsing."""
 MAX_DEPTH = 64
 """Nesting of mappings and lists in YAML/JSON. Assumption: a scenario nests about 8 deep."""
 MAX_YAML_NODES = 1_000_000

@@ -14,6 +14,7 @@ file; no message echoes more than :data:`~planner.limits.SHOWN_CHARS` characters
 
 from __future__ import annotations
 
+import csv
 import errno
 import json
 import math
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from planner.errors import InputError, shown
-from planner.limits import MAX_CSV_ROWS, MAX_DEPTH, MAX_YAML_NODES
+from planner.limits import MAX_CSV_COLUMNS, MAX_CSV_ROWS, MAX_DEPTH, MAX_YAML_NODES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -381,6 +382,17 @@ def read_csv_frame(
     if not text.strip():
         raise InputError(
             "file is empty", file=file, allowed=f"a {what} has a header row and one row per run"
+        )
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    try:
+        header = next(csv.reader([first_line]), [])
+    except csv.Error:  # e.g. a field over csv's size limit: pandas reports it below
+        header = []
+    if len(header) > MAX_CSV_COLUMNS:
+        raise InputError(
+            f"has {len(header):,} columns",
+            file=file,
+            allowed=f"at most {MAX_CSV_COLUMNS:,} columns",
         )
     rows = text.count("\n")
     if rows > max_rows + 1:

@@ -571,3 +571,11 @@ def test_estimate_flags_refuse_non_finite_prices(workdir: Path, price: str) -> N
     result = planner_cli(*args, cwd=workdir)
     assert "Traceback" not in result.stderr and result.returncode == 2, result.stderr
     assert "--price" in result.stderr
+
+
+def test_a_wide_csv_is_refused_before_parsing(workdir: Path) -> None:
+    wide = workdir / "in" / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(300_000)) + "\n" + "1," * 299_999 + "1\n")
+    refused(
+        planner_cli("fit", str(wide), cwd=workdir), "wide.csv", "300,000 columns", "at most 1,000"
+    )
