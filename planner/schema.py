@@ -180,6 +180,12 @@ class Training(Strict):
     def _tokens_or_epochs(self) -> Training:
         if self.tokens is not None and self.epochs is not None:
             raise ValueError("give training.tokens or training.epochs, not both")
+        if self.price_usd_per_hour is None and self.accelerator.price_usd_per_hour is None:
+            # checked here so that `planner validate` refuses what `planner run` would
+            raise ValueError(
+                f"accelerator {self.accelerator.id} has no default price in the catalog; "
+                "set training.price_usd_per_hour"
+            )
         return self
 
     @property

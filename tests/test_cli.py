@@ -331,3 +331,9 @@ def test_sweep_writes_results_and_report_together_or_not_at_all(tmp_path: Path) 
     assert code == 2 and "already exists" in err
     assert not out.exists() and html.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.html"]  # no temporaries left
+
+
+def test_validate_refuses_a_variant_run_would_refuse(write_scenario: Callable[..., Path]) -> None:
+    document = {**MINIMAL, "variants": [{"name": "gb", "set": {"training.accelerator": "gb200"}}]}
+    code, _, err = invoke("validate", str(write_scenario(document)))
+    assert code == 2 and "variants.gb.training" in err and "gb200 has no default price" in err
