@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,15 @@ NOTES = (
 def run(scenario: Scenario, *, file: str | None = None) -> Results:
     """Estimate every plan of a scenario (the base, then each variant)."""
     resolved = plans(scenario, file=file)
-    results = tuple(estimate(plan, file=file) for plan in resolved)
+    evaluated = [_evaluate(plan, file) for plan in resolved]
+    baseline = scenario.baseline or scenario.base_plan
+    base = next(
+        ev for plan, (ev, _) in zip(resolved, evaluated, strict=True) if plan.name == baseline
+    )
+    results = tuple(
+        replace(result, **_versus(ev, base, plan.scenario.uncertainty))
+        for plan, (ev, result) in zip(resolved, evaluated, strict=True)
+    )
     notes = notes_for([p.scenario for p in resolved])
     files: tuple[tuple[str, str], ...] = ()
     if file is not None:
@@ -87,14 +96,28 @@ def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
     """
     if isinstance(plan, Scenario):
         plan = Plan(plan.base_plan, plan.description, plan)
+    return _evaluate(plan, file)[1]
+
+
+def _evaluate(plan: Plan, file: str | None) -> tuple[model.Evaluation, PlanResult]:
     try:
         evaluation = model.evaluate(plan.scenario)
-        return plan_result(
-            plan, evaluation, montecarlo.ranges(evaluation, plan.scenario.uncertainty)
-        )
+        ranges = montecarlo.ranges(evaluation, plan.scenario.uncertainty)
+        return evaluation, plan_result(plan, evaluation, ranges)
     except InputError as exc:
         prefix = None if plan.name == plan.scenario.base_plan else f"variants.{plan.name}"
         raise exc.located(file, prefix) from None
+
+
+def _versus(ev: model.Evaluation, base: model.Evaluation, settings: Any) -> dict[str, float]:
+    """Loss minus the baseline's on common draws: P10/P50/P90 and the chance it is lower."""
+    paired = montecarlo.paired_loss(ev, base, settings)
+    if paired is None:
+        return {}
+    quantiles, below = paired
+    names = ("loss_vs_baseline_p10", "loss_vs_baseline_p50", "loss_vs_baseline_p90")
+    values = dict(zip(names, (float(q) for q in quantiles), strict=True))
+    return {**values, "probability_below_baseline": below}
 
 
 def plan_result(

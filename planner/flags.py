@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner import quality
-from planner.laws import KaplanLaw
+from planner.laws import ChinchillaLaw, KaplanLaw
 from planner.model import Evaluation
 
 __all__ = ["RULES", "Flag", "Rule", "columns", "raised"]
@@ -215,6 +215,23 @@ RULES: tuple[Rule, ...] = (
             lambda ev, row: (
                 f"{_human(ev)[row] / 1e12:.0f}T unique human tokens are beyond the ~15-20T of "
                 "current frontier runs"
+            )
+        ),
+    ),
+    Rule(
+        "law_without_errors",
+        "warning",
+        "Hoffmann et al. 2022 and Muennighoff et al. 2023 publish point constants only",
+        lambda ev: np.full(
+            ev.size,
+            isinstance(ev.scenario.law, ChinchillaLaw)
+            and not ev.scenario.law.has_uncertainty
+            and ev.scenario.uncertainty.samples > 0,
+        ),
+        _one(
+            lambda ev, row: (
+                f"{ev.scenario.law.name} publishes no standard errors: the loss range "
+                "leaves out the law's own uncertainty (besiroglu-2024 or a fitted law file carries it)"
             )
         ),
     ),

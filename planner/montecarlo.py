@@ -23,7 +23,16 @@ from planner.model import Evaluation
 from planner.sampling import from_normals
 from planner.schema import Uncertainty
 
-__all__ = ["NAMES", "QUANTILES", "Normals", "law_draws", "normals", "ranges", "samples"]
+__all__ = [
+    "NAMES",
+    "QUANTILES",
+    "Normals",
+    "law_draws",
+    "normals",
+    "paired_loss",
+    "ranges",
+    "samples",
+]
 
 QUANTILES = (0.1, 0.5, 0.9)
 NAMES = ("loss", "total_cost_usd", "accelerator_hours", "wall_clock_days")
@@ -159,6 +168,26 @@ def _quantiles(values: np.ndarray) -> np.ndarray:
     weight = position - below
     result: np.ndarray = ordered[:, below] * (1 - weight) + ordered[:, above] * weight
     return result
+
+
+def paired_loss(
+    ev: Evaluation, base: Evaluation, settings: Uncertainty
+) -> tuple[np.ndarray, float] | None:
+    """Loss of a one-plan batch minus a baseline's, on common draws: P10/P50/P90 and P(below 0).
+
+    Both use the seed's draws (law constants, utilisation, prices and each pool's weight come
+    from the same streams), so the shared uncertainty, mostly the law's irreducible loss E,
+    cancels in the difference.
+    """
+    draws = settings.samples
+    if draws == 0:
+        return None
+    first = samples(ev, settings, normals(settings.seed, draws, len(ev.pools)), slice(0, 1))["loss"]
+    second = samples(base, settings, normals(settings.seed, draws, len(base.pools)), slice(0, 1))[
+        "loss"
+    ]
+    difference = np.asarray(first, dtype=float) - np.asarray(second, dtype=float)
+    return _quantiles(difference)[0], float(np.mean(difference < 0))
 
 
 def _column(value: Any, rows: slice) -> Any:

@@ -114,6 +114,12 @@ class PlanResult:
     wall_clock_days_p10: float | None = None
     wall_clock_days_p50: float | None = None
     wall_clock_days_p90: float | None = None
+    loss_vs_baseline_p10: float | None = None
+    """Loss minus the baseline's on common Monte Carlo draws (shared law uncertainty cancels)."""
+    loss_vs_baseline_p50: float | None = None
+    loss_vs_baseline_p90: float | None = None
+    probability_below_baseline: float | None = None
+    """Share of draws in which this plan's loss is below the baseline's."""
     programme_accelerator_hours: float | None = None
     """Development, ablation and evaluation hours around the final run (``programme:``)."""
     programme_usd: float | None = None

@@ -6,12 +6,24 @@ import pytest
 
 import planner
 from planner.loader import validate
-from tests.conftest import MINIMAL, SCENARIOS
+from tests.conftest import MINIMAL, ROOT, SCENARIOS
 
-SYNTHETIC = {**MINIMAL, "data": [
-    {"name": "web", "unique_tokens": "300B", "share": 0.7},
-    {"name": "syn", "share": 0.3, "synthetic": {"acceptance_yield": 0.5, "generator": {"api": {
-        "input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 4}}}}]}
+SYNTHETIC = {
+    **MINIMAL,
+    "data": [
+        {"name": "web", "unique_tokens": "300B", "share": 0.7},
+        {
+            "name": "syn",
+            "share": 0.3,
+            "synthetic": {
+                "acceptance_yield": 0.5,
+                "generator": {
+                    "api": {"input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 4}
+                },
+            },
+        },
+    ],
+}
 
 
 def test_same_seed_same_ranges_other_seed_other_ranges() -> None:
@@ -43,8 +55,12 @@ def test_hours_percentiles_are_the_utilisation_range() -> None:
 def test_no_uncertainty_when_turned_off_or_fixed() -> None:
     off = planner.estimate(validate({**SYNTHETIC, "uncertainty": {"samples": 0}}))
     assert off.loss_p10 is None and off.total_cost_usd_p90 is None
-    fixed = {**MINIMAL, "law": "hoffmann-2022", "training": {**MINIMAL["training"], "utilization": 0.4},
-             "uncertainty": {"price_spread": 0}}
+    fixed = {
+        **MINIMAL,
+        "law": "hoffmann-2022",
+        "training": {**MINIMAL["training"], "utilization": 0.4},
+        "uncertainty": {"price_spread": 0},
+    }
     r = planner.estimate(validate(fixed))
     # Hoffmann publishes no standard errors and nothing else is uncertain here.
     assert r.loss_p10 == pytest.approx(r.loss) == pytest.approx(r.loss_p90)
@@ -53,7 +69,11 @@ def test_no_uncertainty_when_turned_off_or_fixed() -> None:
 
 def test_law_uncertainty_is_pinned_at_the_fitted_data() -> None:
     def spread(params: float, tokens: float) -> float:
-        doc = {**MINIMAL, "model": {"params": params}, "training": {**MINIMAL["training"], "tokens": tokens}}
+        doc = {
+            **MINIMAL,
+            "model": {"params": params},
+            "training": {**MINIMAL["training"], "tokens": tokens},
+        }
         r = planner.estimate(validate(doc))
         return r.loss_p90 - r.loss_p10
 
@@ -69,3 +89,26 @@ def test_ranges_for_every_shipped_scenario_plan() -> None:
     for path in SCENARIOS:
         for plan in planner.run(planner.load_scenario(path)).plans:
             assert plan.loss_p10 <= plan.loss_p50 <= plan.loss_p90
+
+
+def test_paired_differences_against_the_baseline_cancel_shared_uncertainty() -> None:
+    results = planner.run(planner.load_scenario(ROOT / "scenarios" / "phi4_style_14b.yaml"))
+    base = results["base"]
+    assert (
+        base.loss_vs_baseline_p10,
+        base.loss_vs_baseline_p90,
+        base.probability_below_baseline,
+    ) == (0, 0, 0)
+    worse = results["pessimistic-synthetic"]
+    band = worse.loss_p90 - worse.loss_p10
+    paired = worse.loss_vs_baseline_p90 - worse.loss_vs_baseline_p10
+    assert 0 < worse.loss_vs_baseline_p10 < worse.loss_vs_baseline_p50 < worse.loss_vs_baseline_p90
+    assert paired < band / 5  # E's uncertainty (most of the band) is shared and cancels
+    assert worse.probability_below_baseline < 0.1
+
+
+def test_a_law_without_errors_is_flagged() -> None:
+    doc = {**MINIMAL, "law": "hoffmann-2022"}
+    result = planner.estimate(validate(doc))
+    assert any("publishes no standard errors" in f.message for f in result.flags)
+    assert result.loss_p10 == result.loss_p90  # and indeed no law uncertainty enters the range
