@@ -62,12 +62,12 @@ def test_results_to_frame() -> None:
 def test_every_schema_field_is_described() -> None:
     from pydantic import BaseModel
 
-    from planner import fields, schema, sources
+    from planner import fields, programme, schema, sources
 
-    modules = {m.__name__ for m in (fields, schema, sources)}
+    modules = {m.__name__ for m in (fields, schema, sources, programme)}
     models = {
         v
-        for m in (fields, schema, sources)
+        for m in (fields, schema, sources, programme)
         for v in vars(m).values()
         if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ in modules
     }
