@@ -109,7 +109,7 @@ def _evaluate(plan: Plan, file: str | None) -> tuple[model.Evaluation, PlanResul
         raise exc.located(file, prefix) from None
 
 
-def _versus(ev: model.Evaluation, base: model.Evaluation, settings: Any) -> dict[str, float]:
+def _versus(ev: model.Evaluation, base: model.Evaluation, settings: Any) -> dict[str, Any]:
     """Loss minus the baseline's on common draws: P10/P50/P90 and the chance it is lower."""
     paired = montecarlo.paired_loss(ev, base, settings)
     if paired is None:

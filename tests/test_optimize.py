@@ -13,7 +13,8 @@ import planner
 from planner.errors import InputError
 from planner.laws import ChinchillaLaw
 import planner.loader
-from planner.optimize import _problem, optimize, optimize_flops
+from planner.decisions import problem_for as _problem
+from planner.optimize import optimize, optimize_flops
 from planner.schema import Optimize, Scenario
 from tests.conftest import ROOT
 
