@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["PARTITION_ROWS", "gather_dask", "write_dask"]
 
 PARTITION_ROWS = 100_000
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
+"""Seconds to wait for a given scheduler before saying it cannot be reached."""
 
 
 def _partition(scenario_json: str, points: Grid, spec: Any, uncertainty: bool) -> pd.DataFrame:
