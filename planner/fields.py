@@ -10,6 +10,7 @@ value (``accelerator_count: true`` is an error, not 1). Bounds: :mod:`planner.li
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Annotated, Any, TypeAlias
@@ -148,6 +149,11 @@ def _numeric(annotation: Any) -> bool:
     return annotation in (int, float)
 
 
+@functools.cache
+def _numeric_field(model: type[BaseModel], name: str) -> bool:
+    return _numeric(model.model_fields[name].annotation)
+
+
 class Strict(BaseModel):
     """Base: unknown fields are errors; values are frozen once validated; numbers are finite,
     never yes/no values, and within the sanity bound :data:`MAGNITUDE`."""
@@ -157,10 +163,9 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_yes_no_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        numeric = info.field_name is not None and _numeric(
-            cls.model_fields[info.field_name].annotation
-        )
-        if isinstance(value, bool) and numeric:
+        # the cheap test first: this runs for every field of every model
+        yes_no = value is True or value is False
+        if yes_no and info.field_name is not None and _numeric_field(cls, info.field_name):
             raise ValueError("is a yes/no value; give a number")
         return value
 

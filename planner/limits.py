@@ -17,6 +17,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_PARAMS",
     "MAX_PEAK_TFLOPS",
+    "MAX_PLAN_SOURCES",
     "MAX_PRICE_USD_PER_HOUR",
     "MAX_QUANTITY",
     "MAX_RUNS_BYTES",
@@ -56,6 +57,10 @@ MAX_VARIANTS = 500
 """Variants per scenario. Assumption: a comparison table of more is unreadable; use a sweep."""
 MAX_SOURCES = 200
 """Data sources per scenario (and per variant). Assumption: real mixtures list tens of sources."""
+MAX_PLAN_SOURCES = 20_000
+"""Plans x data sources per scenario ((variants + 1) x sources), the work of one ``run``.
+Assumption: real comparisons are tens of plans of tens of sources; 500 variants of 200
+sources (100k) took 28 s to run."""
 MAX_NAME_LENGTH = 200
 """Characters in a scenario, plan or source name (names label tables and chart axes)."""
 MAX_GENERATIONS = 1_000

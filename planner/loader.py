@@ -7,7 +7,6 @@ scenario of its own.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import types
 import typing
@@ -18,7 +17,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, shown
-from planner.limits import MAX_NAME_LENGTH, MAX_SCENARIO_BYTES, MAX_SOURCES, MAX_VARIANTS
+from planner.limits import (
+    MAX_NAME_LENGTH,
+    MAX_PLAN_SOURCES,
+    MAX_SCENARIO_BYTES,
+    MAX_SOURCES,
+    MAX_VARIANTS,
+)
 from planner.reading import read_mapping, shown_text
 from planner.schema import Scenario
 
@@ -81,6 +86,16 @@ def check_size(document: dict[str, Any], *, file: str | None = None) -> None:
             raise InputError(
                 f"{len(items):,} {noun}", file=file, field=key, allowed=f"at most {most:,} {noun}"
             )
+    variants, sources = document.get("variants"), document.get("data")
+    if isinstance(variants, list) and isinstance(sources, list):
+        work = (len(variants) + 1) * len(sources)
+        if work > MAX_PLAN_SOURCES:
+            raise InputError(
+                f"{len(variants) + 1:,} plans of {len(sources):,} data sources ({work:,} in all)",
+                file=file,
+                field="variants",
+                allowed=f"at most {MAX_PLAN_SOURCES:,} plans x sources; split the scenario",
+            )
     named: list[tuple[str, object]] = [
         (k, document.get(k)) for k in ("name", "base_plan", "baseline")
     ]
@@ -142,7 +157,7 @@ def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
         )
     ]
     for variant in scenario.variants:
-        document = copy.deepcopy(base)
+        document = dict(base)  # set_path copies what it changes: no deep copy per variant
         for path, value in variant.set.items():
             try:
                 set_path(document, path, value, where=f"variants.{variant.name}.set")
@@ -155,6 +170,9 @@ def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
 
 def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = "") -> None:
     """Set ``value`` at a dotted field path; list items (data sources) are addressed by name.
+
+    Mappings and lists on the path are replaced by copies before they change, so parts that
+    ``document`` shares with another document (a variant's base) stay intact.
 
     >>> doc = {"training": {"tokens": 1.0}, "data": [{"name": "web", "share": 1.0}]}
     >>> set_path(doc, "data.web.share", 0.5); doc["data"][0]["share"]
@@ -184,6 +202,7 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
             if last:
                 node[index] = value
                 return
+            node[index] = _copied(node[index])
             node = node[index]
         elif isinstance(node, dict):
             if part not in node:
@@ -200,11 +219,21 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
                     field=_join(where, here),
                     allowed=f"set the whole {here} instead",
                 )
+            node[part] = _copied(node[part])
             node = node[part]
         else:
             raise InputError(
                 "is a value, not a group of fields", field=_join(where, ".".join(parts[:depth]))
             )
+
+
+def _copied(node: Any) -> Any:
+    """A shallow copy of a mapping or list on the path being set (so shared parts stay intact)."""
+    if isinstance(node, dict):
+        return dict(node)
+    if isinstance(node, list):
+        return list(node)
+    return node
 
 
 def _join(*parts: str | None) -> str:

@@ -256,10 +256,17 @@ def test_variants_override_by_path_and_source_name(write_scenario: Callable[...,
             {"data": [{"name": f"s{i}", "tokens": "1B"} for i in range(201)]},
             "201 data sources; at most 200",
         ),
+        (
+            {
+                "variants": [{"name": f"v{i}", "set": {}} for i in range(100)],
+                "data": [{"name": f"s{i}", "tokens": "1B"} for i in range(200)],
+            },
+            "101 plans of 200 data sources",
+        ),
         ({"name": "n" * 201}, "name: name is 201 characters long"),
         ({"variants": [{"name": "v" * 300, "set": {}}]}, "variants.0.name: name is 300 characters"),
     ],
-    ids=["variants", "sources", "name", "variant-name"],
+    ids=["variants", "sources", "plans-x-sources", "name", "variant-name"],
 )
 def test_size_limits_are_checked_before_validation(
     write_scenario: Callable[..., Path], extra: dict[str, Any], says: str
@@ -303,3 +310,19 @@ def test_unreadable_file_is_an_input_error(write_scenario: Callable[..., Path]) 
     path.chmod(0)
     with pytest.raises(InputError, match="permission denied"):
         load_scenario(path)
+
+
+def test_variants_never_change_the_base_or_each_other(write_scenario: Callable[..., Path]) -> None:
+    document = {
+        **MINIMAL,
+        "training": {k: v for k, v in MINIMAL["training"].items() if k != "tokens"},
+        "data": [{"name": "web", "tokens": "1T"}, {"name": "code", "tokens": "1B"}],
+        "variants": [
+            {"name": "a", "set": {"data.web.tokens": "2T", "training.accelerator_count": 8}},
+            {"name": "b", "set": {"data.code.tokens": "3B"}},
+        ],
+    }
+    base, a, b = plans(load_scenario(write_scenario(document)))
+    tokens = {p.name: [s.tokens for s in p.scenario.data] for p in (base, a, b)}
+    assert tokens == {"base": [1e12, 1e9], "a": [2e12, 1e9], "b": [1e12, 3e9]}
+    assert [p.scenario.training.accelerator_count for p in (base, a, b)] == [64, 8, 64]
