@@ -248,9 +248,13 @@ def _suggest(word: str, choices: list[str]) -> str:
 def _translate(
     exc: ValidationError, document: dict[str, Any], file: str | None, prefix: str | None
 ) -> InputError:
-    """One readable line per pydantic error: where, what, the value, what is allowed."""
+    """One readable line per pydantic error: where, what, the value, what is allowed.
+
+    Only the first ``MAX_PROBLEMS`` are formatted; the rest are counted.
+    """
     lines = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors[:MAX_PROBLEMS]:
         loc = tuple(error["loc"])
         field = _join(prefix, _path(loc, document))
         kind = error["type"]
@@ -271,12 +275,11 @@ def _translate(
             lines.append(f"{field}: {message} (got {shown(value)})")
     where = f"{file}: " if file else ""
     lines = [shown_text(line, 400) for line in lines]
-    if len(lines) == 1:
+    if len(errors) == 1:
         return InputError(where + lines[0])
-    listed = lines[:MAX_PROBLEMS]
-    if len(lines) > MAX_PROBLEMS:
-        listed.append(f"... and {len(lines) - MAX_PROBLEMS:,} more")
-    return InputError(where + f"{len(lines)} problems:\n  " + "\n  ".join(listed))
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(f"... and {len(errors) - MAX_PROBLEMS:,} more")
+    return InputError(where + f"{len(errors):,} problems:\n  " + "\n  ".join(lines))
 
 
 def _path(loc: tuple[Any, ...], document: Any) -> str:

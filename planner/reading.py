@@ -302,28 +302,36 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _check_expansion(root: yaml.Node, file: str) -> None:
-    """Count the values the document holds once aliases are expanded (memoised, iterative)."""
+    """Count the values the document holds once aliases are expanded (memoised, iterative).
+
+    A scalar counts 1; a collection 1 plus its children, each shared collection counted once
+    per reference but computed once, so a billion-laughs file costs its size, not its expansion.
+    """
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    scalar = yaml.ScalarNode
     while stack:
         node, finished = stack.pop()
         key = id(node)
         if finished:
             open_nodes.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if sizes[key] > MAX_YAML_NODES:
+            size = 1 + sum(1 if type(c) is scalar else sizes[id(c)] for c in _children(node))
+            sizes[key] = size
+            if size > MAX_YAML_NODES:
                 raise InputError(
                     f"aliases expand to more than {MAX_YAML_NODES:,} values{_where(node.start_mark)}",
                     file=file,
                     allowed="write the values out, or use fewer nested aliases (*name)",
                 )
             continue
-        if key in sizes:
+        if key in sizes or type(node) is scalar:
             continue
         open_nodes.add(key)
         stack.append((node, True))
         for child in _children(node):
+            if type(child) is scalar:
+                continue
             if id(child) in open_nodes:
                 raise InputError(
                     f"an alias refers to a value that contains it{_where(child.start_mark)}",
