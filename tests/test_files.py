@@ -166,3 +166,39 @@ def test_a_signal_mid_write_leaves_nothing_behind(tmp_path: Path, signum: int) -
     process.communicate(timeout=10)
     assert process.returncode != 0
     assert os.listdir(folder) == []
+
+
+RACER = """
+import sys, time
+from planner.errors import InputError
+from planner.files import write_atomic
+start = float(sys.argv[3])
+while time.time() < start:
+    pass
+try:
+    write_atomic(sys.argv[1], sys.argv[2] * 100_000)
+except InputError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+
+
+def test_two_writers_racing_without_force_one_wins_whole(tmp_path: Path) -> None:
+    import time
+
+    target = tmp_path / "out.csv"
+    start = str(time.time() + 1.0)
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(target), letter, start],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for letter in "ab"
+    ]
+    for racer in racers:
+        racer.communicate(timeout=20)
+    codes = sorted(racer.returncode for racer in racers)
+    assert codes == [0, 2]
+    assert target.read_text() in ("a" * 100_000, "b" * 100_000)
+    assert os.listdir(tmp_path) == ["out.csv"]
