@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.limits import SHOWN_CHARS
 
-__all__ = ["InputError", "PlannerError", "shown", "shown_path", "validation_problems"]
+__all__ = ["InputError", "PlannerError", "shown", "shown_path", "shown_text", "validation_problems"]
 
 MAX_SHOWN_PATH = 200
 """Characters of a file name shown in a message (over-long names are elided in the middle)."""
@@ -107,3 +107,8 @@ def validation_problems(exc: Exception, *, limit: int = 10) -> str:
     if len(errors) > limit:
         parts.append(f"and {len(errors) - limit} more")
     return "; ".join(parts)
+
+
+def shown_text(text: str, limit: int = 160) -> str:
+    """A parser's message cut to ``limit`` characters (parsers quote the offending text)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from planner.errors import InputError, shown
+from planner.errors import InputError, shown, shown_text
 from planner.limits import (
     MAX_NAME_LENGTH,
     MAX_PLAN_SOURCES,
@@ -24,7 +24,7 @@ from planner.limits import (
     MAX_SOURCES,
     MAX_VARIANTS,
 )
-from planner.reading import read_mapping, shown_text
+from planner.reading import read_mapping
 from planner.schema import Scenario
 
 __all__ = [
