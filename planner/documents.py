@@ -44,23 +44,43 @@ def _kind(value: object) -> str:
 
 
 # --- JSON ----------------------------------------------------------------------------------
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
 
 
 class _Problem(Exception):
     """A problem found inside a parser hook, turned into an InputError by the caller."""
 
 
-def _json_depth(text: str) -> int:
-    """Deepest nesting of ``[`` and ``{`` outside strings (linear, no recursion)."""
-    import numpy as np
+def _json_depth(text: str, most: int = MAX_DEPTH) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings, stopping once past ``most``.
 
-    skeleton = _JSON_STRING.sub("", text).encode("utf-8", "replace")
-    codes = np.frombuffer(skeleton, dtype=np.uint8)
-    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64) - np.isin(
-        codes, (ord("]"), ord("}"))
-    )
-    return int(np.cumsum(steps).max(initial=0))
+    One pass over the special characters only (brackets, quotes, backslashes): linear in the
+    text, whatever its quotes and escapes (a regular expression for strings is quadratic on
+    ``"\\"\\"\\"...`` with no closing quote).
+    """
+    depth = deepest = 0
+    in_string = False
+    escaped_until = -1
+    for match in _JSON_SPECIAL.finditer(text):
+        position, char = match.start(), match.group()
+        if position < escaped_until:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_until = position + 2
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > most:
+                    break
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

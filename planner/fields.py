@@ -62,16 +62,29 @@ MAGNITUDE = (1e-30, MAX_QUANTITY)
 of a handful of such numbers stay far inside float64 (about 1.8e308), so no output is inf."""
 
 
+MAX_QUANTITY_TEXT = 40
+"""Characters in a quantity given as text (``1.4T``, ``3.8e25``). Longer text is refused before
+it reaches the parser, whose pattern backtracks quadratically on long runs of spaces."""
+
+
+def _short(value: object) -> object:
+    if isinstance(value, str) and len(value) > MAX_QUANTITY_TEXT:
+        raise ValueError(
+            f"is {len(value):,} characters long; a quantity is a number such as 70B or 1.4e12"
+        )
+    return value
+
+
 def _quantity(value: object) -> float:
     try:
-        return _bounded(parse_quantity(value), MAX_QUANTITY, "count")
+        return _bounded(parse_quantity(_short(value)), MAX_QUANTITY, "count")
     except ValueError as exc:
         raise ValueError(str(exc)) from None
 
 
 def _quantity_or_zero(value: object) -> float:
     try:
-        return _bounded(parse_quantity(value, allow_zero=True), MAX_QUANTITY, "amount")
+        return _bounded(parse_quantity(_short(value), allow_zero=True), MAX_QUANTITY, "amount")
     except ValueError as exc:
         raise ValueError(str(exc)) from None
 

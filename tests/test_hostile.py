@@ -579,3 +579,14 @@ def test_a_wide_csv_is_refused_before_parsing(workdir: Path) -> None:
     refused(
         planner_cli("fit", str(wide), cwd=workdir), "wide.csv", "300,000 columns", "at most 1,000"
     )
+
+
+def test_inputs_that_make_patterns_backtrack_end_fast(workdir: Path) -> None:
+    # escaped quotes with no closing quote: a string regex would be quadratic (400 s here)
+    quotes = workdir / "in" / "quotes.json"
+    quotes.write_text('{"name": "' + '\\"' * 400_000)
+    refused(planner_cli("validate", str(quotes), cwd=workdir), "quotes.json", "malformed JSON")
+    # a quantity of 900k spaces: the quantity pattern backtracks quadratically on spaces
+    spaces = workdir / "in" / "spaces.yaml"
+    spaces.write_text(_minimal().replace("params: 7B", "params: '1" + " " * 900_000 + "!'"))
+    refused(planner_cli("validate", str(spaces), cwd=workdir), "model.params", "900,002 characters")
