@@ -185,7 +185,10 @@ class Strict(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _sane_magnitude(cls, value: Any) -> Any:
-        if isinstance(value, float) and value != 0:
+        number = isinstance(value, float) or (
+            isinstance(value, int) and not isinstance(value, bool)
+        )
+        if number and value != 0:
             low, high = MAGNITUDE
             if not low <= abs(value) <= high:
                 raise ValueError(

@@ -129,7 +129,9 @@ SCENARIO_CASES = [
     case("nan-pue", ["run", "{in}/nan_pue.yaml"], ["nan_pue.yaml", "training.pue", "finite"]),
     case("bool-count", ["run", "{in}/bool_count.yaml"], ["training.accelerator_count", "yes/no"]),
     case(
-        "huge-integer", ["validate", "{in}/huge_integer.yaml"], ["huge_integer.yaml", "4300 digits"]
+        "huge-integer",
+        ["validate", "{in}/huge_integer.yaml"],
+        ["huge_integer.yaml", "a number written with 5,000 characters"],
     ),
     case(
         "duplicate-json",
@@ -590,3 +592,14 @@ def test_inputs_that_make_patterns_backtrack_end_fast(workdir: Path) -> None:
     spaces = workdir / "in" / "spaces.yaml"
     spaces.write_text(_minimal().replace("params: 7B", "params: '1" + " " * 900_000 + "!'"))
     refused(planner_cli("validate", str(spaces), cwd=workdir), "model.params", "900,002 characters")
+
+
+def test_a_base_60_integer_is_refused_before_conversion(workdir: Path) -> None:
+    # YAML 1.1 reads 1:1:1:... as a base-60 integer; converting 150k digits took 6 s
+    sexagesimal = workdir / "in" / "base60.yaml"
+    sexagesimal.write_text(
+        _minimal().replace("accelerator_count: 64", "accelerator_count: 1" + ":1" * 150_000)
+    )
+    refused(
+        planner_cli("validate", str(sexagesimal), cwd=workdir), "base60.yaml", "300,001 characters"
+    )
