@@ -14,6 +14,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_GENERATIONS",
     "MAX_LAW_BYTES",
+    "MAX_LIST_ITEMS",
     "MAX_NAME_LENGTH",
     "MAX_PARAMS",
     "MAX_PEAK_TFLOPS",
@@ -57,6 +58,9 @@ MAX_VARIANTS = 500
 """Variants per scenario. Assumption: a comparison table of more is unreadable; use a sweep."""
 MAX_SOURCES = 200
 """Data sources per scenario (and per variant). Assumption: real mixtures list tens of sources."""
+MAX_LIST_ITEMS = 500
+"""Items in any other list of a scenario (grading passes, ...). Assumption: real scenarios
+list a handful; validating 25,000 items took 45 s and 3 GB."""
 MAX_PLAN_SOURCES = 20_000
 """Plans x data sources per scenario ((variants + 1) x sources), the work of one ``run``.
 Assumption: real comparisons are tens of plans of tens of sources; 500 variants of 200

@@ -603,3 +603,12 @@ def test_a_base_60_integer_is_refused_before_conversion(workdir: Path) -> None:
     refused(
         planner_cli("validate", str(sexagesimal), cwd=workdir), "base60.yaml", "300,001 characters"
     )
+
+
+def test_a_variant_with_many_sources_fails_fast_on_the_limit(workdir: Path) -> None:
+    sources = "".join(f"      - {{name: s{i}, tokens: 1B}}\n" for i in range(25_000))
+    text = _minimal("variants:\n  - name: v\n    set:\n      data:\n" + sources)
+    assert len(text) < 1_000_000
+    (workdir / "in" / "vdata.yaml").write_text(text)
+    refused(planner_cli("run", str(workdir / "in" / "vdata.yaml"), cwd=workdir),
+            "vdata.yaml", "variants.0.set.data: 25,000 data sources", "at most 200")  # fmt: skip

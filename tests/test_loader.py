@@ -261,12 +261,28 @@ def test_variants_override_by_path_and_source_name(write_scenario: Callable[...,
                 "variants": [{"name": f"v{i}", "set": {}} for i in range(100)],
                 "data": [{"name": f"s{i}", "tokens": "1B"} for i in range(200)],
             },
-            "101 plans of 200 data sources",
+            "101 plans of up to 200 data sources",
+        ),
+        (
+            {"variants": [{"name": "v", "set": {"data": [{"name": f"s{i}"} for i in range(201)]}}]},
+            "variants.0.set.data: 201 data sources; at most 200",
+        ),
+        (
+            {"data": [{"name": "s", "tokens": "1B", "grading": [{}] * 501}]},
+            "data.0.grading: 501 items; at most 500",
         ),
         ({"name": "n" * 201}, "name: name is 201 characters long"),
         ({"variants": [{"name": "v" * 300, "set": {}}]}, "variants.0.name: name is 300 characters"),
     ],
-    ids=["variants", "sources", "plans-x-sources", "name", "variant-name"],
+    ids=[
+        "variants",
+        "sources",
+        "plans-x-sources",
+        "variant-sources",
+        "any-list",
+        "name",
+        "variant-name",
+    ],
 )
 def test_size_limits_are_checked_before_validation(
     write_scenario: Callable[..., Path], extra: dict[str, Any], says: str
