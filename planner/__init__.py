@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from planner.version import __version__
 
 if TYPE_CHECKING:
+    from planner.analysis import Analysis, analyse
     from planner.backtest import Backtest, backtest
     from planner.errors import InputError, PlannerError
     from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "Accelerator": "hardware",
     "Allocation": "optimize",
+    "Analysis": "analysis",
     "Backtest": "backtest",
     "Fit": "fit",
     "Flag": "quality",
@@ -47,6 +49,7 @@ _WHERE = {
     "Results": "results",
     "Scenario": "schema",
     "SourceResult": "results",
+    "analyse": "analysis",
     "backtest": "backtest",
     "catalog": "hardware",
     "compare": "results",
@@ -66,6 +69,7 @@ _WHERE = {
 __all__ = [
     "Accelerator",
     "Allocation",
+    "Analysis",
     "Backtest",
     "Fit",
     "Flag",
@@ -77,6 +81,7 @@ __all__ = [
     "Scenario",
     "SourceResult",
     "__version__",
+    "analyse",
     "backtest",
     "catalog",
     "compare",
@@ -103,14 +108,9 @@ def render_report(results: Results, **options: Any) -> str:
 
 def _fragment(item: object) -> str:
     """Notebook display: a small HTML summary whose styles are scoped to one class."""
-    from planner import report
+    from planner.report import render_fragment
 
-    fragment = getattr(report, "render_fragment", None)
-    if fragment is None:
-        import html
-
-        return "<pre>" + html.escape(repr(item)) + "</pre>"
-    return str(fragment(item))
+    return render_fragment(item)
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,16 @@ from planner import compute, defaults
 from planner.errors import InputError
 from planner.hardware import catalog
 
+__all__ = [
+    "Backtest",
+    "BacktestRow",
+    "NUMERIC",
+    "REQUIRED",
+    "UNSCORED_EVIDENCE",
+    "backtest",
+    "calibrate",
+]
+
 if TYPE_CHECKING:
     import pandas as pd
 

@@ -15,6 +15,17 @@ from planner import units
 from planner.analysis import SharePoint, Sensitivity
 from planner.estimate import PlanResult
 
+__all__ = [
+    "COLORS",
+    "cost_breakdown",
+    "heatmap",
+    "loss_vs_cost",
+    "share_curve",
+    "sweep_frontier",
+    "tokens_and_epochs",
+    "tornado",
+]
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 

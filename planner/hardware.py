@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planner.errors import InputError
 
+__all__ = ["Accelerator", "catalog", "closest", "hardware"]
+
 
 class Accelerator(BaseModel):
     """One accelerator: peak throughput, memory, power and a default price."""

@@ -16,6 +16,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from planner.fields import Number
 from planner.errors import InputError
 
+__all__ = [
+    "ChinchillaLaw",
+    "DEFAULT_LAW",
+    "KaplanLaw",
+    "PRESETS",
+    "R_STAR_DATA",
+    "R_STAR_PARAMS",
+    "data_constrained_loss",
+    "effective_tokens",
+    "law",
+    "loss",
+    "read_law_file",
+    "saturate",
+]
+
 # Muennighoff et al. 2023, datablations README / parametric_fit.ipynb cell 29 [P-repo].
 R_STAR_DATA = 15.387756
 R_STAR_PARAMS = 5.309743

@@ -14,6 +14,21 @@ from typing import Any
 from planner import units
 from planner.estimate import PlanResult, Results
 
+__all__ = [
+    "FORMATS",
+    "ROWS",
+    "render",
+    "render_allocation",
+    "render_backtest",
+    "render_catalog",
+    "render_fit",
+    "render_json",
+    "render_markdown",
+    "render_plan",
+    "render_table",
+    "table_rows",
+]
+
 FORMATS = ("table", "json", "csv", "markdown")
 
 

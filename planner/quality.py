@@ -25,6 +25,29 @@ from planner.laws import (
 from planner.sampling import Z975, split_lognormal
 from planner.schema import Downstream, Scenario
 
+__all__ = [
+    "EPOCHS_LAW_MISMATCH",
+    "EPOCHS_WARN",
+    "EPOCHS_WORTHLESS",
+    "FRONTIER_UNIQUE",
+    "Flag",
+    "HUMAN_STOCK_LIMIT",
+    "HUMAN_STOCK_WARN",
+    "Pool",
+    "QualityResult",
+    "REPHRASED_SHARE_WARN",
+    "SYNTHETIC_SHARE_WARN",
+    "assess",
+    "collapse_factor",
+    "downstream_error",
+    "expected_loss",
+    "flags",
+    "law_params",
+    "mix_effective",
+    "pools",
+    "stock_effective_tokens",
+]
+
 # Flag thresholds, each with its source.
 EPOCHS_WARN = 4.0  # Muennighoff et al. 2023: up to ~4 epochs is about as good as fresh data
 EPOCHS_WORTHLESS = 40.0  # Muennighoff et al. 2023: repetition "nearly ineffective around 40 epochs"

@@ -13,10 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planner import analysis, charts, defaults, units
+from planner import charts, defaults, units
+from planner.analysis import Analysis, frontier_mask, pareto
 from planner.version import __version__
 from planner.estimate import PlanResult, Results
 from planner.optimize import Allocation
+
+__all__ = [
+    "Chart",
+    "ReportContext",
+    "build_context",
+    "render_fragment",
+    "render_report",
+    "render_sweep_report",
+    "write_report",
+]
 
 
 @dataclass(frozen=True)
@@ -170,37 +181,48 @@ def _recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
     return {"goal": allocation.goal, "binding": allocation.binding, "plan": plan, "rows": rows}
 
 
-def build_context(results: Results, *, allocation: Allocation | None = None,
-                  generated: str | None = None) -> ReportContext:
-    """Everything the page shows, computed and formatted here."""
+def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[Chart]:
+    """The charts of the finished results and analysis, in page order."""
     from markupsafe import Markup
 
-    plans: list[PlanResult] = list(results.plans)
-    base_input = next((i for i in results.inputs if i.name == results.baseline), None)
-    frontier = analysis.pareto(plans)
     items = [
         Chart("cost", Markup(charts.cost_breakdown(plans)),
               "Total cost per plan, stacked: training compute, overhead (goodput), synthetic generation, "
               "grading and real-data acquisition."),
-        Chart("loss-cost", Markup(charts.loss_vs_cost(plans, frontier)),
-              f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(frontier)}."),
+        Chart("loss-cost", Markup(charts.loss_vs_cost(plans, found.frontier)),
+              f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(found.frontier)}."),
         Chart("tokens", Markup(charts.tokens_and_epochs(plans)),
               "Training tokens drawn from each source, and epochs over each pool's unique tokens."),
     ]
-    if base_input is not None:
-        points = analysis.synthetic_share_curve(base_input.scenario)
-        if points:
-            share = results[results.baseline].synthetic_share
-            items.append(Chart("share", Markup(charts.share_curve(points, results.baseline, share)),
-                               f"Expected loss of {results.baseline} as its synthetic share changes, holding its "
-                               "total cost: training tokens adjust to spend the same."))
-        rows = analysis.sensitivity(base_input.scenario)
-        items.append(Chart("tornado", Markup(charts.tornado(rows, results.baseline)),
+    curve_plan = found.share_curve_plan
+    if found.share_curve and curve_plan is not None:
+        share = results[curve_plan].synthetic_share
+        caption = (f"Expected loss of {curve_plan} as its synthetic share changes, holding its total cost: "
+                   "training tokens adjust to spend the same.")
+        if found.share_curve_note:
+            caption += f" {found.share_curve_note}"
+        items.append(Chart("share", Markup(charts.share_curve(found.share_curve, curve_plan, share)), caption))
+    if found.sensitivity:
+        items.append(Chart("tornado", Markup(charts.tornado(found.sensitivity, results.baseline)),
                            f"How far each assumption, at its low and high value, moves the cost and expected loss "
                            f"of {results.baseline}."))
+    return items
+
+
+def build_context(results: Results, *, analysis: Analysis | None = None,
+                  generated: str | None = None) -> ReportContext:
+    """Everything the page shows, formatted here from finished results and analysis.
+
+    ``analysis`` comes from :func:`planner.analysis.analyse`; without one the page shows the
+    plans, the frontier and no what-if charts (nothing is computed while rendering).
+    """
+    plans: list[PlanResult] = list(results.plans)
+    found = analysis if analysis is not None else Analysis(frontier=pareto(plans))
+    base_input = next((i for i in results.inputs if i.name == results.baseline), None)
     summary_headers, summary_rows, summary_classes = _summary(results)
     source_headers, source_rows = _sources(results)
     law = base_input.scenario.law if base_input else None
+    allocation = found.allocation
     return ReportContext(
         version=__version__,
         title=results.scenario,
@@ -213,7 +235,7 @@ def build_context(results: Results, *, allocation: Allocation | None = None,
         summary_classes=summary_classes,
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
-        charts=items,
+        charts=_charts(results, plans, found),
         source_headers=source_headers,
         source_rows=source_rows,
         flags=_flags(plans),
@@ -222,13 +244,14 @@ def build_context(results: Results, *, allocation: Allocation | None = None,
         assumptions=_assumptions(results),
         files=[{"path": path, "sha256": digest} for path, digest in results.files],
         generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        recommended=_recommended(allocation, results.baseline) if allocation else None,
+        recommended=(_recommended(allocation, found.allocation_plan or results.baseline)
+                     if allocation is not None else None),
     )
 
 
-def render_report(results: Results, *, allocation: Allocation | None = None, generated: str | None = None) -> str:
-    """The report as one self-contained HTML string."""
-    context = build_context(results, allocation=allocation, generated=generated)
+def render_report(results: Results, *, analysis: Analysis | None = None, generated: str | None = None) -> str:
+    """The report as one self-contained HTML string (renders; computes nothing)."""
+    context = build_context(results, analysis=analysis, generated=generated)
     return _environment().get_template("report.html").render(context=context, version=__version__)
 
 
@@ -253,26 +276,18 @@ def write_report(path: str | Path, html: str, *, overwrite: bool = False) -> Pat
     return write_atomic(path, html, overwrite=overwrite)
 
 
-def recommended_for(results: Results) -> Allocation | None:
-    """The optimiser's answer for the baseline plan, when its scenario has an optimize block."""
-    from planner.optimize import optimize
-
-    base = next((i for i in results.inputs if i.name == results.baseline), None)
-    if base is None or base.scenario.optimize is None:
-        return None
-    return optimize(base.scenario)
-
-
 def render_sweep_report(frame: Any, axes: list[str], name: str, *, generated: str | None = None) -> str:
     """A page for a sweep: the loss-cost frontier and, with two numeric axes, a loss heatmap."""
     import numpy as np
     from markupsafe import Markup
 
     cost, loss = frame["total_cost_usd"].to_numpy(), frame["loss"].to_numpy()
-    front = analysis.frontier_mask(cost, loss)
+    front = frontier_mask(cost, loss)
     items = [Chart("sweep-frontier", Markup(charts.sweep_frontier(cost, loss, front)),
                    f"Each of the {len(frame):,} points; the frontier joins those no other point beats on both.")]
-    numeric = [a for a in axes if np.issubdtype(frame[a].dtype, np.number) and frame[a].nunique() > 1]
+    from pandas.api.types import is_numeric_dtype
+
+    numeric = [a for a in axes if is_numeric_dtype(frame[a].dtype) and frame[a].nunique() > 1]
     if len(numeric) >= 2:
         x_axis, y_axis = numeric[0], numeric[1]
         table = frame.pivot_table(index=y_axis, columns=x_axis, values="loss", aggfunc="min")
@@ -290,3 +305,41 @@ def render_sweep_report(frame: Any, axes: list[str], name: str, *, generated: st
         version=__version__, name=name, points=f"{len(frame):,}", axes=axes, charts=items,
         headers=headers, rows=rows, frontier=f"{int(front.sum()):,}",
         generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+_FRAGMENT_STYLE = (
+    "<style>.planner-summary table{border-collapse:collapse;font:13px/1.4 system-ui,sans-serif}"
+    ".planner-summary th,.planner-summary td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
+    ".planner-summary th:first-child,.planner-summary td:first-child{text-align:left}"
+    ".planner-summary caption{text-align:left;font-weight:600}</style>"
+)
+
+
+def render_fragment(item: Any) -> str:
+    """A small HTML summary for a notebook: styles scoped to ``.planner-summary``, no page.
+
+    ``Results`` show one row per plan; a ``PlanResult`` shows its key figures. The full
+    page stays :func:`render_report`.
+    """
+    from markupsafe import escape
+
+    if isinstance(item, Results):
+        headers, rows, _ = _summary(item)
+        keep = [0, 1, 3, 4, 5, 9]
+        caption = f"{item.scenario}: {len(item.plans)} plan(s), baseline {item.baseline}"
+        head = "".join(f"<th>{escape(headers[i])}</th>" for i in keep)
+        body = "".join("<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>" for row in rows)
+    else:
+        caption = f"plan {item.plan}"
+        figures = [
+            ("total cost", units.format_usd(item.total_cost_usd)),
+            ("accelerator-hours", f"{units.format_count(item.accelerator_hours)} {item.accelerator}"),
+            ("wall-clock", units.format_days(item.wall_clock_days)),
+            ("expected loss (P10-P90)", _range(lambda v: f"{v:.3f}", item.loss, item.loss_p10, item.loss_p90)),
+            ("training tokens", units.format_count(item.tokens)),
+            ("synthetic share", units.format_ratio(item.synthetic_share)),
+        ]
+        head = "<th>figure</th><th>value</th>"
+        body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in figures)
+    return (f'<div class="planner-summary">{_FRAGMENT_STYLE}<table><caption>{escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")

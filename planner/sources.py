@@ -17,6 +17,8 @@ from planner.fields import (
     price_or_catalog,
 )
 
+__all__ = ["Api", "DataSource", "Generator", "Grading", "SelfHosted", "Synthetic", "VALUE_PRESETS"]
+
 VALUE_PRESETS: dict[str, dict[str, float]] = {
     "pessimistic": {"low": 0.5, "high": 0.5, "point": 0.5},
     "default": {

@@ -11,6 +11,24 @@ from __future__ import annotations
 import math
 import re
 
+__all__ = [
+    "EXPECTED",
+    "FILTERS",
+    "QuantityError",
+    "SUFFIXES",
+    "format_bytes",
+    "format_co2",
+    "format_count",
+    "format_days",
+    "format_energy",
+    "format_flops",
+    "format_hours",
+    "format_number",
+    "format_ratio",
+    "format_usd",
+    "parse_quantity",
+]
+
 SUFFIXES: dict[str, float] = {
     "": 1.0,
     "k": 1e3,

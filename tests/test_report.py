@@ -28,7 +28,8 @@ def phi4() -> planner.Results:
 
 @pytest.fixture(scope="module")
 def page(phi4: planner.Results) -> BeautifulSoup:
-    return BeautifulSoup(render_report(phi4, generated=FIXED_DATE), "html.parser")
+    found = planner.analyse(phi4, optimise=False)
+    return BeautifulSoup(render_report(phi4, analysis=found, generated=FIXED_DATE), "html.parser")
 
 
 def test_summary_table_has_every_plan_with_library_numbers(phi4: planner.Results, page: BeautifulSoup) -> None:
@@ -102,8 +103,10 @@ def test_same_inputs_same_bytes_but_the_date(phi4: planner.Results) -> None:
 
 
 def test_recommended_plan_when_an_optimisation_ran(phi4: planner.Results) -> None:
-    allocation = planner.optimize(phi4.inputs[0].scenario)
-    soup = BeautifulSoup(render_report(phi4, allocation=allocation, generated=FIXED_DATE), "html.parser")
+    found = planner.analyse(phi4)
+    allocation = found.allocation
+    assert allocation is not None and found.allocation_plan == phi4.baseline
+    soup = BeautifulSoup(render_report(phi4, analysis=found, generated=FIXED_DATE), "html.parser")
     box = soup.find("div", class_="recommended")
     assert "lowest expected loss within $15,000,000" in box.get_text()
     assert units.format_count(allocation.params) in box.get_text()
@@ -123,9 +126,16 @@ def test_context_fields_are_documented() -> None:
     assert documented == set(report.ReportContext.__dataclass_fields__)
 
 
-def test_repr_html_is_the_report(phi4: planner.Results) -> None:
-    html = phi4._repr_html_()
-    assert html.startswith("<!DOCTYPE html>") and "phi4-style-14b" in html
+def test_repr_html_is_a_scoped_summary(phi4: planner.Results) -> None:
+    soup = BeautifulSoup(phi4._repr_html_(), "html.parser")
+    root = soup.find("div", class_="planner-summary")
+    assert root is not None and root.find("caption").get_text().startswith("phi4-style-14b")
+    # every style rule is scoped to the fragment's class: nothing restyles the notebook
+    rules = [r for r in re.split(r"}", root.find("style").get_text()) if r.strip()]
+    assert rules and all(rule.strip().startswith(".planner-summary") for rule in rules)
+    assert [tr.find("td").get_text() for tr in root.find("tbody").find_all("tr")] == [p.plan for p in phi4.plans]
+    plan = BeautifulSoup(phi4.plans[0]._repr_html_(), "html.parser")
+    assert units.format_usd(phi4.plans[0].total_cost_usd) in plan.get_text()
 
 
 def test_write_report_is_atomic_and_careful(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def test_report_renders_without_errors_and_charts_have_size(tmp_path: Path) -> N
 
     path = str(ROOT / "scenarios" / "phi4_style_14b.yaml")
     results = planner.run(planner.load_scenario(path), file=path)
-    html = render_report(results, allocation=planner.optimize(results.inputs[0].scenario))
+    html = render_report(results, analysis=planner.analyse(results))
     page_path = tmp_path / "report.html"
     page_path.write_text(html, encoding="utf-8")
     errors: list[str] = []
