@@ -42,14 +42,20 @@ def _explicit_tokens(source: Any) -> Any:
 
 
 def resolve(
-    training: Any, data: Sequence[Any], size: int = 1, varied_shares: Collection[str] = ()
+    training: Any,
+    data: Sequence[Any],
+    size: int = 1,
+    varied_shares: Collection[str] = (),
+    *,
+    rebalance: bool = False,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """(tokens drawn per source, total training tokens), each an array of ``size`` rows.
 
     ``training`` and ``data`` are the scenario's (their numbers may be arrays of rows).
     Shares named in ``varied_shares`` are taken as given; the other share-based sources
     are rescaled together to fill the rest of the run. Without varied shares the shares
-    must add up (within :data:`SUM_TOLERANCE`), as a scenario file's must.
+    must add up (within :data:`SUM_TOLERANCE`), as a scenario file's must, unless
+    ``rebalance`` (a variant that set or dropped shares): then they are rescaled too.
     """
     # inputs that are plain numbers stay one element wide; numpy broadcasts them against swept arrays
     ones = np.ones(1)
@@ -99,7 +105,7 @@ def resolve(
     fixed_sum = sum((s.share for s in fixed), 0.0) * ones
     room = 1 - explicit / total - varied_sum
     fields = ", ".join(f"data.{s.name}.share" for s in varied) or "data"
-    if not varied:
+    if not varied and not rebalance:
         if share_based:
             bad = np.abs(fixed_sum - room) > SUM_TOLERANCE
             if bad.any():
@@ -124,15 +130,15 @@ def resolve(
         over = room < -SUM_TOLERANCE
         if over.any():
             raise DrawError(
-                f"row {int(np.argmax(over))}: swept shares add up to more than the tokens available; "
-                "lower the swept shares (other share-based sources fill the rest)",
+                f"{_row_label(size, over)}the shares set (swept, or in a variant) add up to more "
+                "than the tokens available; lower them (other share-based sources fill the rest)",
                 int(np.argmax(over)),
                 fields,
             )
         unfilled = np.abs(room) > SUM_TOLERANCE
         if not fixed and unfilled.any():
             raise DrawError(
-                f"row {int(np.argmax(unfilled))}: shares do not add up to 1 and no other "
+                f"{_row_label(size, unfilled)}shares do not add up to 1 and no other "
                 "share-based source can fill the rest",
                 int(np.argmax(unfilled)),
                 fields,
@@ -166,6 +172,11 @@ def _check_repetition(data: Sequence[Any], drawn: list[np.ndarray]) -> list[np.n
                 f"data.{source.name}",
             )
     return drawn
+
+
+def _row_label(size: int, bad: np.ndarray) -> str:
+    """``row N: `` for a sweep, nothing for a single plan."""
+    return f"row {int(np.argmax(bad))}: " if size > 1 else ""
 
 
 def _at(values: Any, row: int) -> float:

@@ -48,7 +48,7 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
         replace(result, **_versus(ev, base, plan.scenario.uncertainty))
         for plan, (ev, result) in zip(resolved, evaluated, strict=True)
     )
-    notes = notes_for([p.scenario for p in resolved])
+    notes = notes_for([p.scenario for p in resolved]) + tuple(n for p in resolved for n in p.notes)
     files: tuple[tuple[str, str], ...] = ()
     if file is not None:
         files = ((file, hashlib.sha256(Path(file).read_bytes()).hexdigest()),)

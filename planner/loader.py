@@ -7,7 +7,6 @@ scenario of its own.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from dataclasses import dataclass
@@ -27,6 +26,9 @@ from planner.limits import (
 )
 from planner.reading import read_mapping
 from planner.schema import Scenario
+from planner.variants import apply_variant, set_path
+from planner.variants import join_path as _join
+from planner.variants import suggestion as _suggest
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -55,6 +57,8 @@ class Plan:
     name: str
     description: str
     scenario: Scenario
+    notes: tuple[str, ...] = ()
+    """What resolving the variant changed beyond its ``set`` (see :mod:`planner.variants`)."""
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
@@ -150,11 +154,18 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def validate(
-    document: dict[str, Any], *, file: str | None = None, prefix: str | None = None
+    document: dict[str, Any],
+    *,
+    file: str | None = None,
+    prefix: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Scenario:
-    """Validate a mapping as a Scenario, raising one InputError naming every problem."""
+    """Validate a mapping as a Scenario, raising one InputError naming every problem.
+
+    ``context`` reaches the schema's validators (a variant's ``varied_shares``).
+    """
     try:
-        return Scenario.model_validate(document)
+        return Scenario.model_validate(document, context=context)
     except ValidationError as exc:
         raise _translate(exc, document, file, prefix) from None
     except InputError as exc:
@@ -162,7 +173,8 @@ def validate(
 
 
 def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
-    """The base scenario and each variant, resolved and validated."""
+    """The base scenario and each variant, resolved and validated; every variant's problems
+    are reported together (see :mod:`planner.variants`)."""
     base = scenario.model_dump(exclude={"variants", "baseline"})
     out = [
         Plan(
@@ -171,93 +183,29 @@ def plans(scenario: Scenario, *, file: str | None = None) -> list[Plan]:
             scenario.model_copy(update={"variants": [], "baseline": None}),
         )
     ]
+    problems: list[str] = []
     for variant in scenario.variants:
-        document = dict(base)  # set_path copies what it changes: no deep copy per variant
-        for path, value in variant.set.items():
-            try:
-                set_path(document, path, value, where=f"variants.{variant.name}.set")
-            except InputError as exc:
-                raise exc.located(file) from None
-        resolved = validate(document, file=file, prefix=f"variants.{variant.name}")
-        out.append(Plan(variant.name, variant.description, resolved))
-    return out
-
-
-def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = "") -> None:
-    """Set ``value`` at a dotted field path; list items (data sources) are addressed by name.
-
-    Mappings and lists on the path are replaced by copies before they change, so parts that
-    ``document`` shares with another document (a variant's base) stay intact.
-
-    >>> doc = {"training": {"tokens": 1.0}, "data": [{"name": "web", "share": 1.0}]}
-    >>> set_path(doc, "data.web.share", 0.5); doc["data"][0]["share"]
-    0.5
-    >>> set_path(doc, "training.tokenz", 2)
-    Traceback (most recent call last):
-    ...
-    planner.errors.InputError: training.tokenz: unknown field 'tokenz'; did you mean 'tokens'?
-    """
-    parts = path.split(".")
-    node: Any = document
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        here = ".".join(parts[: depth + 1])
-        if isinstance(node, list):
-            names = [item.get("name") for item in node if isinstance(item, dict)]
-            if part in names:
-                index = names.index(part)
-            elif part.isdigit() and int(part) < len(node):
-                index = int(part)
-            else:
-                raise InputError(
-                    f"no item named {shown(part)}",
-                    field=_join(where, here),
-                    allowed=shown_text(f"names here: {', '.join(map(str, names)) or 'none'}", 300),
-                )
-            if last:
-                node[index] = value
-                return
-            node[index] = _copied(node[index])
-            node = node[index]
-        elif isinstance(node, dict):
-            if part not in node:
-                raise InputError(
-                    f"unknown field {shown(part)}" + _suggest(part, list(node)),
-                    field=_join(where, here),
-                )
-            if last:
-                node[part] = value
-                return
-            if node[part] is None:
-                raise InputError(
-                    "is not set in the base scenario, so it has no fields to change",
-                    field=_join(where, here),
-                    allowed=f"set the whole {here} instead",
-                )
-            node[part] = _copied(node[part])
-            node = node[part]
-        else:
-            raise InputError(
-                "is a value, not a group of fields", field=_join(where, ".".join(parts[:depth]))
+        try:
+            changed = apply_variant(
+                base, variant.name, variant.set, base_accelerator=scenario.training.accelerator.id
             )
-
-
-def _copied(node: Any) -> Any:
-    """A shallow copy of a mapping or list on the path being set (so shared parts stay intact)."""
-    if isinstance(node, dict):
-        return dict(node)
-    if isinstance(node, list):
-        return list(node)
-    return node
-
-
-def _join(*parts: str | None) -> str:
-    return ".".join(p for p in parts if p)
-
-
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+        except InputError as exc:
+            problems.append(str(exc.located(file)))
+            continue
+        context = {"varied_shares": changed.varied_shares} if changed.rebalance else None
+        try:
+            resolved = validate(
+                changed.document, file=file, prefix=f"variants.{variant.name}", context=context
+            )
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        out.append(Plan(variant.name, variant.description, resolved, changed.notes))
+    if len(problems) == 1:
+        raise InputError(problems[0])
+    if problems:
+        raise InputError(f"{len(problems)} variants have problems:\n" + "\n".join(problems))
+    return out
 
 
 def _translate(

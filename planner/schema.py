@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from planner import defaults, draws
 from planner.fields import (
@@ -317,7 +317,7 @@ class Scenario(Strict):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
+    def _consistent(self, info: ValidationInfo) -> Scenario:
         for label, names in (
             ("data", [d.name for d in self.data]),
             ("variants", [v.name for v in self.variants]),
@@ -334,8 +334,23 @@ class Scenario(Strict):
             raise ValueError(
                 f"baseline {self.baseline!r} is not a plan; choose one of {', '.join(plan_names)}"
             )
+        varied = (info.context or {}).get("varied_shares")
+        if varied is not None:
+            self._rebalance(varied)
         self.source_tokens()  # raises ValueError when the mix does not add up
         return self
+
+    def _rebalance(self, varied: frozenset[str]) -> None:
+        """A variant set or dropped shares: the other share-based sources fill the rest
+        (the one rule of :func:`planner.draws.resolve`), written back as their shares."""
+        drawn, total = draws.resolve(self.training, self.data, 1, varied, rebalance=True)
+        data = [
+            source.model_copy(update={"share": float(tokens[0] / total[0])})
+            if source.share is not None and source.tokens is None and source.epochs is None
+            else source
+            for source, tokens in zip(self.data, drawn, strict=True)
+        ]
+        object.__setattr__(self, "data", data)  # still validating: the model is not yet in use
 
     def source_tokens(self) -> list[float]:
         """Tokens drawn from each data source, in order (one rule: :func:`planner.draws.resolve`)."""

@@ -200,7 +200,7 @@ def test_shares_of_zero_drop_the_source_and_its_cost() -> None:
         ({"model.params": "-5B"}, "grid model.params"),
         ({"data.synthetic.synthetic.acceptance_yield": "0.5,1.5"}, "less than or equal to 1"),
         ({"training.accelerator": "h100,h200"}, "unknown accelerator"),
-        ({"data.synthetic.share": "0.6", "data.web.share": "0.6"}, "swept shares add up to more"),
+        ({"data.synthetic.share": "0.6", "data.web.share": "0.6"}, "add up to more than the tokens"),
         ({}, "the grid is empty"),
     ],
     ids=[

@@ -1,0 +1,214 @@
+"""Variants: the base scenario with some fields changed, one document per variant.
+
+A variant's ``set`` maps dotted field paths to values (``training.accelerator: h200``,
+``data.web.share: 0.3``). Data sources are addressed by name; ``data.<name>: null`` or
+``data.<name>.share: 0`` drops a source. Shares a variant sets are taken as given and the
+other share-based sources are rescaled to fill the run (the rule sweeps use,
+:func:`planner.draws.resolve`). A variant that switches accelerator without naming a price
+uses the new accelerator's catalog price, with a note, never the base's explicit price.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from planner.errors import InputError, shown, shown_text
+
+__all__ = ["Changed", "apply_variant", "join_path", "set_path", "suggestion"]
+
+MAX_PATH_PROBLEMS = 20
+"""Bad paths listed per variant; the rest are counted."""
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A variant's document, ready to validate, and what the change implies."""
+
+    document: dict[str, Any]
+    varied_shares: frozenset[str]
+    """Sources whose share the variant sets: taken as given."""
+    rebalance: bool
+    """Shares were set or sources dropped: the other shares are rescaled to fill the run."""
+    notes: tuple[str, ...]
+    """What the variant changed beyond what it says (a price reverted to the catalog's)."""
+
+
+def apply_variant(
+    base: dict[str, Any], name: str, changes: dict[str, Any], *, base_accelerator: str
+) -> Changed:
+    """The base document with a variant's ``set`` applied; every bad path reported at once."""
+    where = f"variants.{name}.set"
+    document = dict(base)  # set_path copies what it changes: no deep copy per variant
+    problems: list[InputError] = []
+    varied: set[str] = set()
+    dropped: set[str] = set()
+    for path, value in changes.items():
+        parts = path.split(".")
+        try:
+            if parts[0] == "data" and _drops(parts, value):
+                _drop(document, parts[1], where)
+                dropped.add(parts[1])
+                continue
+            set_path(document, path, value, where=where)
+        except InputError as exc:
+            problems.append(exc)
+            continue
+        if parts[0] == "data" and parts[2:] == ["share"]:
+            varied.add(parts[1])
+    if problems:
+        raise _together(problems)
+    notes = _price(base, document, name, changes, base_accelerator)
+    return Changed(document, frozenset(varied - dropped), bool(varied or dropped), notes)
+
+
+def _drops(parts: list[str], value: Any) -> bool:
+    """``data.<name>: null`` or ``data.<name>.share: 0`` (a number or the text 0 / 0%)."""
+    if len(parts) == 2:
+        return value is None
+    if parts[2:] != ["share"] or isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == 0
+    return isinstance(value, str) and value.strip() in ("0", "0.0", "0%")
+
+
+def _drop(document: dict[str, Any], source: str, where: str) -> None:
+    data = document.get("data") or []
+    names = [item.get("name") for item in data if isinstance(item, dict)]
+    if source not in names:
+        raise InputError(
+            f"no data source named {shown(source)} to drop",
+            field=f"{where}.data.{source}",
+            allowed=shown_text(f"names here: {', '.join(map(str, names)) or 'none'}", 300),
+        )
+    document["data"] = [
+        item for item in data if not (isinstance(item, dict) and item.get("name") == source)
+    ]
+
+
+def _together(problems: list[InputError]) -> InputError:
+    if len(problems) == 1:
+        return problems[0]
+    lines = [str(p) for p in problems[:MAX_PATH_PROBLEMS]]
+    if len(problems) > MAX_PATH_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_PATH_PROBLEMS:,} more")
+    return InputError(f"{len(problems):,} problems:\n  " + "\n  ".join(lines))
+
+
+def _price(
+    base: dict[str, Any],
+    document: dict[str, Any],
+    name: str,
+    changes: dict[str, Any],
+    base_accelerator: str,
+) -> tuple[str, ...]:
+    """A switched accelerator takes its own catalog price unless the variant names one."""
+    chosen = changes.get("training.accelerator")
+    training = base.get("training") or {}
+    price = training.get("price_usd_per_hour")
+    if (
+        chosen is None
+        or "training.price_usd_per_hour" in changes
+        or price is None
+        or (isinstance(chosen, str) and chosen.strip().lower() == base_accelerator.lower())
+    ):
+        return ()
+    document["training"] = {**document["training"], "price_usd_per_hour": None}
+    shown_name = chosen if isinstance(chosen, str) else "an inline accelerator"
+    return (
+        f"variant {name}: training.accelerator is {shown_name}, so its catalog price is used, "
+        f"not the base plan's ${price:,.2f} per hour; set training.price_usd_per_hour in the "
+        "variant to choose a price.",
+    )
+
+
+def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = "") -> None:
+    """Set ``value`` at a dotted field path; list items (data sources) are addressed by name.
+
+    Mappings and lists on the path are replaced by copies before they change, so parts that
+    ``document`` shares with another document (a variant's base) stay intact.
+
+    >>> doc = {"training": {"tokens": 1.0}, "data": [{"name": "web", "share": 1.0}]}
+    >>> set_path(doc, "data.web.share", 0.5); doc["data"][0]["share"]
+    0.5
+    >>> set_path(doc, "training.tokenz", 2)
+    Traceback (most recent call last):
+    ...
+    planner.errors.InputError: training.tokenz: unknown field 'tokenz'; did you mean 'tokens'?
+    """
+    parts = path.split(".")
+    node: Any = document
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            names = [item.get("name") for item in node if isinstance(item, dict)]
+            if part in names:
+                index = names.index(part)
+            elif part.isdigit() and int(part) < len(node):
+                index = int(part)
+            else:
+                raise InputError(
+                    f"no item named {shown(part)}",
+                    field=join_path(where, here),
+                    allowed=shown_text(f"names here: {', '.join(map(str, names)) or 'none'}", 300),
+                )
+            if last:
+                node[index] = value
+                return
+            node[index] = _copied(node[index])
+            node = node[index]
+        elif isinstance(node, dict):
+            if part not in node:
+                raise InputError(
+                    f"unknown field {shown(part)}" + suggestion(part, list(node)),
+                    field=join_path(where, here),
+                )
+            if last:
+                node[part] = value
+                return
+            if node[part] is None:
+                raise InputError(
+                    "is not set in the base scenario, so it has no fields to change",
+                    field=join_path(where, here),
+                    allowed=f"set the whole {here} instead",
+                )
+            node[part] = _copied(node[part])
+            node = node[part]
+        else:
+            raise InputError(
+                "is a value, not a group of fields", field=join_path(where, ".".join(parts[:depth]))
+            )
+
+
+def _copied(node: Any) -> Any:
+    """A shallow copy of a mapping or list on the path being set (so shared parts stay intact)."""
+    if isinstance(node, dict):
+        return dict(node)
+    if isinstance(node, list):
+        return list(node)
+    return node
+
+
+def join_path(*parts: str | None) -> str:
+    """Dotted field path of the parts given (empty parts skipped)."""
+    return ".".join(p for p in parts if p)
+
+
+def suggestion(word: str, choices: list[str]) -> str:
+    """``; did you mean 'x'?`` for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def join_path(*parts: str | None) -> str:
+    """Dotted field path of the parts given (empty parts skipped)."""
+    return ".".join(p for p in parts if p)
+
+
+def suggestion(word: str, choices: list[str]) -> str:
+    """``; did you mean 'x'?`` for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,137 @@
+"""Variants: dropping sources, share rebalancing (the sweep's rule), price on an accelerator
+switch, and every variant's problems reported at once (validate == run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import planner
+from planner.cli import main
+from planner.errors import InputError
+from planner.loader import load_scenario, plans, validate
+from planner.model import evaluate, with_values
+from tests.conftest import MINIMAL
+
+GENERATED = {
+    "kind": "generated",
+    "generator": {"api": {"input_usd_per_million_tokens": 1, "output_usd_per_million_tokens": 2}},
+}
+
+
+def mix(*variants: dict[str, Any], price: float | None = 2.4) -> dict[str, Any]:
+    training = {**MINIMAL["training"], "price_usd_per_hour": price}
+    if price is None:
+        training.pop("price_usd_per_hour")
+    return {
+        **MINIMAL,
+        "training": training,
+        "data": [
+            {"name": "web", "share": 0.6, "unique_tokens": "5T"},
+            {"name": "code", "share": 0.2, "unique_tokens": "1T"},
+            {"name": "synth", "share": 0.2, "synthetic": GENERATED},
+        ],
+        "variants": list(variants),
+    }
+
+
+@pytest.mark.parametrize(
+    "change", [{"data.synth": None}, {"data.synth.share": 0}, {"data.synth.share": "0%"}]
+)
+def test_a_variant_drops_a_source_and_the_others_fill_the_run(
+    write_scenario: Callable[..., Path], change: dict[str, Any]
+) -> None:
+    base, dropped = plans(load_scenario(write_scenario(mix({"name": "real-only", "set": change}))))
+    assert [s.name for s in dropped.scenario.data] == ["web", "code"]
+    # web and code keep their 3:1 ratio and fill the whole run
+    assert [s.share for s in dropped.scenario.data] == pytest.approx([0.75, 0.25])
+    assert sum(dropped.scenario.source_tokens()) == pytest.approx(base.scenario.total_tokens)
+
+
+def test_a_variant_share_is_taken_as_given_like_a_sweep_row(
+    write_scenario: Callable[..., Path],
+) -> None:
+    scenario = load_scenario(
+        write_scenario(mix({"name": "more", "set": {"data.synth.share": 0.4}}))
+    )
+    base, more = plans(scenario)
+    assert [s.share for s in more.scenario.data] == pytest.approx([0.45, 0.15, 0.4])
+    # the same rule as a sweep that sets the share (planner.draws.resolve)
+    swept = evaluate(with_values(base.scenario, "data.synth.share", 0.4), 1, ["synth"])
+    assert [float(t[0]) for t in swept.drawn] == pytest.approx(more.scenario.source_tokens())
+
+
+@settings(max_examples=25, deadline=None)
+@given(share=st.floats(0.01, 0.99))
+def test_variant_share_equals_sweep_share(share: float) -> None:
+    document = mix()
+    scenario = validate(document)
+    variant = validate(
+        {**document, "variants": [{"name": "v", "set": {"data.synth.share": share}}]}
+    )
+    resolved = plans(variant)[1].scenario
+    swept = evaluate(with_values(scenario, "data.synth.share", share), 1, ["synth"])
+    assert [float(t[0]) for t in swept.drawn] == pytest.approx(resolved.source_tokens(), rel=1e-12)
+    assert planner.run(variant).plans[1].loss == pytest.approx(float(swept["loss"][0]), rel=1e-12)
+
+
+def test_shares_set_over_the_run_are_an_error(write_scenario: Callable[..., Path]) -> None:
+    path = write_scenario(
+        mix({"name": "too-much", "set": {"data.synth.share": 0.7, "data.web.share": 0.6}})
+    )
+    with pytest.raises(InputError, match="add up to more than the tokens available"):
+        load_scenario(path)
+
+
+def test_switching_accelerator_uses_its_catalog_price_with_a_note(
+    write_scenario: Callable[..., Path],
+) -> None:
+    path = write_scenario(
+        mix(
+            {"name": "b200", "set": {"training.accelerator": "b200"}},
+            {
+                "name": "b200-priced",
+                "set": {"training.accelerator": "b200", "training.price_usd_per_hour": 3},
+            },
+        )
+    )
+    results = planner.run(load_scenario(path))
+    base, switched, priced = results.plans
+    catalog = planner.hardware("b200").price_usd_per_hour
+    assert base.price_usd_per_hour == 2.4 and switched.price_usd_per_hour == catalog != 2.4
+    assert priced.price_usd_per_hour == 3
+    notes = [n for n in results.notes if "variant b200:" in n]
+    assert len(notes) == 1 and "$2.40" in notes[0]
+    assert not any("b200-priced" in n for n in results.notes)
+
+
+def test_every_variant_problem_is_reported_and_validate_agrees_with_run(
+    write_scenario: Callable[..., Path],
+) -> None:
+    path = write_scenario(
+        mix(
+            {"name": "a", "set": {"data.nope": None, "training.tokenz": 3}},
+            {"name": "b", "set": {"data.web.share": 1.5}},
+            {"name": "c", "set": {"training.accelerator": "gb200"}},
+        )
+    )
+    runner = CliRunner()
+    for command in ("validate", "run"):
+        result = runner.invoke(main, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        text = result.stderr
+        assert "3 variants have problems" in text
+        for expected in (
+            "variants.a.set.data.nope: no data source named 'nope'",
+            "variants.a.set.training.tokenz: unknown field 'tokenz'",
+            "variants.b.data.web.share",
+            "variants.c.training: accelerator gb200 has no default price",
+        ):
+            assert expected in text, (command, expected, text)
+        assert "Traceback" not in result.output
