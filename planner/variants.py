@@ -117,11 +117,12 @@ def _price(
         return ()
     document["training"] = {**document["training"], "price_usd_per_hour": None}
     shown_name = chosen if isinstance(chosen, str) else "an inline accelerator"
-    return (
+    note = (
         f"variant {name}: training.accelerator is {shown_name}, so its catalog price is used, "
         f"not the base plan's ${price:,.2f} per hour; set training.price_usd_per_hour in the "
-        "variant to choose a price.",
+        "variant to choose a price."
     )
+    return (note,)
 
 
 def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = "") -> None:
@@ -190,17 +191,6 @@ def _copied(node: Any) -> Any:
     if isinstance(node, list):
         return list(node)
     return node
-
-
-def join_path(*parts: str | None) -> str:
-    """Dotted field path of the parts given (empty parts skipped)."""
-    return ".".join(p for p in parts if p)
-
-
-def suggestion(word: str, choices: list[str]) -> str:
-    """``; did you mean 'x'?`` for the closest choice, or nothing."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def join_path(*parts: str | None) -> str:
