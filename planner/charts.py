@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner import units
-from planner.analysis import SharePoint, Sensitivity
+from planner.analysis import Sensitivity, SharePoint
 from planner.estimate import PlanResult
 
 __all__ = [
@@ -46,22 +46,28 @@ def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _usd_axis(axis: object) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _: units.format_usd(v) if v >= 0 else "-" + units.format_usd(-v)))  # type: ignore[attr-defined]
+    axis.set_major_formatter(
+        FuncFormatter(lambda v, _: units.format_usd(v) if v >= 0 else "-" + units.format_usd(-v))
+    )  # type: ignore[attr-defined]
 
 
 def cost_breakdown(plans: Sequence[PlanResult]) -> str:
     """Stacked bars per plan: training compute, overhead, synthetic generation, grading, real data."""
     figure = _figure(7.5, 0.6 + 0.45 * len(plans) + 1.2)
     axes = figure.subplots()
-    parts = (("training compute", "training_compute_usd"), ("overhead", "overhead_usd"),
-             ("synthetic generation", "synthetic_generation_usd"), ("grading", "grading_usd"),
-             ("real data", "real_data_usd"))
+    parts = (
+        ("training compute", "training_compute_usd"),
+        ("overhead", "overhead_usd"),
+        ("synthetic generation", "synthetic_generation_usd"),
+        ("grading", "grading_usd"),
+        ("real data", "real_data_usd"),
+    )
     names = [p.plan for p in plans]
     left = [0.0] * len(plans)
     for (label, key), color in zip(parts, COLORS):
@@ -84,11 +90,18 @@ def loss_vs_cost(plans: Sequence[PlanResult], frontier: Sequence[str]) -> str:
         x, y = plan.total_cost_usd, plan.loss
         xerr = [[x - (plan.total_cost_usd_p10 or x)], [(plan.total_cost_usd_p90 or x) - x]]
         yerr = [[y - (plan.loss_p10 or y)], [(plan.loss_p90 or y) - y]]
-        axes.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="o", color=color, capsize=3, label=plan.plan)
+        axes.errorbar(
+            [x], [y], xerr=xerr, yerr=yerr, fmt="o", color=color, capsize=3, label=plan.plan
+        )
     front = sorted((p for p in plans if p.plan in frontier), key=lambda p: p.total_cost_usd)
     if len(front) > 1:
-        axes.plot([p.total_cost_usd for p in front], [p.loss for p in front], "--", color="#333333",
-                  label="Pareto frontier")
+        axes.plot(
+            [p.total_cost_usd for p in front],
+            [p.loss for p in front],
+            "--",
+            color="#333333",
+            label="Pareto frontier",
+        )
     _usd_axis(axes.xaxis)
     axes.set_xlabel("total cost (USD), P10-P90 bars")
     axes.set_ylabel("expected loss (nats/token), P10-P90 bars")
@@ -105,22 +118,41 @@ def tokens_and_epochs(plans: Sequence[PlanResult]) -> str:
     sources = list(dict.fromkeys(s.name for p in plans for s in p.sources)) or ["all data"]
     left = [0.0] * len(plans)
     for source, color in zip(sources, COLORS * 10):
-        values = [next((s.tokens for s in p.sources if s.name == source), p.tokens if not p.sources else 0.0)
-                  for p in plans]
+        values = [
+            next(
+                (s.tokens for s in p.sources if s.name == source),
+                p.tokens if not p.sources else 0.0,
+            )
+            for p in plans
+        ]
         left_axes.barh(names, values, left=left, label=source, color=color)
         left = [a + b for a, b in zip(left, values)]
-        epochs = [next((s.epochs or 0.0 for s in p.sources if s.name == source), 1.0 if not p.sources else 0.0)
-                  for p in plans]
-        offsets = [i + 0.8 * (sources.index(source) + 0.5) / len(sources) - 0.4 for i in range(len(plans))]
+        epochs = [
+            next(
+                (s.epochs or 0.0 for s in p.sources if s.name == source),
+                1.0 if not p.sources else 0.0,
+            )
+            for p in plans
+        ]
+        offsets = [
+            i + 0.8 * (sources.index(source) + 0.5) / len(sources) - 0.4 for i in range(len(plans))
+        ]
         right_axes.barh(offsets, epochs, height=0.8 / len(sources), color=color)
     from matplotlib.ticker import FuncFormatter
 
-    left_axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.format_count(v) if v > 0 else "0"))
+    left_axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: units.format_count(v) if v > 0 else "0")
+    )
     left_axes.invert_yaxis()
     left_axes.set_xlabel("training tokens")
     left_axes.set_title("Tokens per source")
-    figure.legend(*left_axes.get_legend_handles_labels(), loc="outside lower center", ncols=min(len(sources), 6),
-                  frameon=False, fontsize=8)
+    figure.legend(
+        *left_axes.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=min(len(sources), 6),
+        frameon=False,
+        fontsize=8,
+    )
     right_axes.set_yticks(range(len(plans)), names)
     right_axes.invert_yaxis()
     right_axes.axvline(4, color="#c44e52", linestyle=":", linewidth=1)
@@ -133,7 +165,9 @@ def share_curve(points: Sequence[SharePoint], plan: str, current: float) -> str:
     """Expected loss against synthetic share at the plan's total cost; the plan's share marked."""
     figure = _figure(7.5, 3.4)
     axes = figure.subplots()
-    axes.plot([p.synthetic_share * 100 for p in points], [p.loss for p in points], "o-", color=COLORS[0])
+    axes.plot(
+        [p.synthetic_share * 100 for p in points], [p.loss for p in points], "o-", color=COLORS[0]
+    )
     axes.axvline(current * 100, color=COLORS[3], linestyle=":", label=f"{plan}: {current:.0%}")
     axes.legend(fontsize=8, loc="best")
     axes.set_xlabel("synthetic share of training tokens (%)")
@@ -170,11 +204,21 @@ def sweep_frontier(cost: Any, loss: Any, on_front: Any) -> str:
     figure = _figure(7.5, 4.0)
     axes = figure.subplots()
     cost_a, loss_a, front = np.asarray(cost), np.asarray(loss), np.asarray(on_front)
-    shown = slice(None) if len(cost_a) <= 20_000 else np.linspace(0, len(cost_a) - 1, 20_000).astype(int)
+    shown = (
+        slice(None)
+        if len(cost_a) <= 20_000
+        else np.linspace(0, len(cost_a) - 1, 20_000).astype(int)
+    )
     axes.scatter(cost_a[shown], loss_a[shown], s=6, color=COLORS[0], alpha=0.5, label="grid points")
     order = np.argsort(cost_a[front])
-    axes.plot(cost_a[front][order], loss_a[front][order], "-o", color=COLORS[3], markersize=3,
-              label="Pareto frontier")
+    axes.plot(
+        cost_a[front][order],
+        loss_a[front][order],
+        "-o",
+        color=COLORS[3],
+        markersize=3,
+        label="Pareto frontier",
+    )
     _usd_axis(axes.xaxis)
     axes.set_xlabel("total cost (USD)")
     axes.set_ylabel("expected loss (nats/token)")
@@ -183,8 +227,14 @@ def sweep_frontier(cost: Any, loss: Any, on_front: Any) -> str:
     return _svg(figure)
 
 
-def heatmap(x: Sequence[float], y: Sequence[float], values: Sequence[Sequence[float]], x_label: str,
-            y_label: str, title: str) -> str:
+def heatmap(
+    x: Sequence[float],
+    y: Sequence[float],
+    values: Sequence[Sequence[float]],
+    x_label: str,
+    y_label: str,
+    title: str,
+) -> str:
     """A colour map of ``values[i][j]`` over ``y[i]`` (rows) and ``x[j]`` (columns)."""
     figure = _figure(7.5, 4.2)
     axes = figure.subplots()

@@ -14,8 +14,8 @@ import re
 __all__ = [
     "EXPECTED",
     "FILTERS",
-    "QuantityError",
     "SUFFIXES",
+    "QuantityError",
     "format_bytes",
     "format_co2",
     "format_count",
@@ -43,8 +43,7 @@ SUFFIXES: dict[str, float] = {
 _QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]?)\s*$")
 
 EXPECTED = (
-    "a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 "
-    "(suffixes k, M, B, T, P)"
+    "a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 (suffixes k, M, B, T, P)"
 )
 
 
@@ -119,7 +118,7 @@ def _sig(value: float, digits: int) -> str:
     """Round to ``digits`` significant figures but never hide integer digits."""
     if value == 0:
         return "0"
-    places = max(digits - 1 - int(math.floor(math.log10(value))), 0)
+    places = max(digits - 1 - math.floor(math.log10(value)), 0)
     return f"{value:.{places}f}"
 
 
