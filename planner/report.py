@@ -71,6 +71,8 @@ class ReportContext:
     """Monte Carlo seed."""
     charts: list[Chart]
     """The charts, in page order."""
+    chart_notes: list[str]
+    """Why a chart is absent (no plan with synthetic data, no analysis)."""
     source_headers: list[str]
     """Columns of the data-source table."""
     source_rows: list[list[str]]
@@ -91,6 +93,29 @@ class ReportContext:
     """The optimiser's plan, when one was run."""
 
 
+def _dodge_note(plans: list[PlanResult]) -> str:
+    losses = [f"{p.loss:.4f}" for p in plans]
+    if len(set(losses)) == len(losses):
+        return ""
+    return (
+        f" Plans with equal expected loss are drawn {charts.DODGE:.1%} of the cost axis apart so that "
+        "their bars stay distinguishable; the table has their exact costs."
+    )
+
+
+def _chart_notes(found: Analysis) -> list[str]:
+    """Why a chart is absent, instead of dropping it silently."""
+    notes = []
+    if not found.share_curve:
+        reason = found.share_curve_note or "No analysis was given to the report."
+        notes.append(
+            f"No synthetic-share curve: {reason} It needs a plan with both real and synthetic sources."
+        )
+    if not found.sensitivity:
+        notes.append("No sensitivity chart: no analysis of the baseline was given to the report.")
+    return notes
+
+
 def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[Chart]:
     """The charts of the finished results and analysis, in page order."""
     from markupsafe import Markup
@@ -105,7 +130,8 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
         Chart(
             "loss-cost",
             Markup(charts.loss_vs_cost(plans, found.frontier)),
-            f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(found.frontier)}.",
+            f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(found.frontier)}."
+            + _dodge_note(plans),
         ),
         Chart(
             "tokens",
@@ -122,11 +148,8 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
         )
         if found.share_curve_note:
             caption += f" {found.share_curve_note}"
-        items.append(
-            Chart(
-                "share", Markup(charts.share_curve(found.share_curve, curve_plan, share)), caption
-            )
-        )
+        svg = charts.share_curve(found.share_curve, curve_plan, share, found.share_curve_note)
+        items.append(Chart("share", Markup(svg), caption))
     if found.sensitivity:
         items.append(
             Chart(
@@ -177,6 +200,7 @@ def build_context(
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
         charts=_charts(results, plans, found),
+        chart_notes=_chart_notes(found),
         source_headers=source_headers,
         source_rows=source_rows,
         flags=report_tables.flag_groups(plans),

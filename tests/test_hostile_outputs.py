@@ -105,7 +105,6 @@ def test_an_infeasible_budget_is_refused(workdir: Path) -> None:
     refused(planner_cli("optimize", str(valid), "--budget-usd", "1", cwd=workdir), "budget")
 
 
-@needs("report/charts: names reach matplotlib as plain text ($ escaped)")
 def test_dollar_names_render_in_the_html_report(workdir: Path) -> None:
     result = planner_cli(
         "run",
