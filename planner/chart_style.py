@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec, cast
 
 from planner import units
 
@@ -65,7 +65,7 @@ def drawn(chart: Callable[P, str]) -> Callable[P, str]:
         import matplotlib
 
         matplotlib.use("Agg")
-        with matplotlib.rc_context(RC):
+        with matplotlib.rc_context(cast(Any, RC)):  # RC keys are checked by matplotlib at run time
             return chart(*args, **kwargs)
 
     return wrapper

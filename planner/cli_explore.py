@@ -168,17 +168,14 @@ def sweep(
                 kind=kind,
             )
         if html_path is not None:
-            from planner.report import render_sweep_report
+            from planner.report_sweep import render_sweep_report, sweep_report_columns
+            from planner.sweep import columns
             from planner.tables import read_columns
 
-            frame = read_columns(
-                staged["--output"],
-                [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"],
-                kind,
-            )
-            staged["--html"].write_text(
-                render_sweep_report(frame, list(grid), scenario.name), encoding="utf-8"
-            )
+            wanted = sweep_report_columns(list(grid), columns(points, uncertainty))
+            frame = read_columns(staged["--output"], wanted, kind)
+            page = render_sweep_report(frame, list(grid), scenario.name, scenario=base, file=file)
+            staged["--html"].write_text(page, encoding="utf-8")
     click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
     if html_path is not None:
         click.echo(f"wrote {html_path}", err=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import charts, report_tables, units
-from planner.analysis import Analysis, frontier_mask, pareto
+from planner.analysis import Analysis, pareto
 from planner.estimate import PlanResult, Results
 from planner.version import __version__
 
@@ -21,9 +21,9 @@ __all__ = [
     "Chart",
     "ReportContext",
     "build_context",
+    "environment",
     "render_fragment",
     "render_report",
-    "render_sweep_report",
     "write_report",
 ]
 
@@ -222,10 +222,10 @@ def render_report(
 ) -> str:
     """The report as one self-contained HTML string (renders; computes nothing)."""
     context = build_context(results, analysis=analysis, generated=generated)
-    return _environment().get_template("report.html").render(context=context, version=__version__)
+    return environment().get_template("report.html").render(context=context, version=__version__)
 
 
-def _environment() -> Any:
+def environment() -> Any:
     """jinja2 with autoescaping, StrictUndefined and the units module's filters."""
     import jinja2
 
@@ -244,73 +244,6 @@ def write_report(path: str | Path, html: str, *, overwrite: bool = False) -> Pat
     from planner.files import write_atomic
 
     return write_atomic(path, html, overwrite=overwrite)
-
-
-def render_sweep_report(
-    frame: Any, axes: list[str], name: str, *, generated: str | None = None
-) -> str:
-    """A page for a sweep: the loss-cost frontier and, with two numeric axes, a loss heatmap."""
-    from markupsafe import Markup
-
-    cost, loss = frame["total_cost_usd"].to_numpy(), frame["loss"].to_numpy()
-    front = frontier_mask(cost, loss)
-    items = [
-        Chart(
-            "sweep-frontier",
-            Markup(charts.sweep_frontier(cost, loss, front)),
-            f"Each of the {len(frame):,} points; the frontier joins those no other point beats on both.",
-        )
-    ]
-    from pandas.api.types import is_numeric_dtype
-
-    numeric = [a for a in axes if is_numeric_dtype(frame[a].dtype) and frame[a].nunique() > 1]
-    if len(numeric) >= 2:
-        x_axis, y_axis = numeric[0], numeric[1]
-        table = frame.pivot_table(index=y_axis, columns=x_axis, values="loss", aggfunc="min")
-        items.append(
-            Chart(
-                "sweep-heatmap",
-                Markup(
-                    charts.heatmap(
-                        table.columns.tolist(),
-                        table.index.tolist(),
-                        table.to_numpy(),
-                        x_axis,
-                        y_axis,
-                        f"Expected loss over {x_axis} and {y_axis} (lowest over other axes)",
-                    )
-                ),
-                "Lower is better; other swept axes are taken at their best value.",
-            )
-        )
-    best = frame.loc[front].sort_values("total_cost_usd")
-    shown = best.head(50)
-    headers = [*axes, "total cost", "expected loss", "tokens", "synthetic share"]
-    rows = [
-        [
-            *(str(r[a]) if not isinstance(r[a], float) else f"{r[a]:.4g}" for a in axes),
-            units.format_usd(r["total_cost_usd"]),
-            f"{r['loss']:.4f}",
-            units.format_count(r["tokens"]),
-            units.format_ratio(r["synthetic_share"]),
-        ]
-        for _, r in shown.iterrows()
-    ]
-    return (
-        _environment()
-        .get_template("sweep.html")
-        .render(
-            version=__version__,
-            name=name,
-            points=f"{len(frame):,}",
-            axes=axes,
-            charts=items,
-            headers=headers,
-            rows=rows,
-            frontier=f"{int(front.sum()):,}",
-            generated=generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        )
-    )
 
 
 _FRAGMENT_STYLE = (
