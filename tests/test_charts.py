@@ -33,7 +33,10 @@ def _svg(text: str) -> Tag:
 
 def ticks(svg: Tag, axis: str) -> list[str]:
     """Tick labels of every ``axis`` ("x" or "y") in the chart, in drawing order."""
-    return [g.get_text(" ", strip=True) for g in svg.find_all("g", id=lambda i: bool(i) and i.startswith(f"{axis}tick_"))]
+    return [
+        g.get_text(" ", strip=True)
+        for g in svg.find_all("g", id=lambda i: bool(i) and i.startswith(f"{axis}tick_"))
+    ]
 
 
 def legend(svg: Tag) -> list[str]:
@@ -49,7 +52,12 @@ def _plans(phi4: planner.Results, count: int) -> list[planner.PlanResult]:
 
 
 def test_money_ticks_name_their_values() -> None:
-    assert units.tick_labels([10e6, 12.5e6, 15e6, 17.5e6], "$") == ["$10M", "$12.5M", "$15M", "$17.5M"]
+    assert units.tick_labels([10e6, 12.5e6, 15e6, 17.5e6], "$") == [
+        "$10M",
+        "$12.5M",
+        "$15M",
+        "$17.5M",
+    ]
     assert units.tick_labels([0, 1e9, 2e9]) == ["0", "1B", "2B"]
     assert units.tick_labels([-1.5e6, 0, 1.5e6], "$") == ["\u2212$1.5M", "$0", "$1.5M"]
 
@@ -60,7 +68,9 @@ def test_every_money_tick_parses_back_to_its_position(phi4: planner.Results) -> 
     assert labels and all(label.startswith("$") for label in labels)
     values = [units.parse_quantity(label[1:], allow_zero=True) for label in labels]
     steps = {round(b - a) for a, b in itertools.pairwise(values)}
-    assert len(steps) == 1  # evenly spaced: a label never rounds away from its tick ("$12M" for 12.5)
+    assert (
+        len(steps) == 1
+    )  # evenly spaced: a label never rounds away from its tick ("$12M" for 12.5)
     assert "e+" not in " ".join(ticks(svg, "y"))
 
 
@@ -87,12 +97,20 @@ def test_many_plans_keep_colours_distinct_and_legends_whole(phi4: planner.Result
     assert len({color for color, _ in styles}) == 12 == len(COLORS)
     plans = _plans(phi4, 12)
     svg = _svg(charts.loss_vs_cost(plans, [plans[0].plan, plans[1].plan]))
-    assert sorted(legend(svg)) == sorted([*(p.plan for p in plans), "Pareto frontier"])  # every name whole
+    assert sorted(legend(svg)) == sorted(
+        [*(p.plan for p in plans), "Pareto frontier"]
+    )  # every name whole
     width = float(svg["viewbox"].split()[2])  # html.parser lower-cases attribute names
     for text in svg.find_all("text"):
         assert 0 <= float(text.get("x", 0)) <= width
     cost = _svg(charts.cost_breakdown(plans))
-    assert legend(cost) == ["training compute", "overhead", "synthetic generation", "grading", "real data"]
+    assert legend(cost) == [
+        "training compute",
+        "overhead",
+        "synthetic generation",
+        "grading",
+        "real data",
+    ]
     assert ticks(cost, "y") == [p.plan for p in plans]
 
 
@@ -112,7 +130,9 @@ def test_share_curve_note_in_chart_and_caption_and_a_note_when_absent(
 ) -> None:
     curve = [SharePoint(s / 20, 1e12, 2.0 - s / 100) for s in range(10)]
     note = "Shares 50%-80% are left out: generating that much synthetic data alone costs more than the plan's budget."
-    found = Analysis(frontier=["base"], share_curve=curve, share_curve_plan="base", share_curve_note=note)
+    found = Analysis(
+        frontier=["base"], share_curve=curve, share_curve_plan="base", share_curve_note=note
+    )
     page = BeautifulSoup(render_report(phi4, analysis=found, generated="today"), "html.parser")
     figure = page.find("figure", id="chart-share")
     assert note in figure.find("figcaption").get_text()

@@ -32,7 +32,10 @@ def test_axis_values_read_like_7b_in_table_and_heatmap(page: BeautifulSoup) -> N
     params = {tr.find_all("td")[0].get_text() for tr in table.find("tbody").find_all("tr")}
     assert params <= {"7B", "14B"} and params
     heatmap = page.find("figure", id="chart-sweep-heatmap").find("svg")
-    labels = [g.get_text(" ", strip=True) for g in heatmap.find_all("g", id=lambda i: bool(i) and "tick_" in i)]
+    labels = [
+        g.get_text(" ", strip=True)
+        for g in heatmap.find_all("g", id=lambda i: bool(i) and "tick_" in i)
+    ]
     assert "7B" in labels and "14B" in labels
     assert "e+" not in page.get_text()
 
@@ -40,14 +43,21 @@ def test_axis_values_read_like_7b_in_table_and_heatmap(page: BeautifulSoup) -> N
 def test_footer_flags_and_assumptions(page: BeautifulSoup) -> None:
     footer = page.find("footer").get_text()
     digest = hashlib.sha256(Path(PHI4).read_bytes()).hexdigest()
-    assert planner.__version__ in footer and "seed 0" in footer and digest in footer and "Generated" in footer
+    assert (
+        planner.__version__ in footer
+        and "seed 0" in footer
+        and digest in footer
+        and "Generated" in footer
+    )
     flags = page.find("h2", id="flags").find_next("ul").get_text()
     assert "of 6 points" in flags and "Phi-4 technical report" in flags
     assumptions = page.find("h2", id="assumptions").find_next("table").get_text()
     assert "besiroglu-2024" in assumptions and "whole-run MFU" in assumptions
 
 
-def test_a_swept_share_says_the_others_rescale_and_generation_follows_unique_tokens(page: BeautifulSoup) -> None:
+def test_a_swept_share_says_the_others_rescale_and_generation_follows_unique_tokens(
+    page: BeautifulSoup,
+) -> None:
     notes = page.find("h2", id="reading").find_next("ul").get_text()
     assert "rescales the other sources" in notes and "still 25% (from web-rewrites)" in notes
     assert "Generation cost follows synthetic's unique_tokens (290B" in notes
