@@ -75,7 +75,8 @@ def optimize(
 
     Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.output import render_allocation, render_json
+    from planner.output import render_json
+    from planner.output_commands import render_allocation
 
     if file is None:
         if flops is None:
@@ -234,7 +235,7 @@ def fit(
     Example: planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 -o reports/law.yaml
     """
     from planner.fit import fit_law, law_file_text, read_runs
-    from planner.output import render_fit
+    from planner.output_commands import render_fit
 
     check_outputs(out_path, force=force)
     columns = {}

@@ -13,7 +13,8 @@ from typing import Any
 from planner import defaults, units
 from planner.estimate import PlanResult, Results
 from planner.optimize import Allocation
-from planner.output import negligible_sources
+from planner.output import flag_groups
+from planner.output_commands import negligible_sources
 
 __all__ = [
     "assumptions",
@@ -268,23 +269,6 @@ def assumptions(results: Results) -> list[list[str]]:
             [f"price ({p.plan})", f"${p.price_usd_per_hour:.2f} per {p.accelerator}-hour", source]
         )
     return rows
-
-
-def flag_groups(plans: list[PlanResult]) -> list[dict[str, str]]:
-    """Each distinct flag once, with the plans that raise it ("all plans" when every one does)."""
-    grouped: dict[tuple[str, str, str], list[str]] = {}
-    for plan in plans:
-        for flag in plan.flags:
-            grouped.setdefault((flag.level, flag.message, flag.source), []).append(plan.plan)
-    return [
-        {
-            "level": level,
-            "message": message,
-            "source": source,
-            "plans": "all plans" if len(names) == len(plans) > 1 else ", ".join(names),
-        }
-        for (level, message, source), names in grouped.items()
-    ]
 
 
 def recommended(allocation: Allocation, plan: str) -> dict[str, Any]:

@@ -129,7 +129,6 @@ def test_csv_cells_cannot_be_formulas(workdir: Path) -> None:
     )
 
 
-@needs("output.py: Markdown output escapes HTML in names")
 def test_markdown_escapes_html(workdir: Path) -> None:
     result = planner_cli(
         "run", str(workdir / "in" / "html_name.yaml"), "--format", "markdown", cwd=workdir
@@ -138,7 +137,6 @@ def test_markdown_escapes_html(workdir: Path) -> None:
     assert "<img" not in result.stdout
 
 
-@needs("output.py: terminal output strips control characters from names")
 def test_terminal_output_strips_control_characters(workdir: Path) -> None:
     result = planner_cli("run", str(workdir / "in" / "control_name.yaml"), cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -216,7 +216,7 @@ def test_recommended_plan_merges_negligible_sources_and_names_the_binding_constr
     phi4: planner.Results,
 ) -> None:
     from planner.analysis import Analysis
-    from planner.output import render_allocation
+    from planner.output_commands import render_allocation
 
     allocation = _allocation(web=3.0e12, **{"web-rewrites": 23e6, "acquired": 398e6})
     found = Analysis(frontier=["base"], allocation=allocation, allocation_plan="h200")
