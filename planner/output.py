@@ -20,6 +20,7 @@ from planner.estimate import PlanResult, Results
 
 __all__ = [
     "FORMATS",
+    "OPTIONAL_ROWS",
     "ROWS",
     "WIDTH",
     "clean_text",
@@ -110,7 +111,8 @@ ROWS: tuple[Row, ...] = (
         ),
     ),
     ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
-    ("Training $", lambda p: units.format_usd(p.training_cost_usd)),
+    ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
+    ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
     ("Grading $", lambda p: units.format_usd(p.grading_usd)),
     ("Real data $", lambda p: units.format_usd(p.real_data_usd)),
@@ -134,7 +136,31 @@ def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
     if len(results.plans) > 1:
         base = results[results.baseline]
         rows.append(["Total $ vs baseline", *(_delta(p, base) for p in results.plans)])
+    for label, key, fmt in OPTIONAL_ROWS:
+        if any(getattr(p, key) is not None for p in results.plans):
+            rows.append([label, *(fmt(p) for p in results.plans)])
     return header, rows
+
+
+OPTIONAL_ROWS: tuple[tuple[str, str, Callable[[PlanResult], str]], ...] = (
+    (
+        "Programme $ (development, ablations, eval)",
+        "programme_usd",
+        lambda p: _optional(units.format_usd, p.programme_usd),
+    ),
+    (
+        "Programme total $ (with the final run)",
+        "programme_usd",
+        lambda p: _optional(units.format_usd, p.programme_total_usd),
+    ),
+    (
+        "Training $ on owned accelerators (amortised)",
+        "amortised_training_usd",
+        lambda p: _optional(units.format_usd, p.amortised_training_usd),
+    ),
+)
+"""(label, field that must be set in some plan, format): rows shown only when a scenario asks for them (``programme:``, owned accelerators): separate
+lines after the final run's total, so that total stays comparable with published costs."""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -232,3 +232,20 @@ def test_recommended_plan_merges_negligible_sources_and_names_the_binding_constr
     text = render_allocation(allocation, "table")
     assert "Binding: deadline" in text and "23.10 epochs" not in text
     assert "negligible (each draws under 1% of the run's training tokens): web-rewrites, acquired" in text
+
+
+def test_cost_table_adds_programme_and_owned_columns_only_when_asked(write_scenario: Callable[..., Path]) -> None:
+    programme = {"development_multiple": "llama-1", "owned": {"purchase_usd": 30_000}}
+    path = write_scenario({**MINIMAL, "programme": programme})
+    results = planner.run(planner.load_scenario(path))
+    soup = BeautifulSoup(render_report(results, generated=FIXED_DATE), "html.parser")
+    header, rows = _table_after(soup, "costs")
+    assert header[6:] == ["total (final run)", "development, ablations, evaluation", "programme total",
+                          "training on owned accelerators (amortised)"]  # fmt: skip
+    plan = results.plans[0]
+    assert rows[plan.plan][6] == units.format_usd(plan.total_cost_usd)  # the final run stays comparable
+    assert rows[plan.plan][7:] == [units.format_usd(v) for v in (
+        plan.programme_usd, plan.programme_total_usd, plan.amortised_training_usd)]  # fmt: skip
+    bare = planner.run(planner.load_scenario(write_scenario(MINIMAL, "bare.yaml")))
+    header, _ = _table_after(BeautifulSoup(render_report(bare, generated=FIXED_DATE), "html.parser"), "costs")
+    assert header[-1] == "total (final run)"
