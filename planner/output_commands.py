@@ -15,6 +15,7 @@ from planner.output import clean_text, md_cell, render_json
 
 __all__ = [
     "NEGLIGIBLE_SHARE",
+    "move_label",
     "negligible_sources",
     "render_allocation",
     "render_backtest",
@@ -155,6 +156,18 @@ def negligible_sources(allocation: Any) -> tuple[list[str], list[str], str]:
     return kept, dropped, f"each draws under {NEGLIGIBLE_SHARE:.0%} of the run's training tokens"
 
 
+def move_label(move: str) -> str:
+    """An optimiser's marginal move as words.
+
+    >>> move_label("larger_model_10pct"), move_label("another_real_epoch")
+    ('larger model (+10%)', 'another real epoch')
+    """
+    words = move.split("_")
+    if words and words[-1].endswith("pct") and words[-1][:-3].isdigit():
+        return " ".join(words[:-1]) + f" (+{words[-1][:-3]}%)"
+    return " ".join(words)
+
+
 def render_allocation(allocation: Any, fmt: str) -> str:
     """An optimiser result (``planner optimize FILE``)."""
     if fmt == "json":
@@ -183,9 +196,7 @@ def render_allocation(allocation: Any, fmt: str) -> str:
         lines.append(f"  negligible ({rule}): {', '.join(negligible)}, {together} tokens together")
     lines.append("Dollars per 0.01 lower loss from:")
     for move, usd in a.marginal_usd_per_0_01_loss.items():
-        lines.append(
-            f"  {move.replace('_', ' ')}: {'no gain' if usd is None else units.format_usd(usd)}"
-        )
+        lines.append(f"  {move_label(move)}: {'no gain' if usd is None else units.format_usd(usd)}")
     return "\n".join(lines) + "\n"
 
 

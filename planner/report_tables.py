@@ -14,7 +14,7 @@ from planner import defaults, units
 from planner.estimate import PlanResult, Results
 from planner.optimize import Allocation
 from planner.output import flag_groups
-from planner.output_commands import negligible_sources
+from planner.output_commands import move_label, negligible_sources
 
 __all__ = [
     "assumptions",
@@ -309,7 +309,7 @@ def recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
     for move, usd in allocation.marginal_usd_per_0_01_loss.items():
         rows.append(
             [
-                f"$ per 0.01 lower loss: {move.replace('_', ' ')}",
+                f"$ per 0.01 lower loss: {move_label(move)}",
                 "no gain" if usd is None else units.format_usd(usd),
             ]
         )
