@@ -104,15 +104,26 @@ def test_markdown_escapes_html_and_drops_control_characters(
     assert "\x1b" not in table and "\x07" not in table
 
 
-def test_programme_lines_appear_only_when_asked_and_after_the_total(write_scenario: Callable[..., Path]) -> None:
+def test_programme_lines_appear_only_when_asked_and_after_the_total(
+    write_scenario: Callable[..., Path],
+) -> None:
     bare = planner.run(planner.load_scenario(write_scenario(MINIMAL)))
     assert "Programme" not in render_table(bare)
-    programme = {"development_multiple": "llama-1", "evaluation_share": 0.05, "owned": {"purchase_usd": 30_000}}
+    programme = {
+        "development_multiple": "llama-1",
+        "evaluation_share": 0.05,
+        "owned": {"purchase_usd": 30_000},
+    }
     path = write_scenario({**MINIMAL, "programme": programme}, "programme.yaml")
     results = planner.run(planner.load_scenario(path))
     plan = results.plans[0]
     labels = [line.split("  ")[0] for line in render_table(results).splitlines()]
-    assert labels.index("Programme $ (development, ablations, eval)") > labels.index("Total $ (P10-P90)")
+    assert labels.index("Programme $ (development, ablations, eval)") > labels.index(
+        "Total $ (P10-P90)"
+    )
     text = render_table(results)
-    assert units.format_usd(plan.programme_usd) in text and units.format_usd(plan.amortised_training_usd) in text
+    assert (
+        units.format_usd(plan.programme_usd) in text
+        and units.format_usd(plan.amortised_training_usd) in text
+    )
     assert "Training compute $" in labels and "Overhead $ (goodput)" in labels
