@@ -74,6 +74,15 @@ def test_every_money_tick_parses_back_to_its_position(phi4: planner.Results) -> 
     assert "e+" not in " ".join(ticks(svg, "y"))
 
 
+def test_ticks_every_2_5_million_keep_their_half(phi4: planner.Results) -> None:
+    plans = [replace(phi4.plans[0], plan=name, total_cost_usd=usd, total_cost_usd_p10=None, total_cost_usd_p90=None)
+             for name, usd in (("cheap", 0.1e6), ("dear", 17.9e6))]  # fmt: skip
+    labels = ticks(_svg(charts.loss_vs_cost(plans, ["cheap"])), "x")
+    assert "$12.5M" in labels and "$12M" not in labels  # the "$10M $12M $15M $18M"
+    values = [units.parse_quantity(label[1:], allow_zero=True) for label in labels]
+    assert len({round(b - a) for a, b in itertools.pairwise(values)}) == 1
+
+
 def test_one_minus_sign_and_no_colliding_tornado_labels(phi4: planner.Results) -> None:
     found = planner.analyse(phi4, optimise=False)
     svg = _svg(charts.tornado(found.sensitivity, "base"))
