@@ -236,7 +236,7 @@ def hardware(fmt: str, output: str | None, force: bool) -> None:
 
     Example: planner hardware --format csv
     """
-    from planner.output import render_catalog
+    from planner.output_commands import render_catalog
 
     emit(render_catalog(fmt), output, force)
 
@@ -255,7 +255,7 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
     Example: planner backtest --format markdown
     """
     from planner.backtest import backtest as run_backtest
-    from planner.output import render_backtest
+    from planner.output_commands import render_backtest
 
     emit(render_backtest(run_backtest(csv_file), fmt), output, force)
 
@@ -295,7 +295,7 @@ def loss(
     Example: planner loss --params 6.34B --tokens 242B --unique-tokens 25B --law muennighoff-2023 --format json
     """
     from planner.laws import law, loss as expected_loss
-    from planner.output import render_json
+    from planner.output_commands import render_loss
 
     value = expected_loss(params, tokens, unique_tokens, law_name)
     record = {
@@ -307,10 +307,7 @@ def loss(
         "law_source": law(law_name).source,
         "fitted_on": law(law_name).fitted_on,
     }
-    if fmt == "json":
-        emit(render_json(record), output, force)
-    else:
-        emit("".join(f"{key:14} {val}\n" for key, val in record.items()), output, force)
+    emit(render_loss(record, fmt), output, force)
 
 
 main.add_command(optimize)

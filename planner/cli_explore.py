@@ -75,7 +75,8 @@ def optimize(
 
     Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.output import render_allocation, render_json
+    from planner.output import render_json
+    from planner.output_commands import render_allocation
 
     if file is None:
         if flops is None:
@@ -168,17 +169,14 @@ def sweep(
                 kind=kind,
             )
         if html_path is not None:
-            from planner.report import render_sweep_report
+            from planner.report_sweep import render_sweep_report, sweep_report_columns
+            from planner.sweep import columns
             from planner.tables import read_columns
 
-            frame = read_columns(
-                staged["--output"],
-                [*grid, "total_cost_usd", "loss", "tokens", "synthetic_share"],
-                kind,
-            )
-            staged["--html"].write_text(
-                render_sweep_report(frame, list(grid), scenario.name), encoding="utf-8"
-            )
+            wanted = sweep_report_columns(list(grid), columns(points, uncertainty))
+            frame = read_columns(staged["--output"], wanted, kind)
+            page = render_sweep_report(frame, list(grid), scenario.name, scenario=base, file=file)
+            staged["--html"].write_text(page, encoding="utf-8")
     click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
     if html_path is not None:
         click.echo(f"wrote {html_path}", err=True)
@@ -237,7 +235,7 @@ def fit(
     Example: planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model Size" --column flops="Training FLOP" --drop-highest 5 -o reports/law.yaml
     """
     from planner.fit import fit_law, law_file_text, read_runs
-    from planner.output import render_fit
+    from planner.output_commands import render_fit
 
     check_outputs(out_path, force=force)
     columns = {}

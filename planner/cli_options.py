@@ -28,6 +28,7 @@ __all__ = [
     "html_option",
     "law_option",
     "output_options",
+    "table_width",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -118,14 +119,40 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             help=f"Output format: {', '.join(formats)} (default: from the --output suffix, else {formats[0]}).",
         )(func)
 
+        func = click.option(
+            "--width",
+            "width",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Table width in characters; plans that do not fit continue in blocks below "
+            "(default: the terminal's width when printing to one, else unlimited; 0: unlimited).",
+        )(func)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from planner.output import WIDTH
+
             kwargs["fmt"] = format_for(kwargs.get("fmt"), kwargs.get("output"), formats)
-            return func(*args, **kwargs)
+            token = WIDTH.set(table_width(kwargs.pop("width", None), kwargs.get("output")))
+            try:
+                return func(*args, **kwargs)
+            finally:
+                WIDTH.reset(token)
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def table_width(width: int | None, output: str | None) -> int | None:
+    """--width, else the terminal's width when stdout is one and there is no --output file."""
+    if width is not None:
+        return width or None
+    if output is None and sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:

@@ -6,9 +6,13 @@ The HTML report is a separate module.
 
 from __future__ import annotations
 
+import html
 import json
 import math
-from collections.abc import Callable
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from planner import units
@@ -16,12 +20,13 @@ from planner.estimate import PlanResult, Results
 
 __all__ = [
     "FORMATS",
+    "OPTIONAL_ROWS",
     "ROWS",
+    "WIDTH",
+    "clean_text",
+    "flag_groups",
+    "md_cell",
     "render",
-    "render_allocation",
-    "render_backtest",
-    "render_catalog",
-    "render_fit",
     "render_json",
     "render_markdown",
     "render_plan",
@@ -56,7 +61,13 @@ def _optional(fmt: Callable[[float], str], value: float | None) -> str:
 
 Row = tuple[str, Callable[[PlanResult], str]]
 
-def _mc(p: PlanResult, name: str, fmt: Callable[[float], str], short: Callable[[float], str] | None = None) -> str:
+
+def _mc(
+    p: PlanResult,
+    name: str,
+    fmt: Callable[[float], str],
+    short: Callable[[float], str] | None = None,
+) -> str:
     """Point value with the Monte Carlo P10-P90 when sampled, else the utilisation range."""
     mid = getattr(p, name)
     low, high = getattr(p, f"{name}_p10", None), getattr(p, f"{name}_p90", None)
@@ -66,20 +77,42 @@ def _mc(p: PlanResult, name: str, fmt: Callable[[float], str], short: Callable[[
 
 
 ROWS: tuple[Row, ...] = (
-    ("Parameters (total / active)", lambda p: f"{units.format_count(p.params)} / {units.format_count(p.active_params)}"),
+    (
+        "Parameters (total / active)",
+        lambda p: f"{units.format_count(p.params)} / {units.format_count(p.active_params)}",
+    ),
     ("Training tokens", lambda p: units.format_count(p.tokens)),
     ("Synthetic share", lambda p: units.format_ratio(p.synthetic_share)),
     ("Effective tokens", lambda p: units.format_count(p.effective_tokens)),
-    ("Tokens/param (law optimum)", lambda p: f"{p.tokens_per_param:.0f} ({_optional(lambda v: f'{v:.0f}', p.optimal_tokens_per_param)})"),
+    (
+        "Tokens/param (law optimum)",
+        lambda p: (
+            f"{p.tokens_per_param:.0f} ({_optional(lambda v: f'{v:.0f}', p.optimal_tokens_per_param)})"
+        ),
+    ),
     ("Expected loss (P10-P90)", lambda p: _mc(p, "loss", lambda v: f"{v:.3f}")),
     ("Training FLOPs", lambda p: f"{units.format_flops(p.training_flops)} ({p.flops_convention})"),
     ("Accelerators", lambda p: f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})"),
-    ("Utilisation (MFU)", lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high)),
-    ("Accelerator-hours", lambda p: _mc(p, "accelerator_hours", lambda h: units.format_hours(h, _unit(p)), units.format_count)),
+    (
+        "Utilisation (MFU)",
+        lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high),
+    ),
+    (
+        "Accelerator-hours",
+        lambda p: _mc(
+            p, "accelerator_hours", lambda h: units.format_hours(h, _unit(p)), units.format_count
+        ),
+    ),
     ("Wall-clock", lambda p: _mc(p, "wall_clock_days", units.format_days, units.format_number)),
-    ("Memory, weights+grads+Adam", lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"),
+    (
+        "Memory, weights+grads+Adam",
+        lambda p: (
+            f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"
+        ),
+    ),
     ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
-    ("Training $", lambda p: units.format_usd(p.training_cost_usd)),
+    ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
+    ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
     ("Grading $", lambda p: units.format_usd(p.grading_usd)),
     ("Real data $", lambda p: units.format_usd(p.real_data_usd)),
@@ -103,51 +136,149 @@ def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
     if len(results.plans) > 1:
         base = results[results.baseline]
         rows.append(["Total $ vs baseline", *(_delta(p, base) for p in results.plans)])
+    for label, key, fmt in OPTIONAL_ROWS:
+        if any(getattr(p, key) is not None for p in results.plans):
+            rows.append([label, *(fmt(p) for p in results.plans)])
     return header, rows
 
 
+OPTIONAL_ROWS: tuple[tuple[str, str, Callable[[PlanResult], str]], ...] = (
+    (
+        "Programme $ (development, ablations, eval)",
+        "programme_usd",
+        lambda p: _optional(units.format_usd, p.programme_usd),
+    ),
+    (
+        "Programme total $ (with the final run)",
+        "programme_usd",
+        lambda p: _optional(units.format_usd, p.programme_total_usd),
+    ),
+    (
+        "Training $ on owned accelerators (amortised)",
+        "amortised_training_usd",
+        lambda p: _optional(units.format_usd, p.amortised_training_usd),
+    ),
+)
+"""(label, field that must be set in some plan, format): rows shown only when a scenario asks for them (``programme:``, owned accelerators): separate
+lines after the final run's total, so that total stays comparable with published costs."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Text from scenario files without control characters (escape sequences, bells, NUL).
+
+    >>> clean_text("web\x1b[31m\x07")
+    'web[31m'
+    """
+    return _CONTROL.sub("", text)
+
+
+def flag_groups(plans: Sequence[PlanResult]) -> list[dict[str, str]]:
+    """Each distinct flag once, with the plans that raise it ("all plans" when every one does)."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for plan in plans:
+        for flag in plan.flags:
+            grouped.setdefault((flag.level, flag.message, flag.source), []).append(plan.plan)
+    return [
+        {"level": level, "message": message, "source": source, "plans": _who(names, plans)}
+        for (level, message, source), names in grouped.items()
+    ]
+
+
+def _who(names: list[str], plans: Sequence[PlanResult]) -> str:
+    return "all plans" if len(names) == len(plans) > 1 else ", ".join(names)
+
+
 def _footer(results: Results) -> list[str]:
-    lines = []
-    for plan in results.plans:
-        lines += [f"warning ({plan.plan}): {w}" for w in plan.warnings]
-        lines += [f"{f.level} ({plan.plan}): {f.message} [{f.source}]" for f in plan.flags]
-        if plan.downstream_error is not None:
-            lines.append(f"benchmark error ({plan.plan}): {plan.downstream_error:.3f}")
+    """Warnings and flags, each once with the plans it applies to; then notes."""
+    plans = results.plans
+    warned: dict[str, list[str]] = {}
+    for plan in plans:
+        for warning in plan.warnings:
+            warned.setdefault(warning, []).append(plan.plan)
+    lines = [f"warning ({_who(names, plans)}): {w}" for w, names in warned.items()]
+    lines += [
+        f"{f['level']} ({f['plans']}): {f['message']} [{f['source']}]" for f in flag_groups(plans)
+    ]
+    lines += [
+        f"benchmark error ({p.plan}): {p.downstream_error:.3f}"
+        for p in plans
+        if p.downstream_error is not None
+    ]
     lines += [f"note: {n}" for n in results.notes]
-    return lines
+    return [clean_text(line) for line in lines]
 
 
-def render_table(results: Results) -> str:
-    """Aligned plain-text table for the terminal."""
+WIDTH: ContextVar[int | None] = ContextVar("WIDTH", default=None)
+"""Widest terminal table, in characters (None: no limit). The CLI sets it from --width."""
+
+
+def _chunks(widths: list[int], limit: int | None) -> list[list[int]]:
+    """Plan columns (indexes from 1) in groups whose rows fit ``limit`` beside the label column."""
+    columns = list(range(1, len(widths)))
+    if limit is None:
+        return [columns]
+    groups: list[list[int]] = [[]]
+    used = widths[0]
+    for column in columns:
+        if groups[-1] and used + 2 + widths[column] > limit:
+            groups.append([])
+            used = widths[0]
+        groups[-1].append(column)
+        used += 2 + widths[column]
+    return groups
+
+
+def render_table(results: Results, width: int | None = None) -> str:
+    """Aligned plain-text table for the terminal.
+
+    Plans stand side by side; when they do not fit ``width`` characters (default: WIDTH),
+    they continue in further blocks under the same row labels.
+    """
     header, rows = table_rows(results)
+    header, rows = [clean_text(c) for c in header], [[clean_text(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [f"{results.scenario}: {results.description}".rstrip(": "), ""]
-    for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+    limit = width if width is not None else WIDTH.get()
+    lines = [clean_text(f"{results.scenario}: {results.description}".rstrip(": ")), ""]
+    for number, group in enumerate(_chunks(widths, limit)):
+        if number:
+            lines.append("")
+        for row in [header, *rows]:
+            cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in group]
+            lines.append("  ".join(cells).rstrip())
     descriptions = [
-        f"{p.plan}: {p.description}"
+        clean_text(f"{p.plan}: {p.description}")
         for p in results.plans
         if p.description and p.description != results.description
     ]
-    return "\n".join(lines + ([""] + descriptions if descriptions else []) + [""] + _footer(results)) + "\n"
+    lines += ([""] + descriptions if descriptions else []) + [""] + _footer(results)
+    if limit is not None:
+        lines = [
+            textwrap.fill(line, limit, subsequent_indent="  ") if len(line) > limit else line
+            for line in lines
+        ]
+    return "\n".join(lines) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def md_cell(text: str) -> str:
+    """A Markdown table cell: no control characters, HTML escaped, pipes and newlines neutralised."""
+    return html.escape(clean_text(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(results: Results) -> str:
     """GitHub-flavoured Markdown: a heading, the comparison table and the warnings."""
     header, rows = table_rows(results)
-    lines = [f"## {_md_cell(results.scenario)}", ""]
+    lines = [f"## {md_cell(results.scenario)}", ""]
     if results.description:
-        lines += [_md_cell(results.description), ""]
-    lines.append("| " + " | ".join(_md_cell(h) or "metric" for h in header) + " |")
+        lines += [md_cell(results.description), ""]
+    lines.append("| " + " | ".join(md_cell(h) or "metric" for h in header) + " |")
     lines.append("|" + "---|" * len(header))
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     footer = _footer(results)
     if footer:
-        lines += [""] + [f"- {_md_cell(line)}" for line in footer]
+        lines += [""] + [f"- {md_cell(line)}" for line in footer]
     return "\n".join(lines) + "\n"
 
 
@@ -184,120 +315,3 @@ def render_plan(results: Results, fmt: str) -> str:
     if fmt == "csv":
         return str(results.to_frame().to_csv())
     return render_markdown(results) if fmt == "markdown" else render_table(results)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _frame_text(frame: Any, fmt: str) -> str:
-    """A pandas frame as table, JSON records, CSV or Markdown."""
-    if fmt == "json":
-        return render_json({"rows": json.loads(frame.to_json(orient="records"))})
-    if fmt == "csv":
-        return str(frame.to_csv(index=False))
-    header = [str(c) for c in frame.columns]
-    rows = [["" if _missing(v) else str(v) for v in row] for row in frame.itertuples(index=False)]
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]) + "\n"
-    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]) + "\n"
-
-
-def render_catalog(fmt: str) -> str:
-    """The accelerator catalog (``planner hardware``)."""
-    import pandas as pd
-
-    from planner.hardware import catalog
-
-    frame = pd.DataFrame([a.model_dump() for a in catalog().values()])
-    if fmt == "table":
-        frame = frame[["id", "name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "tdp_w", "price_usd_per_hour", "price_date"]]
-        return _frame_text(frame, fmt) + "\nSources: planner hardware --format csv (price_source, spec_source)\n"
-    return _frame_text(frame, fmt)
-
-
-def render_backtest(result: Any, fmt: str) -> str:
-    """Backtest rows and summary (``planner backtest``)."""
-    frame = result.to_frame()
-    summary = result.summary()
-    if fmt == "json":
-        return render_json({"summary": summary, "rows": json.loads(frame.to_json(orient="records"))})
-    if fmt == "csv":
-        return str(frame.to_csv(index=False))
-    def cells(column: str, fmt: Callable[[float], str]) -> Any:
-        return frame[column].map(lambda v: "" if v is None or math.isnan(v) else fmt(v))
-
-    shown = frame.assign(
-        active_params=cells("active_params", units.format_count),
-        tokens=cells("tokens", units.format_count),
-        flops_6nd=cells("flops_6nd", lambda v: f"{v:.3g}"),
-        flops_ratio=cells("flops_ratio", lambda v: f"{v:.3f}"),
-        reported_hours=cells("reported_hours", units.format_count),
-        predicted_hours=cells("predicted_hours", units.format_count),
-        hours_ratio=cells("hours_ratio", lambda v: f"{v:.2f}"),
-        implied_utilization=cells("implied_utilization", lambda v: f"{v:.1%}"),
-    )[["model", "accelerator", "active_params", "tokens", "flops_6nd", "flops_ratio", "reported_hours",
-       "predicted_hours", "hours_ratio", "implied_utilization", "note"]]
-    lines = [
-        "",
-        f"Scored runs: {summary['runs_scored']} (reported hours on one catalog accelerator; estimates excluded)",
-        f"Default utilisation: {summary['utilization']:.2f} (range {summary['utilization_low']:.2f}-{summary['utilization_high']:.2f})",
-        f"Median |ln(predicted/reported hours)|: {summary['median_abs_log_error']:.3f} "
-        f"(a typical miss of x{math.exp(summary['median_abs_log_error']):.2f})",
-        f"Reported hours inside the predicted P10-P90 (utilisation {summary['utilization_low']:.2f}-"
-        f"{summary['utilization_high']:.2f}): {summary['range_coverage']:.0%} of scored runs",
-        f"Median reported FLOPs / 6ND: {summary['median_flops_ratio']:.3f}",
-    ]
-    prefix = "- " if fmt == "markdown" else ""
-    return _frame_text(shown, fmt) + "\n".join(prefix + line if line else line for line in lines) + "\n"
-
-
-def render_allocation(allocation: Any, fmt: str) -> str:
-    """An optimiser result (``planner optimize FILE``)."""
-    if fmt == "json":
-        return render_json(allocation.to_dict())
-    a = allocation
-    lines = [
-        f"Goal: {a.goal}",
-        f"Binding: {a.binding}",
-        f"Parameters: {units.format_count(a.params)}",
-        f"Training tokens: {units.format_count(a.tokens)}",
-        f"Expected loss: {a.loss:.4f}",
-        f"Total cost: {units.format_usd(a.total_cost_usd)}",
-        f"Training FLOPs: {units.format_flops(a.training_flops)}",
-        f"Wall-clock: {units.format_days(a.wall_clock_days)}",
-    ]
-    for name, tokens in a.source_tokens.items():
-        kept = a.synthetic_kept_tokens.get(name)
-        extra = f", generate and keep {units.format_count(kept)}" if kept is not None else ""
-        lines.append(f"  data {name}: {units.format_count(tokens)} tokens, {a.epochs[name]:.2f} epochs{extra}")
-    lines.append("Dollars per 0.01 lower loss from:")
-    for move, usd in a.marginal_usd_per_0_01_loss.items():
-        lines.append(f"  {move.replace('_', ' ')}: {'no gain' if usd is None else units.format_usd(usd)}")
-    return "\n".join(lines) + "\n"
-
-
-def render_fit(result: Any, fmt: str) -> str:
-    """A fitted law (``planner fit``)."""
-    if fmt == "json":
-        return render_json(result.to_dict())
-    law = result.law
-    lines = [f"Fitted on {result.runs} runs ({result.dropped} highest-loss dropped); R^2 on log loss "
-             f"{result.r_squared:.4f}, residual sd {result.residual_std:.4f}", ""]
-    lines.append(f"{'constant':<18}{'value':>14}{'std error':>14}   95% interval")
-    values = {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta}
-    if result.synthetic_weight is not None:
-        values["synthetic_weight"] = result.synthetic_weight
-    for key, value in values.items():
-        se = result.standard_errors.get(key)
-        low, high = result.intervals.get(key, (math.nan, math.nan))
-        lines.append(f"{key:<18}{value:>14.6g}{'' if se is None else f'{se:.4g}':>14}   "
-                     + ("" if se is None else f"({low:.4g}, {high:.4g})"))
-    if result.synthetic_weight is not None:
-        low, high = result.intervals.get("synthetic_weight", (result.synthetic_weight, result.synthetic_weight))
-        lines += ["", f"For scenarios: value_weight: {{low: {low:.3g}, point: {result.synthetic_weight:.3g}, "
-                      f"high: {high:.3g}}}"]
-    lines += [f"warning: {w}" for w in result.warnings]
-    return "\n".join(lines) + "\n"

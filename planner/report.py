@@ -8,24 +8,22 @@ jinja2 templates with autoescaping and StrictUndefined. No maths happens in temp
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planner import charts, defaults, units
-from planner.analysis import Analysis, frontier_mask, pareto
-from planner.version import __version__
+from planner import charts, report_tables, units
+from planner.analysis import Analysis, pareto
 from planner.estimate import PlanResult, Results
-from planner.optimize import Allocation
+from planner.version import __version__
 
 __all__ = [
     "Chart",
     "ReportContext",
     "build_context",
+    "environment",
     "render_fragment",
     "render_report",
-    "render_sweep_report",
     "write_report",
 ]
 
@@ -59,12 +57,22 @@ class ReportContext:
     """One row per plan."""
     summary_classes: list[str]
     """CSS class per summary row (the baseline is marked)."""
+    cost_headers: list[str]
+    """Columns of the cost table (dollars by component)."""
+    cost_rows: list[list[str]]
+    """One row per plan: dollars by component, point estimates."""
+    resource_headers: list[str]
+    """Columns of the resource table."""
+    resource_rows: list[list[str]]
+    """One row per plan: accelerators, hours, days, energy, CO2, memory."""
     samples: int
     """Monte Carlo draws per plan."""
     seed: int
     """Monte Carlo seed."""
     charts: list[Chart]
     """The charts, in page order."""
+    chart_notes: list[str]
+    """Why a chart is absent (no plan with synthetic data, no analysis)."""
     source_headers: list[str]
     """Columns of the data-source table."""
     source_rows: list[list[str]]
@@ -85,100 +93,27 @@ class ReportContext:
     """The optimiser's plan, when one was run."""
 
 
-def _range(fmt: Any, mid: float, low: float | None, high: float | None, short: Any = None) -> str:
-    if low is None or high is None or math.isclose(low, high, rel_tol=1e-9):
-        return fmt(mid)
-    bound = short or fmt
-    return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
+def _dodge_note(plans: list[PlanResult]) -> str:
+    losses = [f"{p.loss:.4f}" for p in plans]
+    if len(set(losses)) == len(losses):
+        return ""
+    return (
+        f" Plans with equal expected loss are drawn {charts.DODGE:.1%} of the cost axis apart so that "
+        "their bars stay distinguishable; the table has their exact costs."
+    )
 
 
-def _delta(value: float, base: float, fmt: Any) -> str:
-    difference = value - base
-    if abs(difference) < 1e-12:
-        return "-"
-    sign = "+" if difference > 0 else "-"
-    return f"{sign}{fmt(abs(difference))}"
-
-
-def _summary(results: Results) -> tuple[list[str], list[list[str]], list[str]]:
-    base = results[results.baseline]
-    headers = ["plan", "total cost (P10-P90)", "vs baseline", "accelerator-hours (P10-P90)",
-               "wall-clock (P10-P90)", "expected loss (P10-P90)", "vs baseline", "effective tokens",
-               "tokens/param (law optimum)", "synthetic share"]
-    rows, classes = [], []
-    for p in results.plans:
-        rows.append([
-            p.plan,
-            _range(units.format_usd, p.total_cost_usd, p.total_cost_usd_p10, p.total_cost_usd_p90),
-            _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd),
-            _range(units.format_count, p.accelerator_hours, p.accelerator_hours_p10, p.accelerator_hours_p90),
-            _range(units.format_days, p.wall_clock_days, p.wall_clock_days_p10, p.wall_clock_days_p90,
-                   units.format_number),
-            _range(lambda v: f"{v:.3f}", p.loss, p.loss_p10, p.loss_p90),
-            _delta(p.loss, base.loss, lambda v: f"{v:.3f}"),
-            units.format_count(p.effective_tokens),
-            f"{p.tokens_per_param:.0f}" + (f" ({p.optimal_tokens_per_param:.0f})" if p.optimal_tokens_per_param else ""),
-            units.format_ratio(p.synthetic_share),
-        ])
-        classes.append("baseline" if p.plan == results.baseline else "")
-    return headers, rows, classes
-
-
-def _sources(results: Results) -> tuple[list[str], list[list[str]]]:
-    headers = ["plan", "source", "kind", "unique tokens", "tokens drawn", "epochs", "effective tokens",
-               "value weight", "acquisition", "generation", "grading"]
-    rows = []
-    for p in results.plans:
-        for s in p.sources:
-            rows.append([p.plan, s.name, s.kind,
-                         "n/a" if s.unique_tokens is None else units.format_count(s.unique_tokens),
-                         units.format_count(s.tokens), "n/a" if s.epochs is None else f"{s.epochs:.2f}",
-                         units.format_count(s.effective_tokens), f"{s.value_weight:g}",
-                         units.format_usd(s.acquisition_usd), units.format_usd(s.generation_usd),
-                         units.format_usd(s.grading_usd)])
-    return headers, rows
-
-
-def _assumptions(results: Results) -> list[list[str]]:
-    rows = [[a.name, str(a.value), a.source] for a in defaults.ASSUMPTIONS]
-    seen = set()
-    for plan in results.inputs:
-        law = plan.scenario.law
-        if law.name not in seen:
-            seen.add(law.name)
-            rows.append([f"scaling law ({law.name})", law.fitted_on, law.source])
-    for convention in sorted({p.flops_convention for p in results.plans}):
-        rows.append(["FLOPs convention", convention, "docs/decisions.md; Kaplan et al. 2020, Chowdhery et al. "
-                     "2022, Narayanan et al. 2021"])
-    for p in results.plans:
-        rows.append([f"price ({p.plan})", f"${p.price_usd_per_hour:.2f} per {p.accelerator}-hour",
-                     next((i.scenario.training.accelerator.price_source for i in results.inputs
-                           if i.name == p.plan and not i.scenario.training.price_usd_per_hour), "given in the scenario")])
-    return rows
-
-
-def _flags(plans: list[PlanResult]) -> list[dict[str, str]]:
-    """Each distinct flag once, with the plans that raise it ("all plans" when every one does)."""
-    grouped: dict[tuple[str, str, str], list[str]] = {}
-    for plan in plans:
-        for flag in plan.flags:
-            grouped.setdefault((flag.level, flag.message, flag.source), []).append(plan.plan)
-    return [{"level": level, "message": message, "source": source,
-             "plans": "all plans" if len(names) == len(plans) > 1 else ", ".join(names)}
-            for (level, message, source), names in grouped.items()]
-
-
-def _recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
-    rows = [["parameters", units.format_count(allocation.params)],
-            ["training tokens", units.format_count(allocation.tokens)],
-            ["expected loss", f"{allocation.loss:.4f}"],
-            ["total cost", units.format_usd(allocation.total_cost_usd)],
-            ["wall-clock", units.format_days(allocation.wall_clock_days)]]
-    for name, tokens in allocation.source_tokens.items():
-        rows.append([f"data {name}", f"{units.format_count(tokens)} tokens, {allocation.epochs[name]:.2f} epochs"])
-    for move, usd in allocation.marginal_usd_per_0_01_loss.items():
-        rows.append([f"$ per 0.01 loss: {move.replace('_', ' ')}", "no gain" if usd is None else units.format_usd(usd)])
-    return {"goal": allocation.goal, "binding": allocation.binding, "plan": plan, "rows": rows}
+def _chart_notes(found: Analysis) -> list[str]:
+    """Why a chart is absent, instead of dropping it silently."""
+    notes = []
+    if not found.share_curve:
+        reason = found.share_curve_note or "No analysis was given to the report."
+        notes.append(
+            f"No synthetic-share curve: {reason} It needs a plan with both real and synthetic sources."
+        )
+    if not found.sensitivity:
+        notes.append("No sensitivity chart: no analysis of the baseline was given to the report.")
+    return notes
 
 
 def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[Chart]:
@@ -186,31 +121,50 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
     from markupsafe import Markup
 
     items = [
-        Chart("cost", Markup(charts.cost_breakdown(plans)),
-              "Total cost per plan, stacked: training compute, overhead (goodput), synthetic generation, "
-              "grading and real-data acquisition."),
-        Chart("loss-cost", Markup(charts.loss_vs_cost(plans, found.frontier)),
-              f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(found.frontier)}."),
-        Chart("tokens", Markup(charts.tokens_and_epochs(plans)),
-              "Training tokens drawn from each source, and epochs over each pool's unique tokens."),
+        Chart(
+            "cost",
+            Markup(charts.cost_breakdown(plans)),
+            "Total cost per plan, stacked: training compute, overhead (goodput), synthetic generation, "
+            "grading and real-data acquisition.",
+        ),
+        Chart(
+            "loss-cost",
+            Markup(charts.loss_vs_cost(plans, found.frontier)),
+            f"Expected loss against total cost with P10-P90 bars. Pareto frontier: {', '.join(found.frontier)}."
+            + _dodge_note(plans),
+        ),
+        Chart(
+            "tokens",
+            Markup(charts.tokens_and_epochs(plans)),
+            "Training tokens drawn from each source, and epochs over each pool's unique tokens.",
+        ),
     ]
     curve_plan = found.share_curve_plan
     if found.share_curve and curve_plan is not None:
         share = results[curve_plan].synthetic_share
-        caption = (f"Expected loss of {curve_plan} as its synthetic share changes, holding its total cost: "
-                   "training tokens adjust to spend the same.")
+        caption = (
+            f"Expected loss of {curve_plan} as its synthetic share changes, holding its total cost: "
+            "training tokens adjust to spend the same."
+        )
         if found.share_curve_note:
             caption += f" {found.share_curve_note}"
-        items.append(Chart("share", Markup(charts.share_curve(found.share_curve, curve_plan, share)), caption))
+        svg = charts.share_curve(found.share_curve, curve_plan, share, found.share_curve_note)
+        items.append(Chart("share", Markup(svg), caption))
     if found.sensitivity:
-        items.append(Chart("tornado", Markup(charts.tornado(found.sensitivity, results.baseline)),
-                           f"How far each assumption, at its low and high value, moves the cost and expected loss "
-                           f"of {results.baseline}."))
+        items.append(
+            Chart(
+                "tornado",
+                Markup(charts.tornado(found.sensitivity, results.baseline)),
+                f"How far each assumption, at its low and high value, moves the cost and expected loss "
+                f"of {results.baseline}.",
+            )
+        )
     return items
 
 
-def build_context(results: Results, *, analysis: Analysis | None = None,
-                  generated: str | None = None) -> ReportContext:
+def build_context(
+    results: Results, *, analysis: Analysis | None = None, generated: str | None = None
+) -> ReportContext:
     """Everything the page shows, formatted here from finished results and analysis.
 
     ``analysis`` comes from :func:`planner.analysis.analyse`; without one the page shows the
@@ -219,8 +173,10 @@ def build_context(results: Results, *, analysis: Analysis | None = None,
     plans: list[PlanResult] = list(results.plans)
     found = analysis if analysis is not None else Analysis(frontier=pareto(plans))
     base_input = next((i for i in results.inputs if i.name == results.baseline), None)
-    summary_headers, summary_rows, summary_classes = _summary(results)
-    source_headers, source_rows = _sources(results)
+    summary_headers, summary_rows, summary_classes = report_tables.summary_table(results)
+    source_headers, source_rows = report_tables.source_table(results)
+    cost_headers, cost_rows = report_tables.cost_table(results)
+    resource_headers, resource_rows = report_tables.resource_table(results)
     law = base_input.scenario.law if base_input else None
     allocation = found.allocation
     return ReportContext(
@@ -228,34 +184,48 @@ def build_context(results: Results, *, analysis: Analysis | None = None,
         title=results.scenario,
         description=results.description,
         baseline=results.baseline,
-        law_note=(f"Expected loss comes from {law.name} (fitted on {law.fitted_on}); absolute loss is "
-                  "specific to that data, so compare plans under one law only." if law else ""),
+        law_note=(
+            f"Expected loss comes from {law.name} (fitted on {law.fitted_on}); absolute loss is "
+            "specific to that data, so compare plans under one law only."
+            if law
+            else ""
+        ),
         summary_headers=summary_headers,
         summary_rows=summary_rows,
         summary_classes=summary_classes,
+        cost_headers=cost_headers,
+        cost_rows=cost_rows,
+        resource_headers=resource_headers,
+        resource_rows=resource_rows,
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
         charts=_charts(results, plans, found),
+        chart_notes=_chart_notes(found),
         source_headers=source_headers,
         source_rows=source_rows,
-        flags=_flags(plans),
+        flags=report_tables.flag_groups(plans),
         warnings=[f"{p.plan}: {w}" for p in plans for w in p.warnings],
         notes=list(results.notes),
-        assumptions=_assumptions(results),
+        assumptions=report_tables.assumptions(results),
         files=[{"path": path, "sha256": digest} for path, digest in results.files],
-        generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        recommended=(_recommended(allocation, found.allocation_plan or results.baseline)
-                     if allocation is not None else None),
+        generated=generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        recommended=(
+            report_tables.recommended(allocation, found.allocation_plan or results.baseline)
+            if allocation is not None
+            else None
+        ),
     )
 
 
-def render_report(results: Results, *, analysis: Analysis | None = None, generated: str | None = None) -> str:
+def render_report(
+    results: Results, *, analysis: Analysis | None = None, generated: str | None = None
+) -> str:
     """The report as one self-contained HTML string (renders; computes nothing)."""
     context = build_context(results, analysis=analysis, generated=generated)
-    return _environment().get_template("report.html").render(context=context, version=__version__)
+    return environment().get_template("report.html").render(context=context, version=__version__)
 
 
-def _environment() -> Any:
+def environment() -> Any:
     """jinja2 with autoescaping, StrictUndefined and the units module's filters."""
     import jinja2
 
@@ -276,37 +246,6 @@ def write_report(path: str | Path, html: str, *, overwrite: bool = False) -> Pat
     return write_atomic(path, html, overwrite=overwrite)
 
 
-def render_sweep_report(frame: Any, axes: list[str], name: str, *, generated: str | None = None) -> str:
-    """A page for a sweep: the loss-cost frontier and, with two numeric axes, a loss heatmap."""
-    import numpy as np
-    from markupsafe import Markup
-
-    cost, loss = frame["total_cost_usd"].to_numpy(), frame["loss"].to_numpy()
-    front = frontier_mask(cost, loss)
-    items = [Chart("sweep-frontier", Markup(charts.sweep_frontier(cost, loss, front)),
-                   f"Each of the {len(frame):,} points; the frontier joins those no other point beats on both.")]
-    from pandas.api.types import is_numeric_dtype
-
-    numeric = [a for a in axes if is_numeric_dtype(frame[a].dtype) and frame[a].nunique() > 1]
-    if len(numeric) >= 2:
-        x_axis, y_axis = numeric[0], numeric[1]
-        table = frame.pivot_table(index=y_axis, columns=x_axis, values="loss", aggfunc="min")
-        items.append(Chart("sweep-heatmap", Markup(charts.heatmap(
-            table.columns.tolist(), table.index.tolist(), table.to_numpy(), x_axis, y_axis,
-            f"Expected loss over {x_axis} and {y_axis} (lowest over other axes)")),
-            "Lower is better; other swept axes are taken at their best value."))
-    best = frame.loc[front].sort_values("total_cost_usd")
-    shown = best.head(50)
-    headers = [*axes, "total cost", "expected loss", "tokens", "synthetic share"]
-    rows = [[*(str(r[a]) if not isinstance(r[a], float) else f"{r[a]:.4g}" for a in axes),
-             units.format_usd(r["total_cost_usd"]), f"{r['loss']:.4f}", units.format_count(r["tokens"]),
-             units.format_ratio(r["synthetic_share"])] for _, r in shown.iterrows()]
-    return _environment().get_template("sweep.html").render(
-        version=__version__, name=name, points=f"{len(frame):,}", axes=axes, charts=items,
-        headers=headers, rows=rows, frontier=f"{int(front.sum()):,}",
-        generated=generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
-
-
 _FRAGMENT_STYLE = (
     "<style>.planner-summary table{border-collapse:collapse;font:13px/1.4 system-ui,sans-serif}"
     ".planner-summary th,.planner-summary td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
@@ -324,22 +263,34 @@ def render_fragment(item: Any) -> str:
     from markupsafe import escape
 
     if isinstance(item, Results):
-        headers, rows, _ = _summary(item)
+        headers, rows, _ = report_tables.summary_table(item)
         keep = [0, 1, 3, 4, 5, 9]
         caption = f"{item.scenario}: {len(item.plans)} plan(s), baseline {item.baseline}"
         head = "".join(f"<th>{escape(headers[i])}</th>" for i in keep)
-        body = "".join("<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>" for row in rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>" for row in rows
+        )
     else:
         caption = f"plan {item.plan}"
         figures = [
             ("total cost", units.format_usd(item.total_cost_usd)),
-            ("accelerator-hours", f"{units.format_count(item.accelerator_hours)} {item.accelerator}"),
+            (
+                "accelerator-hours",
+                f"{units.format_count(item.accelerator_hours)} {item.accelerator}",
+            ),
             ("wall-clock", units.format_days(item.wall_clock_days)),
-            ("expected loss (P10-P90)", _range(lambda v: f"{v:.3f}", item.loss, item.loss_p10, item.loss_p90)),
+            (
+                "expected loss (P10-P90)",
+                report_tables.plan_range(
+                    lambda v: f"{v:.3f}", item.loss, item.loss_p10, item.loss_p90
+                ),
+            ),
             ("training tokens", units.format_count(item.tokens)),
             ("synthetic share", units.format_ratio(item.synthetic_share)),
         ]
         head = "<th>figure</th><th>value</th>"
         body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in figures)
-    return (f'<div class="planner-summary">{_FRAGMENT_STYLE}<table><caption>{escape(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    return (
+        f'<div class="planner-summary">{_FRAGMENT_STYLE}<table><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )

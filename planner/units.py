@@ -14,8 +14,9 @@ import re
 __all__ = [
     "EXPECTED",
     "FILTERS",
-    "QuantityError",
+    "MINUS",
     "SUFFIXES",
+    "QuantityError",
     "format_bytes",
     "format_co2",
     "format_count",
@@ -27,6 +28,7 @@ __all__ = [
     "format_ratio",
     "format_usd",
     "parse_quantity",
+    "tick_labels",
 ]
 
 SUFFIXES: dict[str, float] = {
@@ -43,8 +45,7 @@ SUFFIXES: dict[str, float] = {
 _QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]?)\s*$")
 
 EXPECTED = (
-    "a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 "
-    "(suffixes k, M, B, T, P)"
+    "a positive number such as 70B, 1.4T, 500M, 2.5k, 3.8e25 or 1000000 (suffixes k, M, B, T, P)"
 )
 
 
@@ -81,7 +82,7 @@ def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
         text = repr(value)
         if not value.strip():
             raise QuantityError(f"an empty string is not a quantity; expected {EXPECTED}")
-        match = _QUANTITY.match(value)
+        match = _QUANTITY.fullmatch(value.strip())
         if match is None:
             raise QuantityError(f"{text} is not a number; expected {EXPECTED}")
         digits, suffix = match.groups()
@@ -104,10 +105,14 @@ def _scaled(value: float, digits: int = 2) -> str:
 
     >>> _scaled(1_100_000), _scaled(4100), _scaled(3.4e6), _scaled(12.5), _scaled(0.25)
     ('1.1M', '4.1k', '3.4M', '12', '0.25')
+    >>> _scaled(float("inf")), _scaled(float("-inf")), _scaled(float("nan"))
+    ('inf', '-inf', 'n/a')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or math.isnan(value):
         return "n/a"
     sign = "-" if value < 0 else ""
+    if math.isinf(value):
+        return sign + "inf"
     magnitude = abs(value)
     for suffix, factor in (("P", 1e15), ("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if magnitude >= factor * 0.9995:
@@ -119,7 +124,7 @@ def _sig(value: float, digits: int) -> str:
     """Round to ``digits`` significant figures but never hide integer digits."""
     if value == 0:
         return "0"
-    places = max(digits - 1 - int(math.floor(math.log10(value))), 0)
+    places = max(digits - 1 - math.floor(math.log10(value)), 0)
     return f"{value:.{places}f}"
 
 
@@ -184,31 +189,47 @@ def format_days(value: float) -> str:
     return f"{_sig(value, 2)} days"
 
 
-def format_energy(kwh: float) -> str:
-    """Energy, in MWh once it is large.
+def _in_units(value: float, ladder: tuple[tuple[str, float], ...], digits: int = 2) -> str:
+    """``value`` in the largest unit of ``ladder`` (name, size; smallest first) it reaches.
 
-    >>> format_energy(1_287_000), format_energy(850)
-    ('1.3k MWh', '850 kWh')
+    Moves to the next unit instead of printing ``1.1k GB``; beyond the last unit, plain
+    thousands separators (``1,750 tCO2e``).
     """
-    if kwh is None or math.isnan(kwh):
+    if value is None or math.isnan(value):
         return "n/a"
-    if kwh >= 1000:
-        return f"{_scaled(kwh / 1000)} MWh"
-    return f"{_scaled(kwh)} kWh"
+    if math.isinf(value):
+        return f"{'-' if value < 0 else ''}inf {ladder[0][0]}"
+    name, size = ladder[0]
+    for unit, factor in ladder:
+        if abs(value) >= factor * 0.9995:
+            name, size = unit, factor
+    scaled = value / size
+    if abs(scaled) >= 1000:
+        return f"{scaled:,.0f} {name}"
+    text = ("-" if scaled < 0 else "") + _sig(abs(scaled), digits)
+    return f"{text} {name}"
+
+
+def format_energy(kwh: float) -> str:
+    """Energy: kWh, MWh, GWh, TWh.
+
+    >>> format_energy(1_287_000), format_energy(850), format_energy(4.5e6), format_energy(623_000)
+    ('1.3 GWh', '850 kWh', '4.5 GWh', '623 MWh')
+    """
+    return _in_units(kwh, (("kWh", 1.0), ("MWh", 1e3), ("GWh", 1e6), ("TWh", 1e9)))
 
 
 def format_co2(tonnes: float) -> str:
     """Tonnes of CO2-equivalent.
 
-    >>> format_co2(552.0), format_co2(0.4), format_co2(239.9), format_co2(8930)
-    ('552 tCO2e', '0.4 tCO2e', '240 tCO2e', '8.93k tCO2e')
+    >>> format_co2(552.0), format_co2(0.4), format_co2(239.9), format_co2(8930), format_co2(1750)
+    ('552 tCO2e', '0.4 tCO2e', '240 tCO2e', '8,930 tCO2e', '1,750 tCO2e')
     """
-    if tonnes is None or math.isnan(tonnes):
-        return "n/a"
-    text = _scaled(tonnes, 3)
-    if "." in text and text[-1].isdigit():
-        text = text.rstrip("0").rstrip(".")
-    return f"{text} tCO2e"
+    text = _in_units(tonnes, (("tCO2e", 1.0),), 3)
+    number, _, unit = text.partition(" ")
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number} {unit}" if unit else text
 
 
 def format_ratio(value: float) -> str:
@@ -223,12 +244,46 @@ def format_ratio(value: float) -> str:
 
 
 def format_bytes(value: float) -> str:
-    """Memory in GB (10^9 bytes, as accelerator datasheets count).
+    """Memory in decimal units (GB = 10^9 bytes, as accelerator datasheets count).
 
-    >>> format_bytes(1.12e12), format_bytes(8e10)
-    ('1.1k GB', '80 GB')
+    >>> format_bytes(1.12e12), format_bytes(8e10), format_bytes(2.35e11), format_bytes(5e5)
+    ('1.1 TB', '80 GB', '235 GB', '0.50 MB')
     """
-    return f"{_scaled(value / 1e9)} GB"
+    return _in_units(value, (("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15)))
+
+
+MINUS = "\u2212"
+"""The minus sign of chart labels (one style throughout, as matplotlib's own ticks)."""
+
+
+def tick_labels(values: list[float], prefix: str = "") -> list[str]:
+    """Axis labels that name the tick's value exactly: each with the fewest digits that parse back.
+
+    Ticks every $2.5M read ``$10M $12.5M $15M`` (not ``$12M`` for 12.5); counts read ``1B``;
+    negatives take the typographic minus.
+
+    >>> tick_labels([10e6, 12.5e6, 15e6, 17.5e6], "$")
+    ['$10M', '$12.5M', '$15M', '$17.5M']
+    >>> tick_labels([0.0, 5e8, 1e9, 1.5e9]), tick_labels([-2e5, 0, 2e5], "$")
+    (['0', '500M', '1B', '1.5B'], ['\u2212$200k', '$0', '$200k'])
+    """
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    tiny = 1e-9 * max(finite, default=0.0)
+    labels = []
+    for value in values:
+        if not math.isfinite(value):
+            labels.append(_scaled(value))
+            continue
+        magnitude = abs(value)
+        if magnitude <= tiny:
+            labels.append(f"{prefix}0")
+            continue
+        for digits in range(1, 8):
+            text = _scaled(magnitude, digits)
+            if math.isclose(parse_quantity(text), magnitude, rel_tol=1e-6):
+                break
+        labels.append((MINUS if value < 0 else "") + prefix + text)
+    return labels
 
 
 FILTERS = {

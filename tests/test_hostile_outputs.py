@@ -105,7 +105,6 @@ def test_an_infeasible_budget_is_refused(workdir: Path) -> None:
     refused(planner_cli("optimize", str(valid), "--budget-usd", "1", cwd=workdir), "budget")
 
 
-@needs("report/charts: names reach matplotlib as plain text ($ escaped)")
 def test_dollar_names_render_in_the_html_report(workdir: Path) -> None:
     result = planner_cli(
         "run",
@@ -130,7 +129,6 @@ def test_csv_cells_cannot_be_formulas(workdir: Path) -> None:
     )
 
 
-@needs("output.py: Markdown output escapes HTML in names")
 def test_markdown_escapes_html(workdir: Path) -> None:
     result = planner_cli(
         "run", str(workdir / "in" / "html_name.yaml"), "--format", "markdown", cwd=workdir
@@ -139,7 +137,6 @@ def test_markdown_escapes_html(workdir: Path) -> None:
     assert "<img" not in result.stdout
 
 
-@needs("output.py: terminal output strips control characters from names")
 def test_terminal_output_strips_control_characters(workdir: Path) -> None:
     result = planner_cli("run", str(workdir / "in" / "control_name.yaml"), cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]

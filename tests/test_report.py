@@ -172,3 +172,80 @@ def test_cli_run_html_and_compare(tmp_path: Path) -> None:
 def test_build_context_marks_baseline(phi4: planner.Results) -> None:
     context = build_context(phi4, generated=FIXED_DATE)
     assert context.summary_classes[0] == "baseline" and context.baseline == "base"
+
+
+def _table_after(page: BeautifulSoup, heading: str, index: int = 0) -> tuple[list[str], dict[str, list[str]]]:
+    table = page.find("h2", id=heading).find_all_next("table")[index]
+    header = [th.get_text() for th in table.find("thead").find_all("th")]
+    rows = {tr.find("td").get_text(): [td.get_text() for td in tr.find_all("td")]
+            for tr in table.find("tbody").find_all("tr")}  # fmt: skip
+    return header, rows
+
+
+def test_cost_table_has_every_component_from_the_plan_result(phi4: planner.Results, page: BeautifulSoup) -> None:
+    header, rows = _table_after(page, "costs")
+    assert header == ["plan", "training compute", "overhead (goodput)", "synthetic generation", "grading",
+                      "real data", "total (final run)"]  # fmt: skip
+    for plan in phi4.plans:
+        assert rows[plan.plan][1:] == [units.format_usd(v) for v in (
+            plan.training_compute_usd, plan.overhead_usd, plan.synthetic_generation_usd, plan.grading_usd,
+            plan.real_data_usd, plan.total_cost_usd)]  # fmt: skip
+    header, rows = _table_after(page, "costs", 1)
+    assert header[:7] == ["plan", "accelerators", "price per accelerator-hour", "accelerator-hours", "wall-clock",
+                          "energy", "CO2"]  # fmt: skip
+    h200 = phi4["h200"]
+    cells = rows["h200"]
+    assert cells[1] == "1,920 x h200 (bf16)" and cells[2] == f"${h200.price_usd_per_hour:.2f}"
+    assert cells[3] == units.format_hours(h200.accelerator_hours) and cells[4] == units.format_days(h200.wall_clock_days)
+    assert cells[5] == units.format_energy(h200.energy_kwh) and cells[6] == units.format_co2(h200.co2_tonnes)
+    assert cells[7].startswith(units.format_bytes(h200.memory_bytes)) and "141 GB each" in cells[7]
+
+
+def _allocation(**sources: float) -> planner.Allocation:
+    from planner.optimize import Allocation
+
+    total = sum(sources.values())
+    return Allocation(goal="lowest expected loss within $15,000,000", binding="deadline", params=7e10,
+                      tokens=total, loss=1.9, total_cost_usd=1.5e7, training_flops=1e24, wall_clock_days=5.0,
+                      inference_flops=0.0, source_tokens=dict(sources),
+                      synthetic_kept_tokens={"web-rewrites": 1e6},
+                      epochs={name: 23.1 if name == "web-rewrites" else 1.1 for name in sources})  # fmt: skip
+
+
+def test_recommended_plan_merges_negligible_sources_and_names_the_binding_constraint(
+    phi4: planner.Results,
+) -> None:
+    from planner.analysis import Analysis
+    from planner.output_commands import render_allocation
+
+    allocation = _allocation(web=3.0e12, **{"web-rewrites": 23e6, "acquired": 398e6})
+    found = Analysis(frontier=["base"], allocation=allocation, allocation_plan="h200")
+    soup = BeautifulSoup(render_report(phi4, analysis=found, generated=FIXED_DATE), "html.parser")
+    box = soup.find("div", class_="recommended")
+    labels = [tr.find("td").get_text() for tr in box.find("tbody").find_all("tr")]
+    assert "data: web" in labels and "data: web-rewrites" not in labels and "data: acquired" not in labels
+    assert "data: web-rewrites, acquired" in labels  # merged into one negligible line
+    assert "23.10 epochs" not in box.get_text()
+    assert "web-rewrites, acquired are left out" in box.find("p", class_="note").get_text()
+    assert box.find("strong", class_="binding").get_text() == "deadline"
+    assert "Optimised plan: h200" in box.get_text()
+    text = render_allocation(allocation, "table")
+    assert "Binding: deadline" in text and "23.10 epochs" not in text
+    assert "negligible (each draws under 1% of the run's training tokens): web-rewrites, acquired" in text
+
+
+def test_cost_table_adds_programme_and_owned_columns_only_when_asked(write_scenario: Callable[..., Path]) -> None:
+    programme = {"development_multiple": "llama-1", "owned": {"purchase_usd": 30_000}}
+    path = write_scenario({**MINIMAL, "programme": programme})
+    results = planner.run(planner.load_scenario(path))
+    soup = BeautifulSoup(render_report(results, generated=FIXED_DATE), "html.parser")
+    header, rows = _table_after(soup, "costs")
+    assert header[6:] == ["total (final run)", "development, ablations, evaluation", "programme total",
+                          "training on owned accelerators (amortised)"]  # fmt: skip
+    plan = results.plans[0]
+    assert rows[plan.plan][6] == units.format_usd(plan.total_cost_usd)  # the final run stays comparable
+    assert rows[plan.plan][7:] == [units.format_usd(v) for v in (
+        plan.programme_usd, plan.programme_total_usd, plan.amortised_training_usd)]  # fmt: skip
+    bare = planner.run(planner.load_scenario(write_scenario(MINIMAL, "bare.yaml")))
+    header, _ = _table_after(BeautifulSoup(render_report(bare, generated=FIXED_DATE), "html.parser"), "costs")
+    assert header[-1] == "total (final run)"

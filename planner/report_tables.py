@@ -1,0 +1,322 @@
+"""The report's tables, each built from finished results and formatted through :mod:`planner.units`.
+
+A table is ``(headers, rows)`` of strings; nothing here computes a plan. The report
+(:mod:`planner.report`) arranges them on the page, the notebook fragment reuses the summary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from planner import defaults, units
+from planner.estimate import PlanResult, Results
+from planner.optimize import Allocation
+from planner.output import flag_groups
+from planner.output_commands import move_label, negligible_sources
+
+__all__ = [
+    "assumptions",
+    "cost_table",
+    "flag_groups",
+    "plan_range",
+    "recommended",
+    "resource_table",
+    "source_table",
+    "summary_table",
+]
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def plan_range(
+    fmt: Callable[[float], str],
+    mid: float,
+    low: float | None,
+    high: float | None,
+    short: Callable[[float], str] | None = None,
+) -> str:
+    """``mid (low-high)``, or ``mid`` alone when there is no range."""
+    if low is None or high is None or math.isclose(low, high, rel_tol=1e-9):
+        return fmt(mid)
+    bound = short or fmt
+    return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
+
+
+def _delta(value: float, base: float, fmt: Callable[[float], str]) -> str:
+    difference = value - base
+    if abs(difference) < 1e-12:
+        return "-"
+    sign = "+" if difference > 0 else "-"
+    return f"{sign}{fmt(abs(difference))}"
+
+
+def _loss(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[str]]:
+    """One row per plan: cost, hours, days, loss with P10-P90 and deltas; CSS class per row."""
+    base = results[results.baseline]
+    headers = [
+        "plan",
+        "total cost (P10-P90)",
+        "vs baseline",
+        "accelerator-hours (P10-P90)",
+        "wall-clock (P10-P90)",
+        "expected loss (P10-P90)",
+        "vs baseline",
+        "effective tokens",
+        "tokens/param (law optimum)",
+        "synthetic share",
+    ]
+    rows, classes = [], []
+    for p in results.plans:
+        optimum = p.optimal_tokens_per_param
+        rows.append(
+            [
+                p.plan,
+                plan_range(
+                    units.format_usd, p.total_cost_usd, p.total_cost_usd_p10, p.total_cost_usd_p90
+                ),
+                _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd),
+                plan_range(
+                    units.format_count,
+                    p.accelerator_hours,
+                    p.accelerator_hours_p10,
+                    p.accelerator_hours_p90,
+                ),
+                plan_range(
+                    units.format_days,
+                    p.wall_clock_days,
+                    p.wall_clock_days_p10,
+                    p.wall_clock_days_p90,
+                    units.format_number,
+                ),
+                plan_range(_loss, p.loss, p.loss_p10, p.loss_p90),
+                _delta(p.loss, base.loss, _loss),
+                units.format_count(p.effective_tokens),
+                f"{p.tokens_per_param:.0f}" + (f" ({optimum:.0f})" if optimum else ""),
+                units.format_ratio(p.synthetic_share),
+            ]
+        )
+        classes.append("baseline" if p.plan == results.baseline else "")
+    return headers, rows, classes
+
+
+def _optional(fmt: Callable[[float], str], value: float | None) -> str:
+    return "n/a" if value is None else fmt(value)
+
+
+def cost_table(results: Results) -> Table:
+    """Dollars per plan by component, as the PlanResult holds them (point estimates).
+
+    Programme and amortised-ownership figures, when a scenario asks for them, are extra
+    columns after the final run's total, so the total stays comparable with published costs.
+    """
+    plans = results.plans
+    headers = [
+        "plan",
+        "training compute",
+        "overhead (goodput)",
+        "synthetic generation",
+        "grading",
+        "real data",
+        "total (final run)",
+    ]
+    programme = any(p.programme_usd is not None for p in plans)
+    amortised = any(p.amortised_training_usd is not None for p in plans)
+    if programme:
+        headers += ["development, ablations, evaluation", "programme total"]
+    if amortised:
+        headers += ["training on owned accelerators (amortised)"]
+    rows = []
+    for p in plans:
+        row = [
+            p.plan,
+            *(
+                units.format_usd(v)
+                for v in (
+                    p.training_compute_usd,
+                    p.overhead_usd,
+                    p.synthetic_generation_usd,
+                    p.grading_usd,
+                    p.real_data_usd,
+                    p.total_cost_usd,
+                )
+            ),
+        ]
+        if programme:
+            row += [
+                _optional(units.format_usd, p.programme_usd),
+                _optional(units.format_usd, p.programme_total_usd),
+            ]
+        if amortised:
+            row += [_optional(units.format_usd, p.amortised_training_usd)]
+        rows.append(row)
+    return headers, rows
+
+
+def _memory(p: PlanResult, capacity_gb: float | None) -> str:
+    need = units.format_bytes(p.memory_bytes)
+    if capacity_gb is None:
+        return f"{need} total; accelerator memory unknown"
+    held = units.format_bytes(capacity_gb * 1e9)
+    fewest = "" if p.min_accelerators is None else f", >= {p.min_accelerators:,} to hold it"
+    return f"{need} total; {held} each{fewest}"
+
+
+def resource_table(results: Results) -> Table:
+    """Accelerators, hours, days, energy, CO2 and memory per plan (point estimates)."""
+    capacity = {i.name: i.scenario.training.accelerator.memory_gb for i in results.inputs}
+    headers = [
+        "plan",
+        "accelerators",
+        "price per accelerator-hour",
+        "accelerator-hours",
+        "wall-clock",
+        "energy",
+        "CO2",
+        "memory: weights+grads+Adam; per accelerator",
+    ]
+    rows = [
+        [
+            p.plan,
+            f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})",
+            f"${p.price_usd_per_hour:.2f}",
+            units.format_hours(p.accelerator_hours, _hour_unit(p)),
+            units.format_days(p.wall_clock_days),
+            _optional(units.format_energy, p.energy_kwh),
+            _optional(units.format_co2, p.co2_tonnes),
+            _memory(p, capacity.get(p.plan)),
+        ]
+        for p in results.plans
+    ]
+    return headers, rows
+
+
+def _hour_unit(p: PlanResult) -> str:
+    return "TPU-h" if p.accelerator.startswith("tpu") else "GPU-h"
+
+
+def source_table(results: Results) -> Table:
+    """One row per (plan, data source)."""
+    headers = [
+        "plan",
+        "source",
+        "kind",
+        "unique tokens",
+        "tokens drawn",
+        "epochs",
+        "effective tokens",
+        "value weight",
+        "acquisition",
+        "generation",
+        "grading",
+    ]
+    rows = []
+    for p in results.plans:
+        for s in p.sources:
+            rows.append(
+                [
+                    p.plan,
+                    s.name,
+                    s.kind,
+                    "n/a" if s.unique_tokens is None else units.format_count(s.unique_tokens),
+                    units.format_count(s.tokens),
+                    "n/a" if s.epochs is None else f"{s.epochs:.2f}",
+                    units.format_count(s.effective_tokens),
+                    f"{s.value_weight:g}",
+                    units.format_usd(s.acquisition_usd),
+                    units.format_usd(s.generation_usd),
+                    units.format_usd(s.grading_usd),
+                ]
+            )
+    return headers, rows
+
+
+def assumptions(results: Results) -> list[list[str]]:
+    """Defaults and choices in force, each with its source."""
+    rows = [[a.name, str(a.value), a.source] for a in defaults.ASSUMPTIONS]
+    seen = set()
+    for plan in results.inputs:
+        law = plan.scenario.law
+        if law.name not in seen:
+            seen.add(law.name)
+            rows.append([f"scaling law ({law.name})", law.fitted_on, law.source])
+    for convention in sorted({p.flops_convention for p in results.plans}):
+        rows.append(
+            [
+                "FLOPs convention",
+                convention,
+                (
+                    "docs/decisions.md; Kaplan et al. 2020, Chowdhery et al. "
+                    "2022, Narayanan et al. 2021"
+                ),
+            ]
+        )
+    for p in results.plans:
+        source = next(
+            (
+                i.scenario.training.accelerator.price_source
+                for i in results.inputs
+                if i.name == p.plan and not i.scenario.training.price_usd_per_hour
+            ),
+            "given in the scenario",
+        )
+        rows.append(
+            [f"price ({p.plan})", f"${p.price_usd_per_hour:.2f} per {p.accelerator}-hour", source]
+        )
+    return rows
+
+
+def recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
+    """The optimiser's plan: figures, the data it draws (negligible sources merged and named)."""
+    rows = [
+        ["parameters", units.format_count(allocation.params)],
+        ["training tokens", units.format_count(allocation.tokens)],
+        ["expected loss", f"{allocation.loss:.4f}"],
+        ["total cost", units.format_usd(allocation.total_cost_usd)],
+        ["wall-clock", units.format_days(allocation.wall_clock_days)],
+    ]
+    kept, dropped, rule = negligible_sources(allocation)
+    for name in kept:
+        generated = allocation.synthetic_kept_tokens.get(name)
+        extra = "" if generated is None else f", generate and keep {units.format_count(generated)}"
+        rows.append(
+            [
+                f"data: {name}",
+                (
+                    f"{units.format_count(allocation.source_tokens[name])} tokens, "
+                    f"{allocation.epochs.get(name, math.nan):.2f} epochs{extra}"
+                ),
+            ]
+        )
+    note = ""
+    if dropped:
+        total = sum(allocation.source_tokens[name] for name in dropped)
+        rows.append(
+            [
+                f"data: {', '.join(dropped)}",
+                f"{units.format_count(total)} tokens together (negligible)",
+            ]
+        )
+        note = (
+            f"{', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} left out of the recommendation: "
+            f"{rule}. The optimiser kept a sliver of every source; it changes neither cost nor loss visibly."
+        )
+    for move, usd in allocation.marginal_usd_per_0_01_loss.items():
+        rows.append(
+            [
+                f"$ per 0.01 lower loss: {move_label(move)}",
+                "no gain" if usd is None else units.format_usd(usd),
+            ]
+        )
+    return {
+        "goal": allocation.goal,
+        "binding": allocation.binding,
+        "plan": plan,
+        "rows": rows,
+        "note": note,
+    }
