@@ -129,13 +129,17 @@ class SourceCost:
     generation_accelerator_hours: Number
 
 
-def source_cost(source: DataSource, unique_tokens: Number) -> SourceCost:
-    """Cost of one source given the unique tokens it needs.
+def source_cost(
+    source: DataSource, unique_tokens: Number, trained_tokens: Number | None = None
+) -> SourceCost:
+    """Cost of one source given the unique tokens it needs (and the tokens trained on).
 
     Real: ``unique × (licence + processing) / 1M + fixed fee`` (bought and cleaned once,
     however many epochs are drawn). Synthetic: the same, plus generating
     ``unique / yield`` tokens (each with ``prompt_tokens_per_token`` of prompt) and every
-    grading pass reading each generated candidate.
+    grading pass reading each generated candidate. Distillation: the teacher reads every
+    training token once, a forward pass of ``2·N_teacher`` FLOPs per token (self-hosted) or its
+    input price (API), and writes nothing; ``trained_tokens`` defaults to ``unique_tokens``.
     """
     acquisition = (
         unique_tokens
@@ -146,6 +150,10 @@ def source_cost(source: DataSource, unique_tokens: Number) -> SourceCost:
     synthetic = source.synthetic
     if synthetic is None:
         return SourceCost(acquisition, 0.0, 0.0, 0.0, 0.0)
+    if synthetic.kind == "distillation":
+        read = unique_tokens if trained_tokens is None else trained_tokens
+        teacher = inference_cost(synthetic.generator, read, 0.0)
+        return SourceCost(acquisition, teacher.usd, 0.0, 0.0, teacher.accelerator_hours)
     generated = generated_tokens(unique_tokens, synthetic.acceptance_yield)
     generation = inference_cost(
         synthetic.generator, generated * synthetic.prompt_tokens_per_token, generated
