@@ -79,7 +79,8 @@ class Pool:
     weighted: bool = False
     """The pool has an explicit value weight, which replaces the mixture gain."""
     declared: bool = True
-    """The scenario gives the pool's unique tokens (a real source without them is unlimited)."""
+    """The scenario gives the pool's unique tokens (a source without them is drawn once and
+    counts as unlimited for the excess-parameter discount)."""
     saturation_tokens: float | None = None
     tied: bool = True
     """A rephrased pool names what it rephrases (else: one rephrasing of unseen text)."""
@@ -120,6 +121,7 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
             family=target if isinstance(target, str) else source.name,
             source_unique=target.unique_tokens if target is not None and not isinstance(target, str) else None,
             weighted=w is not None,
+            declared=source.unique_tokens is not None,
             saturation_tokens=synthetic.saturation_tokens,
             tied=target is not None,
         ))
@@ -133,8 +135,9 @@ class MixTerms:
     effective_tokens: Number
     """``M·Σ_p w_p·D'_p``: what the loss law takes as data."""
     unique_tokens: Number | None
-    """Unique information available, ``Σ_s U*_s`` (for the excess-parameter discount); None when a
-    real source's unique tokens are not given (unlimited: no discount)."""
+    """Unique information available, ``Σ_s U*_s``, for the excess-parameter discount (Muennighoff's
+    ``D_to_N(U_D)`` takes the unique data available, not the part drawn); None when some source does
+    not give its unique tokens (drawn once, more could be had: no discount)."""
     gain: Number
     """The mixture gain M (the speed-up when nothing repeats)."""
     per_pool: tuple[Number, ...]
@@ -184,7 +187,6 @@ def mix_effective(
             raw: Number
             if root is not None:
                 size, raw = root.unique_tokens, np.where(np.asarray(root.tokens) > 0, 1.0, 0.0)
-                unlimited = unlimited or not root.declared
             else:
                 first = rephrasings[0]
                 given = first.source_unique
@@ -200,6 +202,7 @@ def mix_effective(
             info = mix.generated_unique(only.unique_tokens, only.saturation_tokens)
         information[key] = info
         unique_total = unique_total + info
+        unlimited = unlimited or not all(p.declared for p in family)
         r_star = family[0].r_star if root is None else root.r_star
         with np.errstate(divide="ignore", invalid="ignore"):
             effective = np.where(tokens > 0, effective_tokens(info, tokens, r_star), 0.0)
