@@ -89,7 +89,9 @@ def test_synthetic_share_and_rephrased_flags() -> None:
     assert any("synthetic share 60%" in f and "Phi-4" in f for f in high)
     rephrased = flagged(data=[{"name": "web", "share": 0.55}, synthetic_source(0.45, kind="rephrased")])
     assert any("rephrased share 45%" in f and "Kang" in f for f in rephrased)
-    assert flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased")]) == []
+    assert flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased", rephrases="web")]) == []
+    untied = flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased")])
+    assert any("without naming what it rephrases" in f and "2603.18534" in f for f in untied)
 
 
 def test_collapse_flag_is_qualitative_and_follows_policy() -> None:
