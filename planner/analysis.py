@@ -124,14 +124,24 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
         )
     )
     if any(d.synthetic for d in scenario.data):
-        cases.append(
-            (
-                "synthetic value weight",
-                "0.5 (pessimistic)",
-                "2.5 (optimistic)",
-                _each_synthetic(scenario, "value_weight", 0.5, 2.5),
-            )
+        kinds = sorted(
+            {d.synthetic.kind for d in scenario.data if d.synthetic and d.synthetic.value_weight is None}
         )
+        if kinds:
+            batch = scenario
+            for kind in kinds:  # each kind's gain at its preset's P10 and P90 (planner.mixpresets)
+                spread = scenario.mixture.gain(kind).max_gain
+                batch = model.with_values(
+                    batch, f"mixture.{kind}.max_gain", np.array([spread.low, spread.high])
+                )
+            cases.append(
+                (
+                    f"mixture gain ({', '.join(kinds)}: preset P10-P90)",
+                    "P10",
+                    "P90",
+                    model.evaluate(batch, 2),
+                )
+            )
         ys = scenario.uncertainty.yield_spread
         cases.append(
             (

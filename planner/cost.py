@@ -96,8 +96,13 @@ def inference_cost(
 
     API: tokens × per-million prices. Self-hosted: ``2·N`` FLOPs per token read or
     written (Kaplan et al. 2020 Eq. 2.2; attention and KV-cache reads ignored), at the
-    given utilisation of the bf16 peak, times the hourly price.
+    given utilisation of the bf16 peak, times the hourly price. Measured: written tokens over
+    the measured tokens per accelerator-hour (which include reading the prompts).
     """
+    if generator.measured is not None:
+        measured = generator.measured
+        hours = output_tokens / measured.tokens_per_accelerator_hour
+        return InferenceCost(usd=hours * measured.price, accelerator_hours=hours)
     if generator.api is not None:
         api = generator.api
         usd = (

@@ -327,7 +327,12 @@ def _law(
 ) -> ChinchillaLaw:
     named = _named(np.array(draws)) if draws else {}
     se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
+    covariance = None
+    if len(draws) > 5:  # joint draws in the Monte Carlo: (E, ln A, ln B, alpha, beta)
+        joint = np.cov(np.stack([named["E"], np.log(named["A"]), np.log(named["B"]), named["alpha"], named["beta"]]))
+        covariance = tuple(tuple(float(v) for v in row) for row in joint)
     return ChinchillaLaw(
+        covariance=covariance,
         name=f"fitted:{name}",
         E=float(np.exp(theta[2])),
         A=float(np.exp(theta[3])),

@@ -112,11 +112,11 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
             out.append(Pool(source.name, "real", unique, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
                             family=source.name, declared=source.unique_tokens is not None))
             continue
-        w = synthetic.value_weight
+        w = synthetic.value_weight  # a range, a number (a sweep sets arrays), or None
+        mid, low, high = (w.mid, w.low, w.high) if hasattr(w, "mid") else (1.0, 1.0, 1.0) if w is None else (w, w, w)
         target = synthetic.rephrases
         out.append(Pool(
-            source.name, "synthetic", unique, tokens, synthetic.r_star,
-            w.mid if w else 1.0, w.low if w else 1.0, w.high if w else 1.0,
+            source.name, "synthetic", unique, tokens, synthetic.r_star, mid, low, high,
             synthetic.kind, synthetic.generations, synthetic.policy,
             family=target if isinstance(target, str) else source.name,
             source_unique=target.unique_tokens if target is not None and not isinstance(target, str) else None,

@@ -21,6 +21,7 @@ from planner.fields import (
     Name,
     Params,
     PriceUsdPerHour,
+    Quantity,
     Range,
     Spread,
     Strict,
@@ -30,12 +31,15 @@ from planner.fields import (
 from planner.limits import MAX_GENERATIONS
 
 __all__ = [
+    "GENERATION_RATES",
     "KINDS",
     "VALUE_PRESETS",
     "Api",
     "DataSource",
     "Generator",
+    "GeneratorRef",
     "Grading",
+    "Measured",
     "RephraseSource",
     "SelfHosted",
     "Synthetic",
@@ -100,24 +104,93 @@ class SelfHosted(Strict):
         return price_or_catalog(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
 
 
+class Measured(Strict):
+    """A generator priced by a measured throughput: generated tokens per accelerator-hour.
+
+    The measured rate already includes reading the prompts and the serving stack's efficiency.
+    """
+
+    tokens_per_accelerator_hour: Quantity = Field(description="Kept-or-generated tokens per accelerator-hour.")
+    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec the rate was measured on.")
+    price_usd_per_hour: PriceUsdPerHour | None = Field(
+        None, description="Price per accelerator-hour, USD. Default: the catalog price."
+    )
+    source: str = Field("given in the scenario", description="Where the rate comes from.")
+
+    @property
+    def price(self) -> float:
+        """The price per accelerator-hour in force (scenario, else catalog)."""
+        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "measured.price_usd_per_hour")
+
+
+GENERATION_RATES: dict[str, dict[str, object]] = {
+    "wrap-2024-mistral-7b": {
+        "tokens_per_accelerator_hour": 85e9 / 25_000,
+        "accelerator": "a100-80gb",
+        "source": "WRAP (Maini et al. 2024, arXiv 2401.16380) §7.1 via a course note: 85B tokens rephrased "
+        "by Mistral-7B in ~25K A100-hours with vLLM",
+    },
+    "cosmopedia-mixtral-8x7b": {
+        "tokens_per_accelerator_hour": 25e9 / 10_000,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft (HuggingFaceFW/finephrase): Cosmopedia, 25B tokens in >10K "
+        "H100-hours (so at most 2.5M tokens per hour)",
+    },
+    "rewire-2025-llama-3.3-70b": {
+        "tokens_per_accelerator_hour": 100e9 / 88_000,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft: REWIRE (Nguyen et al. 2025, arXiv 2506.04689), ~88K H100-hours "
+        "per 100B tokens with Llama-3.3-70B",
+    },
+    "finephrase-2026-smollm2-1.7b": {
+        "tokens_per_accelerator_hour": 486e9 / 14_700,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft (arXiv 2604.13977): 486B tokens in ~14.7K H100-hours with "
+        "SmolLM2-1.7B, speculative decoding and tuned serving",
+    },
+}
+"""Measured generation throughputs (data-mix-literature.md §7 generation-cost table)."""
+
+
+def _generator_preset(value: object) -> object:
+    if isinstance(value, str):
+        if value not in GENERATION_RATES:
+            raise ValueError(
+                f"unknown generator preset {value!r}; use {', '.join(GENERATION_RATES)}, "
+                "or {api: ...}, {self_hosted: ...} or {measured: ...}"
+            )
+        return {"measured": GENERATION_RATES[value]}
+    return value
+
+
 class Generator(Strict):
-    """Exactly one of ``api`` or ``self_hosted``."""
+    """Exactly one of ``api``, ``self_hosted`` or ``measured`` (or a measured-rate preset name)."""
 
     api: Api | None = Field(None, description="A hosted API billed per token.")
     self_hosted: SelfHosted | None = Field(None, description="A model on rented accelerators.")
+    measured: Measured | None = Field(
+        None,
+        description=f"A measured throughput on rented accelerators; presets: {', '.join(GENERATION_RATES)}.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Generator:
-        if (self.api is None) == (self.self_hosted is None):
-            raise ValueError("give exactly one of api or self_hosted")
+        if sum(x is not None for x in (self.api, self.self_hosted, self.measured)) != 1:
+            raise ValueError("give exactly one of api, self_hosted or measured")
         return self
+
+
+GeneratorRef = Annotated[
+    Generator, BeforeValidator(_generator_preset, json_schema_input_type=str | Generator)
+]
+"""A generator, or a measured-rate preset name (``wrap-2024-mistral-7b``)."""
 
 
 class Grading(Strict):
     """A judge or verifier that reads every generated candidate."""
 
     name: Name = Field("grading", description="Label in the cost breakdown.")
-    judge: Generator = Field(description="The judge: api or self_hosted.")
+    judge: GeneratorRef = Field(description="The judge: api, self_hosted or measured.")
     passes: int = Field(1, ge=1, description="How many times each candidate is graded.")
     input_tokens_per_token: float = Field(
         defaults.GRADER_INPUT_TOKENS_PER_TOKEN,
@@ -140,7 +213,10 @@ class RephraseSource(Strict):
 class Synthetic(Strict):
     """How a synthetic source is made: generator, prompts, filtering and grading."""
 
-    generator: Generator = Field(description="The generator: api or self_hosted.")
+    generator: GeneratorRef = Field(
+        description=f"The generator (the teacher for distillation): api, self_hosted, measured or a preset "
+        f"({', '.join(GENERATION_RATES)})."
+    )
     prompt_tokens_per_token: float = Field(
         defaults.PROMPT_TOKENS_PER_TOKEN,
         ge=0,
@@ -210,6 +286,8 @@ class Synthetic(Strict):
     def _rephrases_only_rephrased(self) -> Synthetic:
         if self.rephrases is not None and self.kind != "rephrased":
             raise ValueError(f"rephrases applies to kind rephrased, not {self.kind}")
+        if self.kind == "distillation" and self.generator.measured is not None:
+            raise ValueError("distillation needs an api or self_hosted teacher (a measured rate is for generation)")
         if self.saturation_tokens is not None and self.kind not in ("generated", "self_training"):
             raise ValueError(
                 f"saturation_tokens applies to kinds generated and self_training, not {self.kind}"

@@ -365,3 +365,44 @@ def test_the_shipped_muennighoff_constant_is_the_family_repetition_constant() ->
     assert float(mix.information_cap(1.0, 1.0, 0.49, 8.0)) == 1.0
     assert R_STAR_DATA == pytest.approx(15.387756)
     assert math.isclose(float(mix.bump(0.3, 0.3, 1.0)), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("preset", "tokens", "hours", "tolerance"),
+    [
+        ("wrap-2024-mistral-7b", 85e9, 25_000, 0.01),
+        ("finephrase-2026-smollm2-1.7b", 486e9, 14_700, 0.02),
+        ("rewire-2025-llama-3.3-70b", 400e9, 352_000, 0.01),
+    ],
+)
+def test_check_9_generation_cost_presets(
+    preset: str, tokens: float, hours: float, tolerance: float
+) -> None:
+    # Check 9 (WRAP §7.1 [S]; FinePhrase blog [P]): 85e9 tokens at 3.4e6 tokens/A100-h -> 25,000
+    # A100-h +-1%; 486e9 at 3.31e7/H100-h -> 14,700 +-2%; 400e9 at 1.136e6 -> 352,000 +-1%.
+    source = synthetic("syn", tokens, "generated", generator=preset)
+    ev = evaluate([web(tokens), source])
+    assert float(ev["synthetic_accelerator_hours"][0]) == pytest.approx(hours, rel=tolerance)
+
+
+def test_check_9_generation_may_cost_more_than_training() -> None:
+    # Check 9: WRAP generation / training hours = 25,000 / 6,000 = 4.17 +- 0.05 (1.3B model on 300B
+    # tokens in ~6K A100-hours: whole-run utilisation 2.34e21 / (312e12 x 3600 x 6000) = 0.347).
+    doc = {
+        **MINIMAL,
+        "model": {"params": 1.3e9},
+        "training": {
+            "tokens": 300e9,
+            "accelerator": "a100-80gb",
+            "accelerator_count": 64,
+            "utilization": 6 * 1.3e9 * 300e9 / (312e12 * 3600 * 6000),
+        },
+        "data": [
+            web(215e9),
+            synthetic("wrap", 85e9, "rephrased", rephrases="web", generator="wrap-2024-mistral-7b"),
+        ],
+        "uncertainty": {"samples": 0},
+    }
+    ev = model.evaluate(validate(doc))
+    ratio = float(ev["synthetic_accelerator_hours"][0] / ev["accelerator_hours"][0])
+    assert ratio == pytest.approx(4.17, abs=0.05)
