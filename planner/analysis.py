@@ -130,9 +130,9 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
         if kinds:
             batch = scenario
             for kind in kinds:  # each kind's gain at its preset's P10 and P90 (planner.mixpresets)
-                spread = scenario.mixture.gain(kind).max_gain
+                gain = scenario.mixture.gain(kind).max_gain
                 batch = model.with_values(
-                    batch, f"mixture.{kind}.max_gain", np.array([spread.low, spread.high])
+                    batch, f"mixture.{kind}.max_gain", np.array([gain.low, gain.high])
                 )
             cases.append(
                 (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,9 +33,11 @@ __all__ = [
     "GainFit",
     "MixingLaw",
     "RectifiedLaw",
+    "fit_gain_table",
     "fit_mixing_law",
     "fit_mixture_gain",
     "fit_rectified_law",
+    "gain_file_text",
     "mixing_law",
     "rectified_law",
 ]
@@ -233,6 +236,56 @@ def fit_mixture_gain(
         alone_gain=alone,
     )
     return GainFit(preset, intervals, tuple(float(v) for v in s), float(np.sqrt(sse / len(x))))
+
+
+def fit_gain_table(
+    frame: Any,
+    law: ChinchillaLaw,
+    *,
+    columns: dict[str, str] | None = None,
+    name: str = "ablations",
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> GainFit:
+    """:func:`fit_mixture_gain` on a run table (``planner fit-mix``): params, tokens (or flops),
+    loss and synthetic_share columns, checked as ``planner fit`` checks them (planner.runs)."""
+    from planner.runs import prepare
+
+    runs = prepare(frame, columns, name=name)
+    if "synthetic_share" not in runs:
+        raise InputError(
+            "no synthetic_share column",
+            file=name,
+            allowed="a synthetic_share column (0 to 1), or --column synthetic_share=YOUR_COLUMN",
+        )
+    return fit_mixture_gain(
+        law,
+        runs["params"].tolist(),
+        runs["tokens"].tolist(),
+        runs["synthetic_share"].tolist(),
+        runs["loss"].tolist(),
+        name=f"fitted:{name}",
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+
+
+def gain_file_text(result: GainFit) -> str:
+    """The YAML preset ``planner fit-mix --out`` writes; scenarios use it as
+    ``mixture: {rephrased: {file: THIS_FILE}}``."""
+    import yaml
+
+    document = result.preset.model_dump(mode="json")
+    document["fit"] = {
+        "runs": len(result.speedups),
+        "rmse_log_speedup": round(result.rmse_log, 6),
+        "intervals_95": {k: list(v) for k, v in result.intervals.items()},
+    }
+    header = (
+        "# Mixture-gain preset fitted by planner fit-mix; use it with\n"
+        "#   mixture: {rephrased: {file: THIS_FILE}}   (or generated, distillation, self_training)\n"
+    )
+    return header + yaml.safe_dump(document, sort_keys=False)
 
 
 def _golden(f: object, low: float, high: float, steps: int = 80) -> float:

@@ -171,6 +171,22 @@ CAP_PRESETS: dict[str, CapPreset] = {
 
 def _named(presets: dict[str, Any], what: str) -> Any:
     def pick(value: object) -> object:
+        if isinstance(value, dict) and set(value) == {"file"}:
+            from planner.errors import InputError
+            from planner.limits import MAX_LAW_BYTES
+            from planner.reading import read_mapping
+
+            try:
+                document = read_mapping(
+                    str(value["file"]),
+                    limit=MAX_LAW_BYTES,
+                    what=f"{what} preset file",
+                    expected="a preset file as written by planner fit-mix",
+                )
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+            document.pop("fit", None)
+            return document
         if isinstance(value, str):
             if value not in presets:
                 raise ValueError(

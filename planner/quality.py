@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
             out.append(Pool(source.name, "real", unique, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
                             family=source.name, declared=source.unique_tokens is not None))
             continue
-        w = synthetic.value_weight  # a range, a number (a sweep sets arrays), or None
+        w: Any = synthetic.value_weight  # a range, a number (a sweep sets arrays), or None
         mid, low, high = (w.mid, w.low, w.high) if hasattr(w, "mid") else (1.0, 1.0, 1.0) if w is None else (w, w, w)
         target = synthetic.rephrases
         out.append(Pool(
