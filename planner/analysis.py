@@ -298,11 +298,13 @@ def share_curve(
         for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True)
         if ok
     ]
-    note = ""
+    from planner.mixcurves import describe
+
+    note = describe(scenario.mixture, sorted({d.synthetic.kind for d in synthetic if d.synthetic}))
     if not feasible.all():
         missing = share[~feasible]
-        note = (
-            f"Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
+        note += (
+            f" Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
             "data alone costs more than the plan's budget."
         )
     return points, note

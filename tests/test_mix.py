@@ -406,3 +406,21 @@ def test_check_9_generation_may_cost_more_than_training() -> None:
     ev = model.evaluate(validate(doc))
     ratio = float(ev["synthetic_accelerator_hours"][0] / ev["accelerator_hours"][0])
     assert ratio == pytest.approx(4.17, abs=0.05)
+
+
+def test_loss_against_share_per_kind_with_the_published_points() -> None:
+    # The report's curve (issue 10): one curve per kind, the preset named, published speed-ups
+    # marked at the loss they imply; the rephrased curve bottoms out at the preset's optimum.
+    from planner.mixcurves import mixture_curves
+
+    scenario = planner.load_scenario(
+        Path(__file__).resolve().parent.parent / "scenarios" / "phi4_style_14b.yaml"
+    )
+    curves = {c.kind: c for c in mixture_curves(scenario)}
+    assert set(curves) == {"rephrased", "generated"}
+    rephrased = curves["rephrased"]
+    assert rephrased.preset == "conservative"
+    assert rephrased.shares[int(np.argmin(rephrased.losses))] == pytest.approx(0.3, abs=0.025)
+    alone = next(loss for point, loss in rephrased.published if point.share == 1.0)
+    assert rephrased.losses[-1] == pytest.approx(alone, abs=1e-9)  # S = 1 at σ = 1, as published
+    assert curves["generated"].published == ()
