@@ -79,3 +79,41 @@ def test_cli_fit_mix_needs_a_share_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["fit-mix", str(runs)])
     assert result.exit_code == 2
     assert "no synthetic_share column" in result.output
+
+
+def test_a_weight_fitted_by_planner_fit_means_the_same_in_a_scenario() -> None:
+    # Issue 10: `planner fit` fits D' = D'_real + w·S; in a scenario an explicit value_weight w is
+    # exactly that pool's w·D' and replaces the mixture gain, so a fitted weight is not counted
+    # twice. Runs made by the plan model with w = 2 give back w = 2 (Huber fit, 1e-3).
+    from planner import model
+    from planner.fit import fit_law
+    from planner.loader import validate
+    from tests.conftest import MINIMAL
+
+    api = {"api": {"input_usd_per_million_tokens": 0, "output_usd_per_million_tokens": 0}}
+    rows = []
+    for params in (1e8, 3e8, 1e9, 3e9, 1e10):
+        for tokens in (2e9, 1e10, 5e10, 2e11):
+            for share in (0.0, 0.2, 0.5):
+                data = [{"name": "web", "tokens": tokens * (1 - share)}]
+                if share:
+                    data.append(
+                        {
+                            "name": "syn",
+                            "tokens": tokens * share,
+                            "synthetic": {"generator": api, "value_weight": 2.0},
+                        }
+                    )
+                doc = {
+                    **MINIMAL,
+                    "model": {"params": params},
+                    "uncertainty": {"samples": 0},
+                    "training": {k: v for k, v in MINIMAL["training"].items() if k != "tokens"},
+                    "data": data,
+                }
+                loss = float(model.evaluate(validate(doc))["loss"][0])
+                rows.append(
+                    {"params": params, "tokens": tokens, "synthetic_share": share, "loss": loss}
+                )
+    fit = fit_law(pd.DataFrame(rows), bootstrap=0)
+    assert fit.synthetic_weight == pytest.approx(2.0, rel=1e-3)
