@@ -210,15 +210,19 @@ def mix_effective(
             for i in index:
                 part = np.where(tokens > 0, mix_pools[i].tokens / tokens, 0.0)
                 per_pool[i] = weights[i] * effective * part
-    total_tokens: Number = sum((p.tokens for p in mix_pools), 0.0)
     data: Number = sum(per_pool, 0.0)
     gain: Number = 1.0
     shares: dict[str, Number] = {}
     if mixture is not None:
-        for p in mix_pools:
+        # Shares count each pool's own repetition-discounted tokens (Muennighoff's D' of the pool
+        # alone): equal to §10 A5's seen-token shares when nothing repeats, but a small pool seen
+        # 100 times cannot buy the gain of a 30% share (assumption, decisions log 2026-11-24).
+        own = [_own_effective(p) for p in mix_pools]
+        total: Number = sum(own, 0.0)
+        for p, value in zip(mix_pools, own, strict=True):
             if p.synthetic_kind is not None and not p.weighted:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    share = np.where(total_tokens > 0, p.tokens / total_tokens, 0.0)
+                    share = np.where(total > 0, value / total, 0.0)
                 shares[p.synthetic_kind] = shares.get(p.synthetic_kind, 0.0) + share
         gain = _gain(mixture, shares, law, data, max_gains or {})
     return MixTerms(
@@ -230,6 +234,12 @@ def mix_effective(
         presentations=counts,
         shares=shares,
     )
+
+
+def _own_effective(pool: Pool) -> Number:
+    """A pool's tokens discounted for its own repetition: ``D'(U_p, T_p)`` (0 when it draws nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0)
 
 
 def _gain(mixture: Mixture, shares: dict[str, Number], law: object, data: Number,
