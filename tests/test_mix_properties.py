@@ -161,3 +161,19 @@ def test_the_excess_parameter_discount_needs_scarce_data() -> None:
     )
     assert loss([{"name": "web", "share": 1.0}]) == pytest.approx(1.99961, abs=1e-5)
     assert loss([{"name": "web", "unique_tokens": "30B", "share": 1.0}]) > 2.05  # 10 epochs: scarce
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding: under Option B (budget-gain) the offset Δ(σ) does not shrink with data, so diluting "
+    "a share below σ* with fresh real tokens can raise the loss (here by 3e-5 nats)",
+)
+def test_fresh_real_tokens_under_the_budget_gain_form() -> None:
+    data = [
+        web(6.431e12),
+        synthetic("r", 4.207e11, "rephrased", rephrases={"unique_tokens": 4.207e11}),
+    ]
+    mixture = {"rephrased": "wrap-2024", "form": "budget-gain"}
+    before = evaluate(data, 8.374e11, **mixture)["loss"][0]
+    after = evaluate([*data, web(5.083e10, name="fresh")], 8.374e11, **mixture)["loss"][0]
+    assert after <= before
