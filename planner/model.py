@@ -47,6 +47,7 @@ OUTPUTS = (
     "synthetic_share",
     "effective_tokens",
     "tokens_per_param",
+    "mixture_gain",
     "loss",
     "programme_accelerator_hours",
     "programme_usd",
