@@ -282,9 +282,13 @@ def samples(
     mixture = scenario.mixture
     gains: dict[str, Any] = {}
     for kind in {p.synthetic_kind for p in pools if p.synthetic_kind and not p.weighted}:
-        spread_gain = mixture.gain(kind).max_gain
+        spread_gain = mixture.gain(kind).max_gain  # numbers, or row arrays in a sweep
         gains[kind] = _drawn(
-            z.gain[kind], float(spread_gain.mid), float(spread_gain.low), float(spread_gain.high)
+            z.gain[kind],
+            *(
+                _scalar(_column(np.asarray(value, dtype=CELL), rows))
+                for value in (spread_gain.mid, spread_gain.low, spread_gain.high)
+            ),
         )
     terms = quality.mix_effective(pools, mixture, scenario.law, weights, gains)
     law = scenario.law

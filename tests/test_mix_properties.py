@@ -177,3 +177,33 @@ def test_fresh_real_tokens_under_the_budget_gain_form() -> None:
     before = evaluate(data, 8.374e11, **mixture)["loss"][0]
     after = evaluate([*data, web(5.083e10, name="fresh")], 8.374e11, **mixture)["loss"][0]
     assert after <= before
+
+
+def test_a_sweep_over_the_mixture_gain_equals_runs_with_that_gain() -> None:
+    # Sweep rows and run() agree for a swept preset constant, point estimates and ranges.
+    import planner
+    from planner.sweep import sweep
+
+    document = {
+        **MINIMAL,
+        "data": [
+            {"name": "web", "unique_tokens": "2T", "share": 0.7},
+            {
+                "name": "reph",
+                "share": 0.3,
+                "synthetic": {
+                    "kind": "rephrased",
+                    "rephrases": "web",
+                    "generator": "wrap-2024-mistral-7b",
+                },
+            },
+        ],
+        "uncertainty": {"samples": 500},
+    }
+    frame = sweep(validate(document), {"mixture.rephrased.max_gain": [1.5, 4.0]}, uncertainty=True)
+    for i, gain in enumerate((1.5, 4.0)):
+        inline = {"optimum_share": 0.3, "max_gain": gain, "alone_gain": 1.0}
+        result = planner.estimate(validate({**document, "mixture": {"rephrased": inline}}))
+        row = frame.iloc[i]
+        for name in ("loss", "mixture_gain", "loss_p10", "loss_p90", "total_cost_usd"):
+            assert float(row[name]) == pytest.approx(getattr(result, name), rel=1e-6), name
