@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planner.errors import InputError
-from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+from planner.laws import R_STAR_DATA, ChinchillaLaw, covariance_of, effective_tokens
 from planner.resample import bootstrap as bootstrap_resamples
 from planner.resample import resample_counts
 from planner.runs import COLUMNS, check_identifiable, prepare, read_runs
@@ -327,13 +327,8 @@ def _law(
 ) -> ChinchillaLaw:
     named = _named(np.array(draws)) if draws else {}
     se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
-    covariance = None
-    if len(draws) > 5:  # joint draws in the Monte Carlo: (E, ln A, ln B, alpha, beta)
-        joint = np.cov(np.stack([named["E"], np.log(named["A"]), np.log(named["B"]), named["alpha"], named["beta"]]))
-        covariance = tuple(tuple(float(v) for v in row) for row in joint)
     return ChinchillaLaw(
-        covariance=covariance,
-        name=f"fitted:{name}",
+        covariance=covariance_of(named) if len(draws) > 5 else None,
         E=float(np.exp(theta[2])),
         A=float(np.exp(theta[3])),
         B=float(np.exp(theta[4])),

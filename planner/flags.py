@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner import quality
+from planner import mixchecks, quality
 from planner.laws import ChinchillaLaw, KaplanLaw
 from planner.model import Evaluation
 
@@ -35,8 +35,6 @@ UTILIZATION_WARNING = (
     0.55  # max implied whole-run MFU of planner/data/published_runs.csv is 0.51 (LLaMA-13B)
 )
 
-GENERATOR_NO_GAIN_PARAMS = 8e9  # Kang et al. 2025: generators beyond ~8B add no value (FinePhrase: beyond ~1B)
-REPHRASINGS_PLATEAU = 32.0  # Kim et al. 2026 (arXiv 2603.18534): the gain plateaus near 32 rephrases/document
 
 MUENNIGHOFF = "Muennighoff et al. 2023 (arXiv 2305.16264)"
 VILLALOBOS = "Villalobos et al. 2024 (arXiv 2211.04325)"
@@ -104,50 +102,6 @@ def _self_training_messages(ev: Evaluation, row: int) -> list[str]:
     return out
 
 
-def _untied(ev: Evaluation) -> list[str]:
-    return [
-        d.name
-        for d in ev.scenario.data
-        if d.synthetic and d.synthetic.kind == "rephrased" and d.synthetic.rephrases is None
-    ]
-
-
-def _large_generators(ev: Evaluation) -> list[tuple[str, float]]:
-    out = []
-    for d in ev.scenario.data:
-        synthetic = d.synthetic
-        if synthetic and synthetic.kind in ("rephrased", "generated") and synthetic.generator.self_hosted:
-            params = synthetic.generator.self_hosted.params
-            if params > GENERATOR_NO_GAIN_PARAMS:
-                out.append((d.name, params))
-    return out
-
-
-def _rephrasings(ev: Evaluation) -> dict[str, np.ndarray]:
-    """Rephrasings per source document (n − 1) of each rephrased family."""
-    if ev.mix is None:
-        return {}
-    return {
-        name: np.broadcast_to(np.asarray(n, dtype=float) - 1.0, (ev.size,))
-        for name, n in ev.mix.presentations.items()
-    }
-
-
-def _over_plateau(ev: Evaluation) -> np.ndarray:
-    most = np.zeros(ev.size, dtype=bool)
-    for count in _rephrasings(ev).values():
-        most |= count > REPHRASINGS_PLATEAU
-    return most
-
-
-def _capped(ev: Evaluation) -> np.ndarray:
-    mixture = ev.scenario.mixture
-    if mixture.form != "budget-gain" or ev.mix is None or not ev.mix.shares:
-        return np.zeros(ev.size, dtype=bool)
-    cap = min(mixture.gain(kind).speedup_cap for kind in ev.mix.shares)
-    return np.asarray(ev["mixture_gain"] >= cap * (1 - 1e-9))
-
-
 def _human(ev: Evaluation) -> np.ndarray:
     return sum((s.unique_tokens for s in ev.sources if s.kind == "real"), np.zeros(ev.size))
 
@@ -209,34 +163,34 @@ RULES: tuple[Rule, ...] = (
         "rephrase_untied",
         "warning",
         "Kim et al. 2026 (arXiv 2603.18534): rephrasing adds bounded information",
-        lambda ev: np.full(ev.size, bool(_untied(ev))),
+        lambda ev: np.full(ev.size, bool(mixchecks.untied(ev))),
         lambda ev, row: [
             f"{name}: rephrased without naming what it rephrases; counted as one rephrasing of text not "
             "otherwise trained on (set synthetic.rephrases to a real source, or {unique_tokens: ...})"
-            for name in _untied(ev)
+            for name in mixchecks.untied(ev)
         ],
     ),
     Rule(
         "rephrasings_plateau",
         "warning",
         "Kim et al. 2026 (arXiv 2603.18534): gains plateau near 1.48x at 32 rephrases per document",
-        _over_plateau,
+        mixchecks.over_plateau,
         lambda ev, row: [
             f"data.{name}: {count[row]:.0f} rephrasings per document; beyond ~32 further rephrasings add "
             "almost no information"
-            for name, count in _rephrasings(ev).items()
-            if count[row] > REPHRASINGS_PLATEAU
+            for name, count in mixchecks.rephrasings(ev).items()
+            if count[row] > mixchecks.REPHRASINGS_PLATEAU
         ],
     ),
     Rule(
         "generator_beyond_8b",
         "warning",
         "Kang et al. 2025 (arXiv 2510.01631); FinePhrase (arXiv 2604.13977)",
-        lambda ev: np.full(ev.size, bool(_large_generators(ev))),
+        lambda ev: np.full(ev.size, bool(mixchecks.large_generators(ev))),
         lambda ev, row: [
             f"{name}: a {params / 1e9:.0f}B generator; beyond ~1-8B larger generators gave no better "
             "pretraining data (the mixture model gives it no extra value), only higher cost"
-            for name, params in _large_generators(ev)
+            for name, params in mixchecks.large_generators(ev)
         ],
     ),
     Rule(
@@ -244,7 +198,7 @@ RULES: tuple[Rule, ...] = (
         "risk",
         "Kang et al. 2025 (arXiv 2510.01631): speed-ups measured up to ~200B tokens; the budget-gain "
         "form is capped beyond (planner assumption)",
-        _capped,
+        mixchecks.capped,
         _one(
             lambda ev, row: (
                 f"the budget-dependent mixture gain reached its cap ({ev['mixture_gain'][row]:.1f}x): "

@@ -27,6 +27,7 @@ __all__ = [
     "KaplanLaw",
     "Law",
     "LawRef",
+    "covariance_of",
     "data_constrained_loss",
     "effective_tokens",
     "kaplan_data_loss",
@@ -241,6 +242,13 @@ def kaplan_data_loss(tokens: Number, d_c: float = 5.4e13, alpha_d: float = 0.095
     Single-variable fit (D_c = 5.4e13 tokens, alpha_D = 0.095). L(1e11) = 1.81793 (check 13).
     """
     return (d_c / tokens) ** alpha_d
+
+
+def covariance_of(draws: dict[str, Any]) -> tuple[tuple[float, ...], ...]:
+    """Covariance of (E, ln A, ln B, alpha, beta) over draws of the constants (e.g. a bootstrap),
+    in :data:`LAW_CONSTANTS` order: what ``ChinchillaLaw.covariance`` holds for joint draws."""
+    rows = [np.log(draws[k]) if k in ("A", "B") else np.asarray(draws[k]) for k in ("E", "A", "B", "alpha", "beta")]
+    return tuple(tuple(float(v) for v in row) for row in np.cov(np.stack(rows)))
 
 
 Law = ChinchillaLaw | KaplanLaw
