@@ -18,6 +18,7 @@ import numpy as np
 from planner import model
 from planner.errors import PlannerError
 from planner.laws import ChinchillaLaw
+from planner.mixcurves import MixtureCurve, describe, mixture_curves
 from planner.results import PlanResult, Results
 from planner.schema import Scenario
 
@@ -298,8 +299,6 @@ def share_curve(
         for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True)
         if ok
     ]
-    from planner.mixcurves import describe
-
     note = describe(scenario.mixture, sorted({d.synthetic.kind for d in synthetic if d.synthetic}))
     if not feasible.all():
         missing = share[~feasible]
@@ -322,6 +321,8 @@ class Analysis:
     share_curve_note: str = ""
     allocation: Allocation | None = None
     allocation_plan: str | None = None
+    mixture_curves: list[MixtureCurve] = field(default_factory=list)
+    """Loss against share per synthetic kind for the share-curve plan, published points marked."""
 
 
 def analyse(results: Results, *, optimise: bool = True) -> Analysis:
@@ -355,4 +356,5 @@ def analyse(results: Results, *, optimise: bool = True) -> Analysis:
         share_curve_note=note,
         allocation=allocation,
         allocation_plan=None if chosen is None else chosen.name,
+        mixture_curves=mixture_curves(mixed.scenario),
     )
