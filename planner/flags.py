@@ -171,15 +171,23 @@ RULES: tuple[Rule, ...] = (
         ],
     ),
     Rule(
+        "family_epochs_over_4",
+        "warning",
+        f"{MUENNIGHOFF}; Kim et al. 2026 (arXiv 2603.18534): rephrasings add bounded information",
+        lambda ev: mixchecks.families_over(ev, EPOCHS_WARN),
+        lambda ev, row: [
+            f"data.{name} and its rephrasings: {e[row]:.1f} epochs over the information they hold"
+            for name, e in mixchecks.family_epochs(ev).items() if e[row] > EPOCHS_WARN
+        ],
+    ),
+    Rule(
         "rephrasings_plateau",
         "warning",
         "Kim et al. 2026 (arXiv 2603.18534): gains plateau near 1.48x at 32 rephrases per document",
         mixchecks.over_plateau,
         lambda ev, row: [
-            f"data.{name}: {count[row]:.0f} rephrasings per document; beyond ~32 further rephrasings add "
-            "almost no information"
-            for name, count in mixchecks.rephrasings(ev).items()
-            if count[row] > mixchecks.REPHRASINGS_PLATEAU
+            f"data.{name}: {count[row]:.0f} rephrasings per document; beyond ~32 they add almost no information"
+            for name, count in mixchecks.rephrasings(ev).items() if count[row] > mixchecks.REPHRASINGS_PLATEAU
         ],
     ),
     Rule(

@@ -14,6 +14,8 @@ __all__ = [
     "GENERATOR_NO_GAIN_PARAMS",
     "REPHRASINGS_PLATEAU",
     "capped",
+    "families_over",
+    "family_epochs",
     "large_generators",
     "over_plateau",
     "rephrasings",
@@ -72,3 +74,24 @@ def capped(ev: Evaluation) -> np.ndarray:
         return np.zeros(ev.size, dtype=bool)
     cap = min(mixture.gain(kind).speedup_cap for kind in ev.mix.shares)
     return np.asarray(ev["mixture_gain"] >= cap * (1 - 1e-9))
+
+
+def family_epochs(ev: Evaluation) -> dict[str, np.ndarray]:
+    """Epochs of each rephrased family over its information: ``X_s / U*_s`` (source and rephrasings)."""
+    if ev.mix is None:
+        return {}
+    out = {}
+    for name, tokens in ev.mix.family_tokens.items():
+        information = np.asarray(ev.mix.information[name], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            epochs = np.where(information > 0, np.asarray(tokens, dtype=float) / information, 0.0)
+        out[name] = np.broadcast_to(epochs, (ev.size,))
+    return out
+
+
+def families_over(ev: Evaluation, threshold: float) -> np.ndarray:
+    """Rows where some rephrased family repeats more than ``threshold`` epochs over its information."""
+    most = np.zeros(ev.size, dtype=bool)
+    for epochs in family_epochs(ev).values():
+        most |= epochs > threshold
+    return most

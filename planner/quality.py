@@ -147,6 +147,8 @@ class MixTerms:
     """Each family's unique information ``U*_s``."""
     presentations: dict[str, Number] = field(default_factory=dict)
     """Each rephrased family's presentations per source token ``n_s``."""
+    family_tokens: dict[str, Number] = field(default_factory=dict)
+    """Each rephrased family's tokens drawn ``X_s`` (source and rephrasings together)."""
     shares: dict[str, Number] = field(default_factory=dict)
     """Share of training tokens per synthetic kind that the gain applies to."""
 
@@ -176,6 +178,7 @@ def mix_effective(
     per_pool: list[Number] = [0.0] * len(mix_pools)
     information: dict[str, Number] = {}
     counts: dict[str, Number] = {}
+    drawn_family: dict[str, Number] = {}
     unique_total: Number = 0.0
     unlimited = False
     for key, index in members.items():
@@ -197,7 +200,7 @@ def mix_effective(
             cap = mixture.information_cap if mixture is not None else None
             info = mix.information_cap(size, n, cap.rho, cap.scale) if cap is not None else size * n
             if rephrasings:
-                counts[key] = n
+                counts[key], drawn_family[key] = n, tokens
         else:
             only = family[0]
             info = mix.generated_unique(only.unique_tokens, only.saturation_tokens)
@@ -232,6 +235,7 @@ def mix_effective(
         per_pool=tuple(per_pool),
         information=information,
         presentations=counts,
+        family_tokens=drawn_family,
         shares=shares,
     )
 
