@@ -424,3 +424,24 @@ def test_loss_against_share_per_kind_with_the_published_points() -> None:
     alone = next(loss for point, loss in rephrased.published if point.share == 1.0)
     assert rephrased.losses[-1] == pytest.approx(alone, abs=1e-9)  # S = 1 at σ = 1, as published
     assert curves["generated"].published == ()
+
+
+def test_family_flags_name_the_repetition_hidden_in_rephrasings() -> None:
+    # Check 6's setting: 99 rephrasings per document (beyond the ~32 plateau, Kim et al. 2026) and
+    # 10T tokens over 149B of information (67 family epochs, Muennighoff: >4 worth measurably less),
+    # though each source is seen only once.
+    ev = evaluate(
+        [
+            web(100e9, unique=100e9),
+            synthetic("reph", 9.9e12, "rephrased", unique=9.9e12, rephrases="web"),
+        ]
+    )
+    assert {"flag_rephrasings_plateau", "flag_family_epochs_over_4"} <= raised(ev)
+    assert "flag_epochs_over_4" not in raised(ev)
+    found, _ = flags.raised(ev)
+    assert any("99 rephrasings per document" in f.message for f in found)
+    assert any("67.1 epochs over the information" in f.message for f in found)
+    modest = evaluate(
+        [web(140e9, unique=1e12), synthetic("reph", 60e9, "rephrased", rephrases="web")]
+    )
+    assert not {"flag_rephrasings_plateau", "flag_family_epochs_over_4"} & raised(modest)
