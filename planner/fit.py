@@ -3,7 +3,8 @@
 Model: ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)``, i.e. ``L̂ = E + A/N^alpha +
 B/D'^beta`` with ``A = e^a, B = e^b, E = e^e``. ``D'`` is the effective data: Muennighoff's
 repetition model when unique tokens are given, plus ``w`` times the synthetic tokens when
-they are (``w``, the synthetic value weight, is then fitted too). Objective: Huber loss
+they are (``w`` is then fitted: a scenario's explicit ``value_weight``, no mixture gain; the gain itself
+is fitted by planner.mixfit). Objective: Huber loss
 (delta 1e-3) on the log-loss residuals, minimised with L-BFGS-B using the analytic gradient.
 Starting points: Hoffmann's grid of 4,500 (alpha, beta, e, a, b); the objective is evaluated
 on all of them in blocks of rows (the temporary stays under ``GRID_BLOCK_BYTES``) and L-BFGS

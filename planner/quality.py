@@ -150,7 +150,8 @@ class MixTerms:
     family_tokens: dict[str, Number] = field(default_factory=dict)
     """Each rephrased family's tokens drawn ``X_s`` (source and rephrasings together)."""
     shares: dict[str, Number] = field(default_factory=dict)
-    """Share of training tokens per synthetic kind that the gain applies to."""
+    """Share per synthetic kind that the gain applies to, counted in each pool's own
+    repetition-discounted tokens (seen tokens when nothing repeats); explicit weights excluded."""
 
 
 def mix_effective(
