@@ -18,6 +18,7 @@ import numpy as np
 from planner import model
 from planner.errors import PlannerError
 from planner.laws import ChinchillaLaw
+from planner.mixcurves import MixtureCurve, describe, mixture_curves
 from planner.results import PlanResult, Results
 from planner.schema import Scenario
 
@@ -124,14 +125,24 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
         )
     )
     if any(d.synthetic for d in scenario.data):
-        cases.append(
-            (
-                "synthetic value weight",
-                "0.5 (pessimistic)",
-                "2.5 (optimistic)",
-                _each_synthetic(scenario, "value_weight", 0.5, 2.5),
-            )
+        kinds = sorted(
+            {d.synthetic.kind for d in scenario.data if d.synthetic and d.synthetic.value_weight is None}
         )
+        if kinds:
+            batch = scenario
+            for kind in kinds:  # each kind's gain at its preset's P10 and P90 (planner.mixpresets)
+                gain = scenario.mixture.gain(kind).max_gain
+                batch = model.with_values(
+                    batch, f"mixture.{kind}.max_gain", np.array([gain.low, gain.high])
+                )
+            cases.append(
+                (
+                    f"mixture gain ({', '.join(kinds)}: preset P10-P90)",
+                    "P10",
+                    "P90",
+                    model.evaluate(batch, 2),
+                )
+            )
         ys = scenario.uncertainty.yield_spread
         cases.append(
             (
@@ -288,11 +299,11 @@ def share_curve(
         for s, t, v, ok in zip(share, result["tokens"], result["loss"], feasible, strict=True)
         if ok
     ]
-    note = ""
+    note = describe(scenario.mixture, sorted({d.synthetic.kind for d in synthetic if d.synthetic}))
     if not feasible.all():
         missing = share[~feasible]
-        note = (
-            f"Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
+        note += (
+            f" Shares {missing.min():.0%}-{missing.max():.0%} are left out: generating that much synthetic "
             "data alone costs more than the plan's budget."
         )
     return points, note
@@ -310,6 +321,8 @@ class Analysis:
     share_curve_note: str = ""
     allocation: Allocation | None = None
     allocation_plan: str | None = None
+    mixture_curves: list[MixtureCurve] = field(default_factory=list)
+    """Loss against share per synthetic kind for the share-curve plan, published points marked."""
 
 
 def analyse(results: Results, *, optimise: bool = True) -> Analysis:
@@ -343,4 +356,5 @@ def analyse(results: Results, *, optimise: bool = True) -> Analysis:
         share_curve_note=note,
         allocation=allocation,
         allocation_plan=None if chosen is None else chosen.name,
+        mixture_curves=mixture_curves(mixed.scenario),
     )

@@ -22,7 +22,7 @@ from planner.cli_options import (
     output_options,
     report_page,
 )
-from planner.cli_explore import fit, optimize, sweep
+from planner.cli_explore import fit, fit_mix, optimize, sweep
 from planner.errors import PlannerError
 
 __all__ = ["main"]
@@ -313,3 +313,4 @@ def loss(
 main.add_command(optimize)
 main.add_command(sweep)
 main.add_command(fit)
+main.add_command(fit_mix)

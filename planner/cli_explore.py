@@ -21,7 +21,7 @@ from planner.cli_options import (
 )
 from planner.errors import PlannerError
 
-__all__ = ["fit", "optimize", "sweep"]
+__all__ = ["fit", "fit_mix", "optimize", "sweep"]
 
 
 @click.command()
@@ -258,3 +258,51 @@ def fit(
 
         write_atomic(out_path, law_file_text(result), overwrite=force)
         click.echo(f"wrote {out_path}", err=True)
+
+
+@click.command("fit-mix")
+@click.argument("runs_csv", type=click.Path(dir_okay=False))
+@click.option("--law", "law_name", default="besiroglu-2024", show_default=True,
+              help="Base law fitted on web-only runs (preset or law file from planner fit).")
+@click.option("--output", "-o", "--out", "out_path", type=click.Path(dir_okay=False),
+              help="Write the preset file (YAML) here.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option("--column", "mapping", multiple=True,
+              help="NAME=CSV_COLUMN for params, tokens, loss, flops, synthetic_share.")
+@click.option("--bootstrap", type=click.IntRange(min=0, max=10_000), default=200, show_default=True,
+              help="Bootstrap resamples.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed.")
+@friendly_errors
+def fit_mix(runs_csv: str, law_name: str, out_path: str | None, force: bool, mapping: tuple[str, ...],
+            bootstrap: int, seed: int) -> None:
+    """Fit one synthetic type's mixture gain (optimum share, gain at it, gain alone) to ablation runs.
+
+    Each run's loss becomes a speed-up under the base law; the gain M(share) is fitted on log speed-up
+    with bootstrap intervals (data-mix-literature.md section 10). The preset file plugs into a scenario.
+
+    Example: planner fit-mix ablations.csv --law reports/law.yaml -o reports/rephrased-gain.yaml
+    """
+    from planner.fit import read_runs
+    from planner.laws import ChinchillaLaw, law
+    from planner.mixfit import fit_gain_table, gain_file_text
+
+    check_outputs(out_path, force=force)
+    base = law(law_name)
+    if not isinstance(base, ChinchillaLaw):
+        raise PlannerError("--law: fit-mix needs a Chinchilla-form law (E, A, B, alpha, beta)")
+    columns = {}
+    for item in mapping:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
+        columns[key.strip()] = value.strip()
+    result = fit_gain_table(read_runs(runs_csv), base, columns=columns, name=runs_csv,
+                            bootstrap=bootstrap, seed=seed)
+    text = gain_file_text(result)
+    click.echo(text, nl=False)
+    if out_path is not None:
+        from planner.files import write_atomic
+
+        write_atomic(out_path, text, overwrite=force)
+        click.echo(f"wrote {out_path}", err=True)
+

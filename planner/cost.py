@@ -96,8 +96,13 @@ def inference_cost(
 
     API: tokens × per-million prices. Self-hosted: ``2·N`` FLOPs per token read or
     written (Kaplan et al. 2020 Eq. 2.2; attention and KV-cache reads ignored), at the
-    given utilisation of the bf16 peak, times the hourly price.
+    given utilisation of the bf16 peak, times the hourly price. Measured: written tokens over
+    the measured tokens per accelerator-hour (which include reading the prompts).
     """
+    if generator.measured is not None:
+        measured = generator.measured
+        hours = output_tokens / measured.tokens_per_accelerator_hour
+        return InferenceCost(usd=hours * measured.price, accelerator_hours=hours)
     if generator.api is not None:
         api = generator.api
         usd = (
@@ -129,13 +134,17 @@ class SourceCost:
     generation_accelerator_hours: Number
 
 
-def source_cost(source: DataSource, unique_tokens: Number) -> SourceCost:
-    """Cost of one source given the unique tokens it needs.
+def source_cost(
+    source: DataSource, unique_tokens: Number, trained_tokens: Number | None = None
+) -> SourceCost:
+    """Cost of one source given the unique tokens it needs (and the tokens trained on).
 
     Real: ``unique × (licence + processing) / 1M + fixed fee`` (bought and cleaned once,
     however many epochs are drawn). Synthetic: the same, plus generating
     ``unique / yield`` tokens (each with ``prompt_tokens_per_token`` of prompt) and every
-    grading pass reading each generated candidate.
+    grading pass reading each generated candidate. Distillation: the teacher reads every
+    training token once, a forward pass of ``2·N_teacher`` FLOPs per token (self-hosted) or its
+    input price (API), and writes nothing; ``trained_tokens`` defaults to ``unique_tokens``.
     """
     acquisition = (
         unique_tokens
@@ -146,6 +155,10 @@ def source_cost(source: DataSource, unique_tokens: Number) -> SourceCost:
     synthetic = source.synthetic
     if synthetic is None:
         return SourceCost(acquisition, 0.0, 0.0, 0.0, 0.0)
+    if synthetic.kind == "distillation":
+        read = unique_tokens if trained_tokens is None else trained_tokens
+        teacher = inference_cost(synthetic.generator, read, 0.0)
+        return SourceCost(acquisition, teacher.usd, 0.0, 0.0, teacher.accelerator_hours)
     generated = generated_tokens(unique_tokens, synthetic.acceptance_yield)
     generation = inference_cost(
         synthetic.generator, generated * synthetic.prompt_tokens_per_token, generated

@@ -148,8 +148,25 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption("inference FLOPs per token", "2N", "Kaplan et al. 2020, Eq. 2.2"),
     Assumption(
-        "synthetic value weight",
-        f"{SYNTHETIC_WEIGHT} ({SYNTHETIC_WEIGHT_LOW}-{SYNTHETIC_WEIGHT_HIGH})",
+        "mixture gain, rephrased (conservative preset)",
+        "2.0x at a 30% share (P10-P90 1.2-6), 1.0x alone",
+        "assumption: downstream gains of rephrasing are small (WRAP +2%, REWIRE +1-2.5 pp); optimum and "
+        "alone-gain from Kang et al. 2025 (arXiv 2510.01631); presets wrap-2024 (3.63x), kang-2025 (6x)",
+    ),
+    Assumption(
+        "mixture gain, generated (textbook-kang-2025 preset)",
+        "1.3x at a 5% share (P10-P90 1.0-1.6), 0.6x alone",
+        "Kang et al. 2025: textbook-style data alone is worse; the 5% optimum has one secondary source; "
+        "1.3x and 0.6x are assumptions",
+    ),
+    Assumption(
+        "rephrasing information cap",
+        "rho 0.49, k* 8 (1.48x at 32 rephrasings)",
+        "Kim et al. 2026 (arXiv 2603.18534): 1.48x at 32 rephrases per document; k* is an assumption",
+    ),
+    Assumption(
+        "explicit synthetic value weight (override)",
+        f"{SYNTHETIC_WEIGHT} ({SYNTHETIC_WEIGHT_LOW}-{SYNTHETIC_WEIGHT_HIGH}) when given as 'default'",
         "literature.md §8.4: WRAP (Maini 2024), Kang et al. 2025, BeyondWeb; pessimistic/optimistic presets",
     ),
     Assumption(

@@ -181,7 +181,16 @@ def plan_result(
         sources=sources,
         flags=tuple(found),
         warnings=tuple(warnings),
+        mixture=_mixture_note(scenario),
     )
+
+
+def _mixture_note(scenario: Any) -> str:
+    """The mixture note of a plan with synthetic data (planner.mixcurves.describe), else empty."""
+    from planner.mixcurves import describe
+
+    kinds = sorted({d.synthetic.kind for d in scenario.data if d.synthetic is not None})
+    return describe(scenario.mixture, kinds) if kinds else ""
 
 
 RESULT_NUMBERS = (
@@ -219,6 +228,7 @@ RESULT_NUMBERS = (
     "loss",
     "effective_tokens",
     "tokens_per_param",
+    "mixture_gain",
 )
 """PlanResult fields copied from the plan model's outputs as they are."""
 

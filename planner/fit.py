@@ -3,7 +3,8 @@
 Model: ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)``, i.e. ``L̂ = E + A/N^alpha +
 B/D'^beta`` with ``A = e^a, B = e^b, E = e^e``. ``D'`` is the effective data: Muennighoff's
 repetition model when unique tokens are given, plus ``w`` times the synthetic tokens when
-they are (``w``, the synthetic value weight, is then fitted too). Objective: Huber loss
+they are (``w`` is then fitted: a scenario's explicit ``value_weight``, no mixture gain; the gain itself
+is fitted by planner.mixfit). Objective: Huber loss
 (delta 1e-3) on the log-loss residuals, minimised with L-BFGS-B using the analytic gradient.
 Starting points: Hoffmann's grid of 4,500 (alpha, beta, e, a, b); the objective is evaluated
 on all of them in blocks of rows (the temporary stays under ``GRID_BLOCK_BYTES``) and L-BFGS
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planner.errors import InputError
-from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+from planner.laws import R_STAR_DATA, ChinchillaLaw, covariance_of, effective_tokens
 from planner.resample import bootstrap as bootstrap_resamples
 from planner.resample import resample_counts
 from planner.runs import COLUMNS, check_identifiable, prepare, read_runs
@@ -328,7 +329,7 @@ def _law(
     named = _named(np.array(draws)) if draws else {}
     se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
     return ChinchillaLaw(
-        name=f"fitted:{name}",
+        covariance=covariance_of(named) if len(draws) > 5 else None,
         E=float(np.exp(theta[2])),
         A=float(np.exp(theta[3])),
         B=float(np.exp(theta[4])),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner import quality
+from planner import mixchecks, quality
 from planner.laws import ChinchillaLaw, KaplanLaw
 from planner.model import Evaluation
 
@@ -34,6 +34,7 @@ FRONTIER_UNIQUE = (
 UTILIZATION_WARNING = (
     0.55  # max implied whole-run MFU of planner/data/published_runs.csv is 0.51 (LLaMA-13B)
 )
+
 
 MUENNIGHOFF = "Muennighoff et al. 2023 (arXiv 2305.16264)"
 VILLALOBOS = "Villalobos et al. 2024 (arXiv 2211.04325)"
@@ -157,6 +158,61 @@ RULES: tuple[Rule, ...] = (
         "(Tale of Tails, arXiv 2402.07043); Shumailov et al. 2024 (Nature)",
         _self_training,
         _self_training_messages,
+    ),
+    Rule(
+        "rephrase_untied",
+        "warning",
+        "Kim et al. 2026 (arXiv 2603.18534): rephrasing adds bounded information",
+        lambda ev: np.full(ev.size, bool(mixchecks.untied(ev))),
+        lambda ev, row: [
+            f"{name}: rephrased without naming what it rephrases; counted as one rephrasing of text not "
+            "otherwise trained on (set synthetic.rephrases to a real source, or {unique_tokens: ...})"
+            for name in mixchecks.untied(ev)
+        ],
+    ),
+    Rule(
+        "family_epochs_over_4",
+        "warning",
+        f"{MUENNIGHOFF}; Kim et al. 2026 (arXiv 2603.18534): rephrasings add bounded information",
+        lambda ev: mixchecks.families_over(ev, EPOCHS_WARN),
+        lambda ev, row: [
+            f"data.{name} and its rephrasings: {e[row]:.1f} epochs over the information they hold"
+            for name, e in mixchecks.family_epochs(ev).items() if e[row] > EPOCHS_WARN
+        ],
+    ),
+    Rule(
+        "rephrasings_plateau",
+        "warning",
+        "Kim et al. 2026 (arXiv 2603.18534): gains plateau near 1.48x at 32 rephrases per document",
+        mixchecks.over_plateau,
+        lambda ev, row: [
+            f"data.{name}: {count[row]:.0f} rephrasings per document; beyond ~32 they add almost no information"
+            for name, count in mixchecks.rephrasings(ev).items() if count[row] > mixchecks.REPHRASINGS_PLATEAU
+        ],
+    ),
+    Rule(
+        "generator_beyond_8b",
+        "warning",
+        "Kang et al. 2025 (arXiv 2510.01631); FinePhrase (arXiv 2604.13977)",
+        lambda ev: np.full(ev.size, bool(mixchecks.large_generators(ev))),
+        lambda ev, row: [
+            f"{name}: a {params / 1e9:.0f}B generator; beyond ~1-8B larger generators gave no better "
+            "pretraining data (the mixture model gives it no extra value), only higher cost"
+            for name, params in mixchecks.large_generators(ev)
+        ],
+    ),
+    Rule(
+        "budget_gain_capped",
+        "risk",
+        "Kang et al. 2025 (arXiv 2510.01631): speed-ups measured up to ~200B tokens; the budget-gain "
+        "form is capped beyond (planner assumption)",
+        mixchecks.capped,
+        _one(
+            lambda ev, row: (
+                f"the budget-dependent mixture gain reached its cap ({ev['mixture_gain'][row]:.1f}x): "
+                "Option B extrapolates beyond the budgets it was calibrated on; compare with share-gain"
+            )
+        ),
     ),
     Rule(
         "synthetic_share_over_50",

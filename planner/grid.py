@@ -51,7 +51,8 @@ NUMERIC = re.compile(
     r"|processing_usd_per_million_tokens|fixed_fee_usd)"
     r"|data\.[^.]+\.synthetic\.(acceptance_yield|prompt_tokens_per_token|value_weight|r_star)"
     r"|data\.[^.]+\.synthetic\.generator\.api\.(input|output)_usd_per_million_tokens"
-    r"|data\.[^.]+\.synthetic\.generator\.self_hosted\.(params|utilization|price_usd_per_hour))$"
+    r"|data\.[^.]+\.synthetic\.generator\.self_hosted\.(params|utilization|price_usd_per_hour)"
+    r"|mixture\.(rephrased|generated|distillation|self_training)\.(max_gain|alone_gain))$"
 )
 """Paths the plan model takes as arrays; every other path groups the grid."""
 

@@ -11,10 +11,32 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from planner.fields import Number
 from planner.errors import InputError
+from planner.fields import Number
+
+__all__ = [
+    "BESIROGLU_COVARIANCE",
+    "DEFAULT_LAW",
+    "LAW_CONSTANTS",
+    "PRESETS",
+    "R_STAR_DATA",
+    "R_STAR_PARAMS",
+    "ChinchillaLaw",
+    "KaplanLaw",
+    "Law",
+    "LawRef",
+    "covariance_of",
+    "data_constrained_loss",
+    "effective_tokens",
+    "kaplan_data_loss",
+    "kaplan_params_loss",
+    "law",
+    "loss",
+    "read_law_file",
+    "saturate",
+]
 
 __all__ = [
     "ChinchillaLaw",
@@ -35,6 +57,24 @@ __all__ = [
 R_STAR_DATA = 15.387756
 R_STAR_PARAMS = 5.309743
 
+LAW_CONSTANTS = ("E", "ln_A", "ln_B", "alpha", "beta")
+"""Order of a law's covariance matrix (A and B enter in logs: their bootstrap spread is skewed)."""
+
+# Covariance of (E, ln A, ln B, alpha, beta) over 400 bootstrap resamples of the 240 Chinchilla runs
+# (Hoffmann et al. 2022 Fig. 4 as extracted by Epoch AI, planner/data/chinchilla_svg_extracted_data.csv,
+# the 5 highest-loss runs dropped, Huber 1e-3 on log loss, seed 0), as Besiroglu et al. 2024 fit them:
+# reproduce with `planner fit planner/data/chinchilla_svg_extracted_data.csv --column params="Model
+# Size" --column flops="Training FLOP" --drop-highest 5 --bootstrap 400`. Standard errors 0.0266 (E),
+# 0.0146 (alpha), 0.0208 (beta) match the paper's repository (0.026, 0.015, 0.021); correlations: E with
+# alpha 0.57, with beta 0.68; ln A with alpha 0.999; ln B with beta 1.000.
+BESIROGLU_COVARIANCE = (
+    (7.063531e-04, 3.750942e-03, 7.699568e-03, 2.217091e-04, 3.751281e-04),
+    (3.750942e-03, 5.994353e-02, -1.838351e-02, 3.564799e-03, -9.282068e-04),
+    (7.699568e-03, -1.838351e-02, 1.819862e-01, -1.144985e-03, 8.890529e-03),
+    (2.217091e-04, 3.564799e-03, -1.144985e-03, 2.123073e-04, -5.786903e-05),
+    (3.751281e-04, -9.282068e-04, 8.890529e-03, -5.786903e-05, 4.346027e-04),
+)
+
 
 class ChinchillaLaw(BaseModel):
     """``L(N, D) = E + A / N^alpha + B / D^beta`` (Hoffmann et al. 2022, Eq. 2).
@@ -42,20 +82,25 @@ class ChinchillaLaw(BaseModel):
     N counts all parameters including embeddings; D is training tokens; L in nats/token.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field("custom", description="Preset name or a label for user constants.")
     form: Literal["chinchilla"] = Field("chinchilla", description="Functional form.")
     E: float = Field(gt=0, description="Irreducible loss.")
     A: float = Field(gt=0, description="Parameter-term coefficient.")
     B: float = Field(gt=0, description="Data-term coefficient.")
-    alpha: float = Field(gt=0, description="Parameter exponent.")
-    beta: float = Field(gt=0, description="Data exponent.")
+    alpha: float = Field(gt=0, le=5, description="Parameter exponent (published fits: 0.28-0.37).")
+    beta: float = Field(gt=0, le=5, description="Data exponent (published fits: 0.28-0.37).")
     source: str = Field("given in the scenario", description="Where the constants come from.")
     fitted_on: str = Field("unknown", description="Data and tokenizer the fit used.")
     E_se: float | None = Field(None, ge=0, description="Standard error of E (Monte Carlo).")
     alpha_se: float | None = Field(None, ge=0, description="Standard error of alpha.")
     beta_se: float | None = Field(None, ge=0, description="Standard error of beta.")
+    covariance: tuple[tuple[float, float, float, float, float], ...] | None = Field(
+        None,
+        description="Covariance of (E, ln A, ln B, alpha, beta), e.g. from a bootstrap: the Monte Carlo "
+        "then draws the constants jointly. Without it they are drawn independently from the standard errors.",
+    )
     pivot_params: float = Field(
         8.7e8,
         gt=0,
@@ -68,9 +113,22 @@ class ChinchillaLaw(BaseModel):
         None, description="Fit statistics, for a law written by `planner fit` (not used in estimates)."
     )
 
+    @model_validator(mode="after")
+    def _square(self) -> ChinchillaLaw:
+        c = self.covariance
+        if c is not None and (
+            len(c) != len(LAW_CONSTANTS)
+            or any(abs(c[i][j] - c[j][i]) > 1e-9 * (1 + abs(c[i][j])) for i in range(5) for j in range(5))
+            or any(c[i][i] < 0 for i in range(5))
+        ):
+            raise ValueError("covariance must be a symmetric 5 x 5 matrix of (E, ln_A, ln_B, alpha, beta)")
+        return self
+
     @property
     def has_uncertainty(self) -> bool:
-        return any(v is not None for v in (self.E_se, self.alpha_se, self.beta_se))
+        return self.covariance is not None or any(
+            v is not None for v in (self.E_se, self.alpha_se, self.beta_se)
+        )
 
     def loss(self, params: Number, tokens: Number) -> Number:
         """Expected loss for ``params`` trained on ``tokens`` (all fresh)."""
@@ -112,7 +170,8 @@ class ChinchillaLaw(BaseModel):
         :func:`effective_tokens` and effective parameters ``N'`` from
         :func:`data_constrained_loss`.
         """
-        unique_tokens = np.minimum(unique_tokens, tokens)
+        # D' counts what is drawn; the excess-parameter cap takes the unique data available, as
+        # datablations' scaling_law(N, D, U) does (D_to_N(U)): 100T available is not scarce.
         return data_constrained_loss(
             self.E, self.A, self.B, self.alpha, self.beta, params,
             effective_tokens(unique_tokens, tokens, r_star_data), unique_tokens, r_star_params,
@@ -149,12 +208,12 @@ class KaplanLaw(BaseModel):
     N counts *non-embedding* parameters; fitted on WebText2 with the GPT-2 tokenizer.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(description="Preset name.")
     form: Literal["kaplan"] = Field("kaplan", description="Functional form.")
-    alpha_n: float = Field(gt=0, description="Parameter exponent.")
-    alpha_d: float = Field(gt=0, description="Data exponent.")
+    alpha_n: float = Field(ge=1e-3, le=5, description="Parameter exponent (Kaplan: 0.076).")
+    alpha_d: float = Field(ge=1e-3, le=5, description="Data exponent (Kaplan: 0.103).")
     n_c: float = Field(gt=0, description="Parameter scale.")
     d_c: float = Field(gt=0, description="Data scale, tokens.")
     source: str = Field(description="Where the constants come from.")
@@ -183,6 +242,30 @@ def effective_tokens(unique_tokens: Number, tokens: Number, r_star: float = R_ST
     return saturate(unique_tokens, tokens / unique_tokens - 1.0, r_star)
 
 
+def kaplan_params_loss(params: Number, n_c: float = 8.8e13, alpha_n: float = 0.076) -> Number:
+    """``L(N) = (N_c/N)^alpha_N``: Kaplan et al. 2020 Eq. 1.1, data unlimited (non-embedding N).
+
+    The single-variable fit (N_c = 8.8e13, alpha_N = 0.076), not Table 2's joint constants.
+    L(1e9) = 2.37564 (literature.md §9 check 13).
+    """
+    return (n_c / params) ** alpha_n
+
+
+def kaplan_data_loss(tokens: Number, d_c: float = 5.4e13, alpha_d: float = 0.095) -> Number:
+    """``L(D) = (D_c/D)^alpha_D``: Kaplan et al. 2020 Eq. 1.2, model size unlimited, early-stopped.
+
+    Single-variable fit (D_c = 5.4e13 tokens, alpha_D = 0.095). L(1e11) = 1.81793 (check 13).
+    """
+    return (d_c / tokens) ** alpha_d
+
+
+def covariance_of(draws: dict[str, Any]) -> tuple[tuple[float, ...], ...]:
+    """Covariance of (E, ln A, ln B, alpha, beta) over draws of the constants (e.g. a bootstrap),
+    in :data:`LAW_CONSTANTS` order: what ``ChinchillaLaw.covariance`` holds for joint draws."""
+    rows = [np.log(draws[k]) if k in ("A", "B") else np.asarray(draws[k]) for k in ("E", "A", "B", "alpha", "beta")]
+    return tuple(tuple(float(v) for v in row) for row in np.cov(np.stack(rows)))
+
+
 Law = ChinchillaLaw | KaplanLaw
 
 PRESETS: dict[str, Law] = {
@@ -193,7 +276,7 @@ PRESETS: dict[str, Law] = {
             source="Besiroglu et al. 2024 (arXiv 2404.10102), refit of Hoffmann's Fig. 4 data; "
             "standard errors from the analyzing-chinchilla bootstrap",
             fitted_on="MassiveText, SentencePiece (Chinchilla's data, digitised)",
-            E_se=0.026, alpha_se=0.015, beta_se=0.021,
+            E_se=0.026, alpha_se=0.015, beta_se=0.021, covariance=BESIROGLU_COVARIANCE,
         ),
         ChinchillaLaw(
             name="hoffmann-2022", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,

@@ -20,7 +20,7 @@ import numpy as np
 from planner import compute, cost, draws, quality
 from planner.errors import InputError
 from planner.fields import Range
-from planner.laws import R_STAR_DATA, ChinchillaLaw, effective_tokens
+from planner.laws import R_STAR_DATA, ChinchillaLaw
 from planner.schema import Scenario
 
 __all__ = ["OUTPUTS", "Evaluation", "SourceTerms", "evaluate", "with_values"]
@@ -47,6 +47,7 @@ OUTPUTS = (
     "synthetic_share",
     "effective_tokens",
     "tokens_per_param",
+    "mixture_gain",
     "loss",
     "programme_accelerator_hours",
     "programme_usd",
@@ -96,7 +97,8 @@ class SourceTerms:
     unique_tokens: np.ndarray
     """Unique tokens paid for: ``unique_tokens``, else what is drawn (one epoch)."""
     effective_tokens: np.ndarray
-    """Muennighoff's D' of this pool times its value weight."""
+    """This pool's part of its family's D' (by tokens drawn) times its explicit value weight,
+    before the mixture gain (planner.quality.mix_effective)."""
     value_weight: np.ndarray
     acquisition_usd: np.ndarray
     generation_usd: np.ndarray
@@ -130,9 +132,11 @@ class Evaluation:
     pools: tuple[quality.Pool, ...]
     law_params: np.ndarray
     unique_known: bool
-    """Some source gives unique tokens: the law discounts repetition and excess parameters."""
+    """Every real source gives unique tokens: the law discounts excess parameters (Muennighoff)."""
     drawn: tuple[np.ndarray, ...]
     """Tokens drawn per source (the one rule of :mod:`planner.draws`)."""
+    mix: quality.MixTerms | None = None
+    """The mix's families, gain and shares (planner.quality.mix_effective)."""
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
@@ -189,7 +193,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     out["billed_accelerator_hours"] = hours / goodput
     out["training_compute_usd"] = cost.training_cost_usd(hours, price) * ones
     out["overhead_usd"] = cost.overhead_cost_usd(hours, price, goodput) * ones
-    sources, pools = _sources(scenario, drawn, size)
+    sources, pools, terms = _sources(scenario, drawn, size)
     for name, field in (
         ("real_data_usd", "acquisition_usd"),
         ("synthetic_generation_usd", "generation_usd"),
@@ -225,14 +229,13 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         0 * ones,
     )
     out["rephrased_share"] = rephrased / tokens
-    # quality: one pool per source; no sources means one fresh real pool of every token
-    unique_known = any(s.unique_tokens is not None for s in scenario.data)
-    data, unique = quality.mix_effective(pools)
+    # quality: pools form families (planner.quality.mix_effective); no sources means one fresh real pool
     law = scenario.law
     n = quality.law_params(scenario, params.active, params.active_non_embedding) * ones
-    out["effective_tokens"] = data * ones
+    out["effective_tokens"] = terms.effective_tokens * ones
+    out["mixture_gain"] = terms.gain * ones
     out["tokens_per_param"] = tokens / n
-    out["loss"] = quality.expected_loss(law, n, data, unique if unique_known else None) * ones
+    out["loss"] = quality.expected_loss(law, n, terms.effective_tokens, terms.unique_tokens) * ones
     if isinstance(law, ChinchillaLaw):
         opt_params, opt_tokens = law.compute_optimal(6 * n * tokens)
         out["optimal_tokens_per_param"] = opt_tokens / opt_params
@@ -250,8 +253,9 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         tuple(sources),
         tuple(pools),
         _row(n, size),
-        unique_known,
+        terms.unique_tokens is not None,
         tuple(drawn),
+        terms,
     )
 
 
@@ -292,21 +296,24 @@ def _programme(scenario: Any, out: dict[str, Any], ones: np.ndarray) -> None:
 
 def _sources(
     scenario: Any, drawn: Sequence[np.ndarray], size: int
-) -> tuple[list[SourceTerms], list[quality.Pool]]:
+) -> tuple[list[SourceTerms], list[quality.Pool], quality.MixTerms]:
     """Costs and quality pools per source; a source drawing 0 tokens (a swept share of 0) costs nothing."""
     ones = np.ones(1)
     if not scenario.data:
         tokens: Any = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
-        return [], [quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0)]
+        pool = quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
+                            family="all data", declared=False)
+        return [], [pool], quality.mix_effective([pool], scenario.mixture, scenario.law)
     pools = quality.pools(scenario, list[Any](drawn))
+    terms = quality.mix_effective(pools, scenario.mixture, scenario.law)
     out = []
-    for source, tokens, pool in zip(scenario.data, drawn, pools, strict=True):
+    for source, tokens, pool, part in zip(scenario.data, drawn, pools, terms.per_pool, strict=True):
         # Without unique_tokens a source is drawn once: a synthetic source then generates
         # everything it draws, and a real source pays its licence on what it draws.
         needed = source.unique_tokens * ones if source.unique_tokens is not None else tokens
-        spent = cost.source_cost(source, needed)
+        spent = cost.source_cost(source, needed, tokens)
         used = tokens > 0
-        effective = np.where(used, _safe_effective(pool), 0.0)
+        effective = np.where(used, part, 0.0)
         out.append(
             SourceTerms(
                 name=source.name,
@@ -323,9 +330,4 @@ def _sources(
                 synthetic_accelerator_hours=_row(spent.generation_accelerator_hours * used, size),
             )
         )
-    return out, pools
-
-
-def _safe_effective(pool: quality.Pool) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return pool.weight * effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star)
+    return out, pools, terms

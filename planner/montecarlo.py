@@ -1,8 +1,10 @@
 """Monte Carlo ranges: rows x draws, seeded, in chunks, through the plan model's formulas.
 
 Sampled: utilisation (P10/P50/P90 = the scenario's low/point/high, calibrated on published
-runs by default), prices, acceptance yields, synthetic value weights and the loss law's
-constants where the law publishes standard errors. The random numbers are made once per
+runs by default), prices, acceptance yields, explicit synthetic value weights, each synthetic
+kind's mixture gain (its preset's M_max range) and the loss law's constants: jointly from the
+law's covariance when it has one (so the band widens away from the fitted data), else
+independently from its standard errors. The random numbers are made once per
 seed (standard normals, one stream per input) and reused for every row, so a plan gets the
 same P10/P50/P90 from ``run()`` and from a sweep row, and plans evaluated with the same seed
 are compared on common draws.
@@ -18,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from planner import compute, cost, quality
-from planner.laws import ChinchillaLaw
+from planner.laws import LAW_CONSTANTS, ChinchillaLaw
 from planner.model import Evaluation
 from planner.sampling import from_normals
 from planner.schema import Uncertainty
+from planner.sources import KINDS
 
 __all__ = [
     "NAMES",
@@ -52,11 +55,13 @@ class Normals:
     utilization: np.ndarray
     price: np.ndarray
     law: np.ndarray
-    """(draws, 3): E, alpha, beta."""
+    """(draws, 5): E, ln A, ln B, alpha, beta (the first and the last two alone without a covariance)."""
     pool_yield: tuple[np.ndarray, ...]
     """Uniform(0, 1) per pool."""
     pool_price: tuple[np.ndarray, ...]
     pool_weight: tuple[np.ndarray, ...]
+    gain: dict[str, np.ndarray]
+    """Standard normals per synthetic kind, for its mixture gain's M_max."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -72,29 +77,46 @@ def normals(seed: int, draws: int, pools: int) -> Normals:
     return Normals(
         utilization=stream(0),
         price=stream(1),
-        law=stream(2, (draws, 3)),
+        law=stream(2, (draws, len(LAW_CONSTANTS))),
         pool_yield=tuple(stream(100 + 3 * i, uniform=True) for i in range(pools)),
         pool_price=tuple(stream(101 + 3 * i) for i in range(pools)),
         pool_weight=tuple(stream(102 + 3 * i) for i in range(pools)),
+        gain={kind: stream(10 + k) for k, kind in enumerate(KINDS)},
     )
 
 
 def law_draws(law: ChinchillaLaw, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(E, A, B, alpha, beta) from standard normals ``z`` (draws x 3) and the law's standard errors.
+    """(E, A, B, alpha, beta) from standard normals ``z`` (draws x 5).
 
-    E, alpha and beta are normal around the fit. A and B are *not* sampled on their own:
-    they are strongly correlated with alpha and beta (Besiroglu et al. 2024), so each moves
-    with its exponent to keep its term fixed at the pivot, the middle of the fitted data
-    (``A' = A·N_pivot^(alpha'−alpha)``; 8.7e8 parameters and 1.6e10 tokens for the
-    Chinchilla runs: geometric means of the 245 runs). Uncertainty then grows with
-    distance from the data, as an extrapolation's should.
+    With a covariance of (E, ln A, ln B, alpha, beta) (``law.covariance``, e.g. from a
+    bootstrap), the constants are drawn jointly: ``x = θ + z·Lᵀ`` with ``L`` a square root of
+    the covariance (eigen-decomposition, as the bootstrap's covariance is near-singular: ln A
+    moves with alpha, ln B with beta). Their correlations (E with the exponents 0.6-0.7 for
+    besiroglu-2024) make the loss band narrow at the fitted data and widen away from it.
+
+    Without one, E, alpha and beta are independent normals from the standard errors, and A and B
+    follow their exponents to keep their terms fixed at the pivot (the middle of the fitted
+    data: ``A' = A·N_pivot^(alpha'−alpha)``), so uncertainty still grows with distance.
     """
+    if law.covariance is not None:
+        x = z @ _root(law.covariance).T
+        alpha = np.maximum(law.alpha + x[:, 3], 1e-3)
+        beta = np.maximum(law.beta + x[:, 4], 1e-3)
+        return law.E + x[:, 0], law.A * np.exp(x[:, 1]), law.B * np.exp(x[:, 2]), alpha, beta
     E = law.E + (law.E_se or 0.0) * z[:, 0]
-    alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 1]
-    beta = law.beta + (law.beta_se or 0.0) * z[:, 2]
+    alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 3]
+    beta = law.beta + (law.beta_se or 0.0) * z[:, 4]
     A = law.A * law.pivot_params ** (alpha - law.alpha)
     B = law.B * law.pivot_tokens ** (beta - law.beta)
     return E, A, B, alpha, beta
+
+
+@functools.lru_cache(maxsize=16)
+def _root(covariance: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """``L`` with ``L·Lᵀ = C`` for a symmetric positive semi-definite ``C`` (eigen-decomposition)."""
+    values, vectors = np.linalg.eigh(np.asarray(covariance, dtype=float))
+    root: np.ndarray = vectors * np.sqrt(np.clip(values, 0.0, None))
+    return root
 
 
 def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | None:
@@ -240,7 +262,11 @@ def samples(
         moved = source.model_copy(
             update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})}
         )
-        spent = cost.source_cost(moved, ev.sources[i].unique_tokens[rows, None].astype(CELL))
+        spent = cost.source_cost(
+            moved,
+            ev.sources[i].unique_tokens[rows, None].astype(CELL),
+            ev.sources[i].tokens[rows, None].astype(CELL),
+        )
         factor = _drawn(z.pool_price[i], 1.0, 1 / spread, spread)
         used = ev.sources[i].tokens[rows, None] > 0
         total = total + (spent.generation_usd + spent.grading_usd) * factor * used
@@ -253,9 +279,20 @@ def samples(
                 ),
             )
         )
-    data, unique = quality.mix_effective(pools, weights)
+    mixture = scenario.mixture
+    gains: dict[str, Any] = {}
+    for kind in {p.synthetic_kind for p in pools if p.synthetic_kind and not p.weighted}:
+        spread_gain = mixture.gain(kind).max_gain  # numbers, or row arrays in a sweep
+        gains[kind] = _drawn(
+            z.gain[kind],
+            *(
+                _scalar(_column(np.asarray(value, dtype=CELL), rows))
+                for value in (spread_gain.mid, spread_gain.low, spread_gain.high)
+            ),
+        )
+    terms = quality.mix_effective(pools, mixture, scenario.law, weights, gains)
     law = scenario.law
-    varies = any(np.ndim(w) for w in weights)
+    varies = any(np.ndim(w) for w in weights) or any(np.ndim(g) for g in gains.values())
     if not varies and not (isinstance(law, ChinchillaLaw) and law.has_uncertainty):
         # nothing the loss depends on is drawn: every draw is the point estimate
         shape = (size, z.utilization.shape[0])
@@ -266,7 +303,7 @@ def samples(
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         law = _law_drawn(law, z)
     loss = quality.expected_loss(
-        law, col_of(ev.law_params, rows).astype(CELL), data, unique if ev.unique_known else None
+        law, col_of(ev.law_params, rows).astype(CELL), terms.effective_tokens, terms.unique_tokens
     )
     shape = (size, z.utilization.shape[0])
     return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
@@ -330,6 +367,7 @@ def _law_drawn(law: ChinchillaLaw, z: Normals) -> ChinchillaLaw:
             law.beta_se,
             law.pivot_params,
             law.pivot_tokens,
+            law.covariance,
         ),
         make,
     )
@@ -344,6 +382,6 @@ def _rows_of(pool: quality.Pool, rows: slice, size: int) -> quality.Pool:
             changes[field.name] = (
                 value[rows, None] if len(value) == size else value[:, None]
             ).astype(CELL)
-        elif isinstance(value, float):
+        elif isinstance(value, float) and field.name != "source_unique":
             changes[field.name] = CELL(value)
     return dataclasses.replace(pool, **changes)

@@ -99,7 +99,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
             }
         ]
         goal = f"lowest expected loss within {_describe(settings)}"
-    if problem.synthetic_index:
+    if problem.synthetic_index and settings.max_synthetic_share is not None:
         cap = settings.max_synthetic_share
         constraints.append(
             {
@@ -185,10 +185,8 @@ def _allocation(
         binding.append(problem.budget_name)
     if problem.settings.target_loss is not None:
         binding.append("target loss")
-    if (
-        problem.synthetic_index
-        and out["synthetic_share"] >= problem.settings.max_synthetic_share - 1e-4
-    ):
+    cap = problem.settings.max_synthetic_share
+    if problem.synthetic_index and cap is not None and out["synthetic_share"] >= cap - 1e-4:
         binding.append("max_synthetic_share")
     if abs(x[0] - bounds[0][1]) < 1e-6:
         binding.append("max_params")

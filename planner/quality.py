@@ -1,19 +1,24 @@
-"""Expected quality of a data mix: effective data per pool, expected loss, risk flags.
+"""Expected quality of a data mix: source families, effective data, mixture gain, expected loss.
 
-Each data source is its own pool with its own unique tokens and epochs; repetition
-follows Muennighoff et al. 2023 per pool, synthetic pools carry a value weight, and
-the loss law takes the weighted sum (literature.md §8.3-8.4). Functions accept
-numpy arrays for the weights so the Monte Carlo reuses them.
+Each data source is a pool. Pools form *families* (data-mix-literature.md §10 A1): a real source
+and every rephrasing of it share one family, whose unique information is capped
+(:func:`planner.mix.information_cap`) and whose repetition follows Muennighoff et al. 2023
+(``D'``, per family, §10 A3); a generated pool is its own family, optionally saturating (A4).
+The stream's effective data is the mixture gain times the families' ``D'`` (A5, or Option B),
+and the loss law takes it. Functions accept numpy arrays, so the Monte Carlo reuses them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from planner import mix
+from planner.errors import InputError
 from planner.fields import Number
 from planner.laws import (
     R_STAR_DATA,
@@ -22,41 +27,22 @@ from planner.laws import (
     data_constrained_loss,
     effective_tokens,
 )
+from planner.mixpresets import Mixture
 from planner.sampling import Z975, split_lognormal
 from planner.schema import Downstream, Scenario
 
 __all__ = [
-    "EPOCHS_LAW_MISMATCH",
-    "EPOCHS_WARN",
-    "EPOCHS_WORTHLESS",
-    "FRONTIER_UNIQUE",
     "Flag",
-    "HUMAN_STOCK_LIMIT",
-    "HUMAN_STOCK_WARN",
+    "MixTerms",
     "Pool",
-    "QualityResult",
-    "REPHRASED_SHARE_WARN",
-    "SYNTHETIC_SHARE_WARN",
-    "assess",
     "collapse_factor",
     "downstream_error",
     "expected_loss",
-    "flags",
     "law_params",
     "mix_effective",
     "pools",
     "stock_effective_tokens",
 ]
-
-# Flag thresholds, each with its source.
-EPOCHS_WARN = 4.0  # Muennighoff et al. 2023: up to ~4 epochs is about as good as fresh data
-EPOCHS_WORTHLESS = 40.0  # Muennighoff et al. 2023: repetition "nearly ineffective around 40 epochs"
-EPOCHS_LAW_MISMATCH = 16.0  # literature.md §8.3: D' on non-Muennighoff constants, flag above 16
-SYNTHETIC_SHARE_WARN = 0.5  # Phi-4 Table 3: synthetic-only data loses 7.7-14.8 points on TriviaQA
-REPHRASED_SHARE_WARN = 0.4  # Kang et al. 2025 optimum ~30% rephrased; Phi-4 used 40% + 15%
-HUMAN_STOCK_WARN = 100e12  # Villalobos et al. 2024: quality-adjusted stock, median ~100T
-HUMAN_STOCK_LIMIT = 300e12  # Villalobos et al. 2024: effective stock ~300T tokens
-FRONTIER_UNIQUE = 20e12  # literature.md §8.9: current frontier runs use ~15-20T unique tokens
 
 
 @dataclass(frozen=True)
@@ -71,64 +57,217 @@ class Flag:
 
 @dataclass(frozen=True)
 class Pool:
-    """One data source as the quality model sees it."""
+    """One data source as the quality model sees it (numbers may be row arrays)."""
 
     name: str
     kind: str
-    unique_tokens: float
-    tokens: float
+    """``real`` or ``synthetic``."""
+    unique_tokens: Number
+    """Unique tokens held: a real source's, or a synthetic pool's kept (generated) tokens."""
+    tokens: Number
     r_star: float
-    weight: float
-    weight_low: float
-    weight_high: float
+    weight: Number
+    """Explicit value weight (``synthetic.value_weight``), else 1.0."""
+    weight_low: Number
+    weight_high: Number
     synthetic_kind: str | None = None
     generations: int = 1
     policy: str = "accumulate"
+    family: str = ""
+    """Family key: the real source a rephrasing names, else the pool's own name."""
+    source_unique: float | None = None
+    """``rephrases: {unique_tokens}``: size of source text that is not itself trained on."""
+    weighted: bool = False
+    """The pool has an explicit value weight, which replaces the mixture gain."""
+    declared: bool = True
+    """The scenario gives the pool's unique tokens (a source without them is drawn once and
+    counts as unlimited for the excess-parameter discount)."""
+    saturation_tokens: float | None = None
+    tied: bool = True
+    """A rephrased pool names what it rephrases (else: one rephrasing of unseen text)."""
+
+    def __post_init__(self) -> None:
+        if not self.family:  # a pool is its own family unless it rephrases another
+            object.__setattr__(self, "family", self.name)
 
     @property
-    def epochs(self) -> float:
+    def epochs(self) -> Number:
         return self.tokens / self.unique_tokens
 
 
-def pools(scenario: Scenario, drawn: Sequence[float]) -> list[Pool]:
+def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
     """Pools from the scenario's sources (``drawn`` tokens each); none → one fresh real pool.
 
-    A source without ``unique_tokens`` is taken as drawn once (no repetition).
+    A real source without ``unique_tokens`` is taken as drawn once (no repetition, and unlimited
+    for the excess-parameter discount).
     """
     if not scenario.data:
         tokens = scenario.total_tokens
-        return [Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0)]
+        return [Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
+                     family="all data", declared=False)]
     out = []
     for source, tokens in zip(scenario.data, drawn):
         unique = source.unique_tokens if source.unique_tokens is not None else tokens
         synthetic = source.synthetic
         if synthetic is None:
-            out.append(Pool(source.name, "real", unique, tokens, R_STAR_DATA, 1.0, 1.0, 1.0))
-        else:
-            w = synthetic.value_weight
-            out.append(Pool(source.name, "synthetic", unique, tokens, synthetic.r_star, w.mid, w.low,
-                            w.high, synthetic.kind, synthetic.generations, synthetic.policy))
+            out.append(Pool(source.name, "real", unique, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
+                            family=source.name, declared=source.unique_tokens is not None))
+            continue
+        w: Any = synthetic.value_weight  # a range, a number (a sweep sets arrays), or None
+        mid, low, high = (w.mid, w.low, w.high) if hasattr(w, "mid") else (1.0, 1.0, 1.0) if w is None else (w, w, w)
+        target = synthetic.rephrases
+        out.append(Pool(
+            source.name, "synthetic", unique, tokens, synthetic.r_star, mid, low, high,
+            synthetic.kind, synthetic.generations, synthetic.policy,
+            family=target if isinstance(target, str) else source.name,
+            source_unique=target.unique_tokens if target is not None and not isinstance(target, str) else None,
+            weighted=w is not None,
+            declared=source.unique_tokens is not None,
+            saturation_tokens=synthetic.saturation_tokens,
+            tied=target is not None,
+        ))
     return out
 
 
-def mix_effective(pools: Sequence[Pool], weights: Sequence[Number] | None = None) -> tuple[Number, Number]:
-    """(effective data, effective unique tokens): ``Σ w_i·D'_i`` and ``Σ w_i·min(U_i, D_i)``.
+@dataclass(frozen=True)
+class MixTerms:
+    """A mix turned into effective data (numbers may be arrays of rows or rows x draws)."""
 
-    ``D'_i`` is Muennighoff's effective data for pool i with its own R*; real pools have
-    ``w = 1``. ``weights`` (one per pool, floats or arrays) default to each pool's point value.
+    effective_tokens: Number
+    """``M·Σ_p w_p·D'_p``: what the loss law takes as data."""
+    unique_tokens: Number | None
+    """Unique information available, ``Σ_s U*_s``, for the excess-parameter discount (Muennighoff's
+    ``D_to_N(U_D)`` takes the unique data available, not the part drawn); None when some source does
+    not give its unique tokens (drawn once, more could be had: no discount)."""
+    gain: Number
+    """The mixture gain M (the speed-up when nothing repeats)."""
+    per_pool: tuple[Number, ...]
+    """Each pool's ``w_p·D'_p`` before the gain: its family's ``D'`` split by tokens drawn."""
+    information: dict[str, Number] = field(default_factory=dict)
+    """Each family's unique information ``U*_s``."""
+    presentations: dict[str, Number] = field(default_factory=dict)
+    """Each rephrased family's presentations per source token ``n_s``."""
+    family_tokens: dict[str, Number] = field(default_factory=dict)
+    """Each rephrased family's tokens drawn ``X_s`` (source and rephrasings together)."""
+    shares: dict[str, Number] = field(default_factory=dict)
+    """Share per synthetic kind that the gain applies to, counted in each pool's own
+    repetition-discounted tokens (seen tokens when nothing repeats); explicit weights excluded."""
+
+
+def mix_effective(
+    mix_pools: Sequence[Pool],
+    mixture: Mixture | None = None,
+    law: ChinchillaLaw | KaplanLaw | None = None,
+    weights: Sequence[Number] | None = None,
+    max_gains: dict[str, Number] | None = None,
+) -> MixTerms:
+    """Effective data of a mix (data-mix-literature.md §10 A1-A5 or B).
+
+    Families: ``U*_s`` from :func:`planner.mix.information_cap` for a real source and its
+    rephrasings (or rephrased text of a given size), :func:`planner.mix.generated_unique` for a
+    generated pool; ``D'_s = effective_tokens(U*_s, X_s)`` over the family's tokens ``X_s``
+    (Muennighoff et al. 2023), split among its pools by tokens drawn, each times its explicit
+    weight. The gain M multiplies the sum: :func:`planner.mix.share_gain` (share-gain) or
+    :func:`planner.mix.budget_gain` (budget-gain, needs a Chinchilla-form ``law``). ``mixture``
+    None: no gain (M = 1). ``weights``/``max_gains`` replace the pools' weights and the presets'
+    M_max (Monte Carlo draws).
     """
-    weights = weights if weights is not None else [p.weight for p in pools]
-    data: Number = 0.0
-    unique: Number = 0.0
-    for pool, w in zip(pools, weights):
-        drawn = np.minimum(pool.unique_tokens, pool.tokens)
+    weights = weights if weights is not None else [p.weight for p in mix_pools]
+    members: dict[str, list[int]] = {}
+    for i, p in enumerate(mix_pools):
+        members.setdefault(p.family, []).append(i)
+    per_pool: list[Number] = [0.0] * len(mix_pools)
+    information: dict[str, Number] = {}
+    counts: dict[str, Number] = {}
+    drawn_family: dict[str, Number] = {}
+    unique_total: Number = 0.0
+    unlimited = False
+    for key, index in members.items():
+        family = [mix_pools[i] for i in index]
+        root = next((p for p in family if p.kind == "real"), None)
+        rephrasings = [p for p in family if p.synthetic_kind == "rephrased"]
+        tokens: Number = sum((p.tokens for p in family), 0.0)
+        if root is not None or rephrasings:
+            size: Number
+            raw: Number
+            if root is not None:
+                size, raw = root.unique_tokens, np.where(np.asarray(root.tokens) > 0, 1.0, 0.0)
+            else:
+                first = rephrasings[0]
+                given = first.source_unique
+                size, raw = (given if given is not None else first.unique_tokens), 0.0
+            generated: Number = sum((p.unique_tokens for p in rephrasings), 0.0)
+            n = mix.presentations(size, raw, generated)
+            cap = mixture.information_cap if mixture is not None else None
+            info = mix.information_cap(size, n, cap.rho, cap.scale) if cap is not None else size * n
+            if rephrasings:
+                counts[key], drawn_family[key] = n, tokens
+        else:
+            only = family[0]
+            info = mix.generated_unique(only.unique_tokens, only.saturation_tokens)
+        information[key] = info
+        unique_total = unique_total + info
+        unlimited = unlimited or not all(p.declared for p in family)
+        r_star = family[0].r_star if root is None else root.r_star
         with np.errstate(divide="ignore", invalid="ignore"):
-            effective = np.where(pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0)
-        data = data + w * effective
-        unique = unique + w * drawn
-    if np.ndim(data) == 0:
-        return float(data), float(unique)
-    return data, unique
+            effective = np.where(tokens > 0, effective_tokens(info, tokens, r_star), 0.0)
+            for i in index:
+                part = np.where(tokens > 0, mix_pools[i].tokens / tokens, 0.0)
+                per_pool[i] = weights[i] * effective * part
+    data: Number = sum(per_pool, 0.0)
+    gain: Number = 1.0
+    shares: dict[str, Number] = {}
+    if mixture is not None:
+        # Shares count each pool's own repetition-discounted tokens (Muennighoff's D' of the pool
+        # alone): equal to §10 A5's seen-token shares when nothing repeats, but a small pool seen
+        # 100 times cannot buy the gain of a 30% share (assumption, decisions log 2026-11-24).
+        own = [_own_effective(p) for p in mix_pools]
+        total: Number = sum(own, 0.0)
+        for p, value in zip(mix_pools, own, strict=True):
+            if p.synthetic_kind is not None and not p.weighted:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    share = np.where(total > 0, value / total, 0.0)
+                shares[p.synthetic_kind] = shares.get(p.synthetic_kind, 0.0) + share
+        gain = _gain(mixture, shares, law, data, max_gains or {})
+    return MixTerms(
+        effective_tokens=gain * data,
+        unique_tokens=None if unlimited else unique_total,
+        gain=gain,
+        per_pool=tuple(per_pool),
+        information=information,
+        presentations=counts,
+        family_tokens=drawn_family,
+        shares=shares,
+    )
+
+
+def _own_effective(pool: Pool) -> Number:
+    """A pool's tokens discounted for its own repetition: ``D'(U_p, T_p)`` (0 when it draws nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0)
+
+
+def _gain(mixture: Mixture, shares: dict[str, Number], law: object, data: Number,
+          max_gains: dict[str, Number]) -> Number:
+    """The mixture gain of :func:`mix_effective`: the presets' constants wired to the formula."""
+    if not shares:
+        return 1.0
+    presets = {kind: mixture.gain(kind) for kind in shares}
+    args = (
+        shares,
+        {k: p.optimum_share for k, p in presets.items()},
+        {k: p.sharpness for k, p in presets.items()},
+        {k: max_gains.get(k, p.max_gain.mid) for k, p in presets.items()},
+        {k: p.alone_gain for k, p in presets.items()},
+    )
+    if mixture.form == "share-gain":
+        return mix.share_gain(*args)
+    if not isinstance(law, ChinchillaLaw):
+        raise InputError("mixture form budget-gain needs a Chinchilla-form law (E, A, B, alpha, beta)",
+                         field="mixture.form", value=mixture.form, allowed="share-gain, or a Chinchilla-form law")
+    cap = min(p.speedup_cap for p in presets.values())
+    return mix.budget_gain(*args, {k: p.reference_tokens for k, p in presets.items()}, cap,
+                           law.B, law.beta, data)
 
 
 def expected_loss(
@@ -150,64 +289,13 @@ def expected_loss(
 
 
 def collapse_factor(generations: int, policy: str) -> float:
-    """Error growth after ``n`` generations of training on model output (toy models).
-
-    Replace: ``n`` times the single-fit error (linear growth); accumulate:
-    ``Σ_{i=1..n} 1/i² ≤ π²/6`` (Gerstgrasser et al. 2024, linear regression). Qualitative.
-    """
-    if policy == "replace":
-        return float(generations)
-    return float(sum(1.0 / i**2 for i in range(1, generations + 1)))
+    """Error growth after ``n`` generations: :func:`planner.mix.collapse_multiplier`."""
+    return float(mix.collapse_multiplier(generations, policy))
 
 
 def downstream_error(loss: Number, mapping: Downstream) -> Number:
     """Average benchmark error ``ε − k·exp(−γ·L)`` (Gadre et al. 2024, mlfoundations/scaling)."""
     return mapping.epsilon - mapping.k * np.exp(-mapping.gamma * loss)
-
-
-def flags(scenario: Scenario, mix: Sequence[Pool], tokens: float, law: ChinchillaLaw | KaplanLaw) -> list[Flag]:
-    """Risk flags for a plan's mix, each naming its source."""
-    out: list[Flag] = []
-    muennighoff = "Muennighoff et al. 2023 (arXiv 2305.16264)"
-    for pool in mix:
-        if pool.epochs > EPOCHS_WORTHLESS:
-            out.append(Flag("risk", f"{pool.name}: {pool.epochs:.1f} epochs; beyond ~40 a further epoch is "
-                            "worth almost nothing", muennighoff))
-        elif pool.epochs > EPOCHS_WARN:
-            out.append(Flag("warning", f"{pool.name}: {pool.epochs:.1f} epochs; beyond ~4 repeated tokens "
-                            "are worth measurably less than fresh ones", muennighoff))
-        if pool.epochs > EPOCHS_LAW_MISMATCH and law.name != "muennighoff-2023":
-            out.append(Flag("warning", f"{pool.name}: the repetition model was fitted with Muennighoff's "
-                            f"C4 constants; on {law.name} beyond ~16 epochs it is an extrapolation",
-                            "literature.md §8.3"))
-        if pool.generations > 1:
-            factor = collapse_factor(pool.generations, pool.policy)
-            out.append(Flag("risk", f"{pool.name}: {pool.generations} generations of self-training "
-                            f"({pool.policy}); in toy models the error grows {factor:.2f}x the "
-                            "single-fit error (qualitative, not a loss estimate)",
-                            "Gerstgrasser et al. 2024; Dohmatob et al. 2024 (Tale of Tails); "
-                            "Shumailov et al. 2024"))
-    synthetic = sum(p.tokens for p in mix if p.kind == "synthetic")
-    rephrased = sum(p.tokens for p in mix if p.synthetic_kind == "rephrased")
-    if synthetic / tokens > SYNTHETIC_SHARE_WARN:
-        out.append(Flag("risk", f"synthetic share {synthetic / tokens:.0%} is above 50%: synthetic-only "
-                        "mixes lost 7.7-14.8 points on knowledge tasks (TriviaQA)",
-                        "Phi-4 technical report (arXiv 2412.08905) Table 3"))
-    if rephrased / tokens > REPHRASED_SHARE_WARN:
-        out.append(Flag("warning", f"rephrased share {rephrased / tokens:.0%} is above the 30-40% the "
-                        "evidence covers (best ratios near 30%)",
-                        "Kang et al. 2025 (arXiv 2510.01631); Phi-4 Table 5"))
-    human = sum(p.unique_tokens for p in mix if p.kind == "real") if scenario.data else 0.0
-    if human > HUMAN_STOCK_LIMIT:
-        out.append(Flag("risk", f"{human / 1e12:.0f}T unique human tokens exceed the ~300T effective "
-                        "stock of public human text", "Villalobos et al. 2024 (arXiv 2211.04325)"))
-    elif human > HUMAN_STOCK_WARN:
-        out.append(Flag("warning", f"{human / 1e12:.0f}T unique human tokens exceed the ~100T "
-                        "quality-adjusted stock", "Villalobos et al. 2024 (arXiv 2211.04325)"))
-    elif human > FRONTIER_UNIQUE:
-        out.append(Flag("warning", f"{human / 1e12:.0f}T unique human tokens are beyond the ~15-20T of "
-                        "current frontier runs", "literature.md §5, §8.9"))
-    return out
 
 
 def stock_effective_tokens(samples: int = 400_000, seed: int = 0) -> np.ndarray:
@@ -231,57 +319,8 @@ def stock_effective_tokens(samples: int = 400_000, seed: int = 0) -> np.ndarray:
     return raw * symmetric(0.1, 0.4) * symmetric(2, 5)
 
 
-@dataclass(frozen=True)
-class QualityResult:
-    """Expected quality of one plan under its scenario's law (point estimate)."""
-
-    law: str
-    loss: float
-    effective_tokens: float
-    tokens_per_param: float
-    optimal_tokens_per_param: float | None
-    """Tokens per parameter of the law's compute-optimal split at this plan's FLOPs."""
-    law_params: float
-    unique_known: bool
-    downstream_error: float | None
-    pools: tuple[Pool, ...]
-    flags: tuple[Flag, ...]
-
-
 def law_params(scenario: Scenario, active: float, active_non_embedding: float | None) -> float:
     """Parameters the law takes: active with embeddings (Chinchilla), non-embedding for Kaplan."""
     if isinstance(scenario.law, KaplanLaw) and active_non_embedding is not None:
         return active_non_embedding
     return active
-
-
-def assess(scenario: Scenario, drawn: Sequence[float], active: float, active_non_embedding: float | None,
-           total_params: float) -> QualityResult:
-    """Effective data, expected loss, tokens per parameter and flags for one plan."""
-    law = scenario.law
-    tokens = scenario.total_tokens
-    mix = pools(scenario, drawn)
-    unique_known = any(s.unique_tokens is not None for s in scenario.data)
-    data, unique = mix_effective(mix)
-    n = law_params(scenario, active, active_non_embedding)
-    loss = float(expected_loss(law, n, data, unique if unique_known else None))
-    optimal = None
-    if isinstance(law, ChinchillaLaw):
-        opt_params, opt_tokens = law.compute_optimal(6 * n * tokens)
-        optimal = float(opt_tokens / opt_params)
-    found = flags(scenario, mix, tokens, law)
-    if total_params > active:
-        found.append(Flag("warning", "mixture-of-experts: the law is fitted on dense models and is given "
-                          "active parameters; quality at equal active size is usually better",
-                          "assumption (literature.md §7: MoE compute uses active parameters)"))
-    if isinstance(law, KaplanLaw) and active_non_embedding is None:
-        found.append(Flag("warning", "kaplan-2020 counts non-embedding parameters; without an architecture "
-                          "the total is used", "Kaplan et al. 2020 §2.1"))
-    error = None
-    if scenario.downstream is not None:
-        error = float(downstream_error(loss, scenario.downstream))
-        found.append(Flag("warning", f"benchmark error from {scenario.downstream.name} is valid only for "
-                          f"{scenario.downstream.valid_for}; this plan's loss comes from {law.name}",
-                          "Gadre et al. 2024 (arXiv 2403.08540)"))
-    return QualityResult(law.name, loss, float(data), tokens / n, optimal, n, unique_known, error,
-                         tuple(mix), tuple(found))

@@ -40,7 +40,8 @@ class SourceResult:
     epochs: float | None
     generated_tokens: float
     effective_tokens: float
-    """Muennighoff's D' for this pool times its value weight (1 for real data)."""
+    """This pool's part of its family's D' (Muennighoff) times its explicit value weight, before the
+    mixture gain (planner.quality.mix_effective)."""
     value_weight: float
     acquisition_usd: float
     generation_usd: float
@@ -100,6 +101,8 @@ class PlanResult:
     """Expected loss (nats/token) under ``law``, point estimate."""
     effective_tokens: float
     tokens_per_param: float
+    mixture_gain: float
+    """The mixture gain M (planner.mix): effective data = M x the families' D'; 1 without synthetic data."""
     optimal_tokens_per_param: float | None
     downstream_error: float | None
     loss_p10: float | None = None
@@ -131,6 +134,8 @@ class PlanResult:
     sources: tuple[SourceResult, ...] = ()
     flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
+    mixture: str = ""
+    """Which mixture form and presets produced the loss (planner.mixcurves.describe)."""
 
     def _repr_html_(self) -> str | None:
         return _render_html(self)

@@ -23,8 +23,17 @@ from planner.fields import (
     price_or_catalog,
 )
 from planner.laws import DEFAULT_LAW, LawRef, law
+from planner.mixpresets import Mixture
 from planner.programme import OwnedAccelerators, Programme
-from planner.sources import Api, DataSource, Generator, Grading, SelfHosted, Synthetic
+from planner.sources import (
+    Api,
+    DataSource,
+    Generator,
+    Grading,
+    SelfHosted,
+    Synthetic,
+    check_rephrases,
+)
 
 __all__ = [
     "Api",
@@ -239,12 +248,13 @@ class Optimize(Strict):
     inference_tokens: Amount = Field(
         0.0, description="Lifetime inference tokens (Sardana & Frankle): favours smaller models."
     )
-    max_synthetic_share: float = Field(
-        0.5,
+    max_synthetic_share: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="Cap on the synthetic share of training tokens (default 0.5: above it Phi-4's "
-        "synthetic-heavy ablations lost knowledge-task accuracy, Table 3).",
+        description="Optional cap on the synthetic share of training tokens. Default: none, the share "
+        "comes from the mixture model (0.5 is a common choice: above it Phi-4's synthetic-heavy "
+        "ablations lost knowledge-task accuracy, Table 3).",
     )
     min_params: Quantity = Field(1e8, description="Smallest model to consider.")
     max_params: Quantity = Field(2e12, description="Largest model to consider.")
@@ -315,6 +325,11 @@ class Scenario(Strict):
         description="The whole programme: development, evaluation and owned hardware, as lines beside the "
         "final run (which stays comparable with published costs).",
     )
+    mixture: Mixture = Field(
+        default_factory=Mixture,
+        description="How real and synthetic data combine: information cap of rephrasings, mixture-gain "
+        "presets per synthetic kind and their form (share-gain or budget-gain); see planner.mixpresets.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Scenario:
@@ -337,6 +352,7 @@ class Scenario(Strict):
         varied = (info.context or {}).get("varied_shares")
         if varied is not None:
             self._rebalance(varied)
+        check_rephrases(self.data)
         self.source_tokens()  # raises ValueError when the mix does not add up
         return self
 

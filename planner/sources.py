@@ -1,7 +1,15 @@
-"""Data sources of a scenario: real pools and synthetic ones with their generator."""
+"""Data sources of a scenario: real pools and synthetic ones with their generator.
+
+Synthetic kinds (data-mix-literature.md §10): ``rephrased`` rewrites of a source, tied to it
+with ``rephrases`` (a real source of the scenario, or ``{unique_tokens: 2T}`` of source text
+not itself trained on); ``generated`` text from seeds (textbook, QA); ``distillation`` real
+text with a teacher's soft labels (a teacher forward pass per training token);
+``self_training`` the model's own output, over ``generations`` rounds (accumulate/replace).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -10,12 +18,37 @@ from planner import defaults
 from planner.fields import (
     AcceleratorRef,
     Amount,
+    Name,
+    Params,
+    PriceUsdPerHour,
     Quantity,
     Range,
     Spread,
     Strict,
+    Tokens,
     price_or_catalog,
 )
+from planner.limits import MAX_GENERATIONS
+
+__all__ = [
+    "GENERATION_RATES",
+    "KINDS",
+    "VALUE_PRESETS",
+    "Api",
+    "DataSource",
+    "Generator",
+    "GeneratorRef",
+    "Grading",
+    "Measured",
+    "RephraseSource",
+    "SelfHosted",
+    "Synthetic",
+    "ValueWeight",
+    "check_rephrases",
+]
+
+KINDS = ("rephrased", "generated", "distillation", "self_training")
+"""Synthetic kinds, each with its own mixture-gain preset (planner.mixpresets)."""
 
 __all__ = ["Api", "DataSource", "Generator", "Grading", "SelfHosted", "Synthetic", "VALUE_PRESETS"]
 
@@ -55,7 +88,7 @@ class Api(Strict):
 class SelfHosted(Strict):
     """A model run on rented accelerators: cost follows from 2·params FLOPs per token."""
 
-    params: Quantity = Field(description="Generator (or judge) parameters, active per token.")
+    params: Params = Field(description="Generator (or judge) parameters, active per token.")
     accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
     utilization: float = Field(
         defaults.INFERENCE_UTILIZATION,
@@ -63,8 +96,8 @@ class SelfHosted(Strict):
         le=1,
         description="Inference utilisation of the bf16 peak. Default derived from WRAP (see docs).",
     )
-    price_usd_per_hour: float | None = Field(
-        None, gt=0, description="Price per accelerator-hour, USD. Default: the catalog price."
+    price_usd_per_hour: PriceUsdPerHour | None = Field(
+        None, description="Price per accelerator-hour, USD. Default: the catalog price."
     )
 
     @property
@@ -73,24 +106,93 @@ class SelfHosted(Strict):
         return price_or_catalog(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
 
 
+class Measured(Strict):
+    """A generator priced by a measured throughput: generated tokens per accelerator-hour.
+
+    The measured rate already includes reading the prompts and the serving stack's efficiency.
+    """
+
+    tokens_per_accelerator_hour: Quantity = Field(description="Kept-or-generated tokens per accelerator-hour.")
+    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec the rate was measured on.")
+    price_usd_per_hour: PriceUsdPerHour | None = Field(
+        None, description="Price per accelerator-hour, USD. Default: the catalog price."
+    )
+    source: str = Field("given in the scenario", description="Where the rate comes from.")
+
+    @property
+    def price(self) -> float:
+        """The price per accelerator-hour in force (scenario, else catalog)."""
+        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "measured.price_usd_per_hour")
+
+
+GENERATION_RATES: dict[str, dict[str, object]] = {
+    "wrap-2024-mistral-7b": {
+        "tokens_per_accelerator_hour": 85e9 / 25_000,
+        "accelerator": "a100-80gb",
+        "source": "WRAP (Maini et al. 2024, arXiv 2401.16380) §7.1 via a course note: 85B tokens rephrased "
+        "by Mistral-7B in ~25K A100-hours with vLLM",
+    },
+    "cosmopedia-mixtral-8x7b": {
+        "tokens_per_accelerator_hour": 25e9 / 10_000,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft (HuggingFaceFW/finephrase): Cosmopedia, 25B tokens in >10K "
+        "H100-hours (so at most 2.5M tokens per hour)",
+    },
+    "rewire-2025-llama-3.3-70b": {
+        "tokens_per_accelerator_hour": 100e9 / 88_000,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft: REWIRE (Nguyen et al. 2025, arXiv 2506.04689), ~88K H100-hours "
+        "per 100B tokens with Llama-3.3-70B",
+    },
+    "finephrase-2026-smollm2-1.7b": {
+        "tokens_per_accelerator_hour": 486e9 / 14_700,
+        "accelerator": "h100-sxm",
+        "source": "FinePhrase blog draft (arXiv 2604.13977): 486B tokens in ~14.7K H100-hours with "
+        "SmolLM2-1.7B, speculative decoding and tuned serving",
+    },
+}
+"""Measured generation throughputs (data-mix-literature.md §7 generation-cost table)."""
+
+
+def _generator_preset(value: object) -> object:
+    if isinstance(value, str):
+        if value not in GENERATION_RATES:
+            raise ValueError(
+                f"unknown generator preset {value!r}; use {', '.join(GENERATION_RATES)}, "
+                "or {api: ...}, {self_hosted: ...} or {measured: ...}"
+            )
+        return {"measured": GENERATION_RATES[value]}
+    return value
+
+
 class Generator(Strict):
-    """Exactly one of ``api`` or ``self_hosted``."""
+    """Exactly one of ``api``, ``self_hosted`` or ``measured`` (or a measured-rate preset name)."""
 
     api: Api | None = Field(None, description="A hosted API billed per token.")
     self_hosted: SelfHosted | None = Field(None, description="A model on rented accelerators.")
+    measured: Measured | None = Field(
+        None,
+        description=f"A measured throughput on rented accelerators; presets: {', '.join(GENERATION_RATES)}.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Generator:
-        if (self.api is None) == (self.self_hosted is None):
-            raise ValueError("give exactly one of api or self_hosted")
+        if sum(x is not None for x in (self.api, self.self_hosted, self.measured)) != 1:
+            raise ValueError("give exactly one of api, self_hosted or measured")
         return self
+
+
+GeneratorRef = Annotated[
+    Generator, BeforeValidator(_generator_preset, json_schema_input_type=str | Generator)
+]
+"""A generator, or a measured-rate preset name (``wrap-2024-mistral-7b``)."""
 
 
 class Grading(Strict):
     """A judge or verifier that reads every generated candidate."""
 
-    name: str = Field("grading", description="Label in the cost breakdown.")
-    judge: Generator = Field(description="The judge: api or self_hosted.")
+    name: Name = Field("grading", description="Label in the cost breakdown.")
+    judge: GeneratorRef = Field(description="The judge: api, self_hosted or measured.")
     passes: int = Field(1, ge=1, description="How many times each candidate is graded.")
     input_tokens_per_token: float = Field(
         defaults.GRADER_INPUT_TOKENS_PER_TOKEN,
@@ -104,10 +206,19 @@ class Grading(Strict):
     )
 
 
+class RephraseSource(Strict):
+    """Source text that is rephrased but not itself trained on."""
+
+    unique_tokens: Tokens = Field(description="Unique tokens of the source text rephrased.")
+
+
 class Synthetic(Strict):
     """How a synthetic source is made: generator, prompts, filtering and grading."""
 
-    generator: Generator = Field(description="The generator: api or self_hosted.")
+    generator: GeneratorRef = Field(
+        description=f"The generator (the teacher for distillation): api, self_hosted, measured or a preset "
+        f"({', '.join(GENERATION_RATES)})."
+    )
     prompt_tokens_per_token: float = Field(
         defaults.PROMPT_TOKENS_PER_TOKEN,
         ge=0,
@@ -122,44 +233,84 @@ class Synthetic(Strict):
     grading: list[Grading] = Field(
         default_factory=list, description="Grading or verification passes over every candidate."
     )
-    kind: Literal["rephrased", "generated"] = Field(
+    kind: Literal["rephrased", "generated", "distillation", "self_training"] = Field(
         "generated",
-        description="rephrased: rewrites of real text (WRAP-style); generated: new text from prompts.",
-    )
-    value_weight: ValueWeight = Field(
-        default_factory=lambda: Range.model_validate(VALUE_PRESETS["default"]),
         description=(
-            "Worth of one effective synthetic token in real tokens: pessimistic (0.5), default "
-            "(1.0, sampled 0.5-2.5 in the Monte Carlo), optimistic (2.5), a number or {low, high, point}."
+            "rephrased: rewrites of a source (WRAP-style), tied to it with rephrases; generated: new "
+            "text from seeds (textbook, QA); distillation: real text with a teacher's soft labels, the "
+            "generator being the teacher (one forward pass, 2 x teacher params FLOPs, per training "
+            "token); self_training: the model's own output over generations rounds."
+        ),
+    )
+    rephrases: Name | RephraseSource | None = Field(
+        None,
+        description=(
+            "For kind rephrased: what is rephrased, a real source of this scenario (web) or "
+            "{unique_tokens: 2T} of source text not itself trained on. Rephrasings of one source add "
+            "bounded information (planner.mix.information_cap). Without it, the pool counts as one "
+            "rephrasing of text not otherwise trained on (flagged)."
+        ),
+    )
+    value_weight: ValueWeight | None = Field(
+        None,
+        description=(
+            "Explicit override: worth of one effective token of this pool in real tokens "
+            "(pessimistic 0.5, default 1.0 sampled 0.5-2.5, optimistic 2.5, a number or "
+            "{low, high, point}). Replaces the mixture gain for this pool. Default: none, the "
+            "mixture model (scenario mixture block) decides."
+        ),
+    )
+    saturation_tokens: Tokens | None = Field(
+        None,
+        description=(
+            "For generated and self_training pools: the seed/generator diversity capacity G_cap; G "
+            "generated tokens carry G_cap·(1 - exp(-G/G_cap)) unique information (SynthLLM's plateau, "
+            "arXiv 2503.19551; the value is an assumption). Default: no saturation."
         ),
     )
     r_star: float = Field(
         defaults.R_STAR_SYNTHETIC,
         gt=0,
+        le=1e6,
         description="Repetition constant R* of this pool (Muennighoff's 15.39 by default).",
     )
     generations: int = Field(
-        1, ge=1, description="Rounds of training on model output (self-training); 1 = one generator pass."
+        1,
+        ge=1,
+        le=MAX_GENERATIONS,
+        description="Rounds of training on model output (self-training); 1 = one generator pass.",
     )
     policy: Literal["accumulate", "replace"] = Field(
         "accumulate", description="Across generations: keep earlier data (accumulate) or replace it."
     )
 
+    @model_validator(mode="after")
+    def _rephrases_only_rephrased(self) -> Synthetic:
+        if self.rephrases is not None and self.kind != "rephrased":
+            raise ValueError(f"rephrases applies to kind rephrased, not {self.kind}")
+        if self.kind == "distillation" and self.generator.measured is not None:
+            raise ValueError("distillation needs an api or self_hosted teacher (a measured rate is for generation)")
+        if self.saturation_tokens is not None and self.kind not in ("generated", "self_training"):
+            raise ValueError(
+                f"saturation_tokens applies to kinds generated and self_training, not {self.kind}"
+            )
+        return self
+
 
 class DataSource(Strict):
     """One pool of data, real or synthetic, and how much of it the run draws."""
 
-    name: str = Field(min_length=1, description="Unique name; variants address it as data.<name>.")
-    unique_tokens: Quantity | None = Field(
+    name: Name = Field(description="Unique name; variants address it as data.<name>.")
+    unique_tokens: Tokens | None = Field(
         None,
         description=(
             "Unique tokens available. For a synthetic source: unique tokens to generate and keep "
             "(default: the tokens drawn, i.e. one epoch)."
         ),
     )
-    tokens: Quantity | None = Field(None, description="Tokens drawn for training.")
+    tokens: Tokens | None = Field(None, description="Tokens drawn for training.")
     share: float | None = Field(None, gt=0, le=1, description="Share of training.tokens drawn.")
-    epochs: float | None = Field(None, gt=0, description="Epochs over unique_tokens drawn.")
+    epochs: float | None = Field(None, gt=0, le=1e6, description="Epochs over unique_tokens drawn.")
     allow_repetition: bool = Field(
         True, description="False makes drawing more than unique_tokens an error."
     )
@@ -186,3 +337,25 @@ class DataSource(Strict):
     @property
     def kind(self) -> str:
         return "synthetic" if self.synthetic is not None else "real"
+
+
+def check_rephrases(data: Sequence[DataSource]) -> None:
+    """Every ``rephrases: NAME`` names a real source of the same scenario (ValueError if not)."""
+    kinds = {d.name: d.kind for d in data}
+    for source in data:
+        target = source.synthetic.rephrases if source.synthetic is not None else None
+        if not isinstance(target, str):
+            continue
+        real = sorted(n for n, k in kinds.items() if k == "real")
+        where = f"data.{source.name}.synthetic.rephrases"
+        if target not in kinds:
+            raise ValueError(
+                f"{where}: {target!r} is not a data source of this scenario; name a real source "
+                f"({', '.join(real) or 'none defined'}) or give {{unique_tokens: ...}} for source text "
+                "not trained on"
+            )
+        if kinds[target] != "real":
+            raise ValueError(
+                f"{where}: {target!r} is synthetic; rephrases names a real source "
+                f"({', '.join(real) or 'none defined'}) or {{unique_tokens: ...}}"
+            )

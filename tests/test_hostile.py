@@ -156,13 +156,11 @@ SCENARIO_CASES = [
         "generations",
         ["run", "{in}/generations_1e9.yaml"],
         ["generations", "1000"],
-        marks=needs("sources.py: generations Field(le=limits.MAX_GENERATIONS)"),
     ),
     case(
         "kaplan-tiny-alpha",
         ["run", "{in}/kaplan_tiny_alpha.yaml"],
         ["alpha_d"],
-        marks=needs("laws.py: law models with allow_inf_nan=False and bounded exponents"),
     ),
     case(
         "inline-tiny-peak",

@@ -122,7 +122,7 @@ BAD_DOCUMENTS: list[tuple[str, Any, list[str]]] = [
                 }
             ],
         },
-        ["data.syn.synthetic.generator", "exactly one of api or self_hosted"],
+        ["data.syn.synthetic.generator", "exactly one of api, self_hosted or measured"],
     ),
     (
         "bad precision",

@@ -89,10 +89,18 @@ def scenarios(draw: Any) -> dict[str, Any]:
                 },
             },
         ]
+    if kind == "rephrased" and draw(st.booleans()):  # tied to its source: one family (issue 10)
+        data[1]["synthetic"]["rephrases"] = "web"
+    law = draw(st.sampled_from(LAWS))
+    forms = ["share-gain"] if law == "kaplan-2020" else ["share-gain", "budget-gain"]
     return {
         "name": "prop",
         "model": shape,
-        "law": draw(st.sampled_from(LAWS)),
+        "law": law,
+        "mixture": {
+            "form": draw(st.sampled_from(forms)),
+            "rephrased": draw(st.sampled_from(["conservative", "wrap-2024", "kang-2025"])),
+        },
         "training": {
             **training_draw,
             "accelerator": draw(st.sampled_from(["h100-sxm", "a100-80gb", "tpu-v5e"])),

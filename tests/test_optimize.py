@@ -117,7 +117,7 @@ def test_no_random_feasible_plan_beats_the_optimum() -> None:
         x = base + rng.normal(0, 0.5, base.size)
         if (
             problem.spend(x) > problem.limit
-            or problem.synthetic_share(x) > settings.max_synthetic_share
+            or problem.synthetic_share(x) > (settings.max_synthetic_share or 1.0)
         ):
             continue
         if x[-1] < 0:  # synthetic epochs below one are not plans

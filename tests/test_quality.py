@@ -31,14 +31,15 @@ def pool(name: str, unique: float, tokens: float, kind: str = "real", weight: fl
 def test_each_pool_repeats_on_its_own() -> None:
     # Two pools at 4 epochs each give 2 x 3.72567 U (literature.md §9 check 8), not the D' of
     # one pool at 4 epochs over 2U (which would be the same here) nor of 8 epochs over U.
-    data, unique = mix_effective([pool("a", 1e9, 4e9), pool("b", 1e9, 4e9)])
-    assert data == pytest.approx(2 * 3.72567e9, rel=1e-5)
-    assert unique == 2e9
+    terms = mix_effective([pool("a", 1e9, 4e9), pool("b", 1e9, 4e9)])
+    assert terms.effective_tokens == pytest.approx(2 * 3.72567e9, rel=1e-5)
+    assert terms.unique_tokens == 2e9
 
 
-def test_synthetic_weight_scales_its_pool() -> None:
-    data, _ = mix_effective([pool("web", 1e9, 1e9), pool("syn", 1e9, 1e9, "synthetic", 2.5)])
-    assert data == pytest.approx(1e9 + 2.5e9)
+def test_an_explicit_synthetic_weight_scales_its_pool() -> None:
+    # value_weight stays as an explicit user override: w·D' for that pool, no mixture gain.
+    terms = mix_effective([pool("web", 1e9, 1e9), pool("syn", 1e9, 1e9, "synthetic", 2.5)])
+    assert terms.effective_tokens == pytest.approx(1e9 + 2.5e9)
 
 
 def test_plain_loss_when_unique_data_is_unknown() -> None:
@@ -88,7 +89,9 @@ def test_synthetic_share_and_rephrased_flags() -> None:
     assert any("synthetic share 60%" in f and "Phi-4" in f for f in high)
     rephrased = flagged(data=[{"name": "web", "share": 0.55}, synthetic_source(0.45, kind="rephrased")])
     assert any("rephrased share 45%" in f and "Kang" in f for f in rephrased)
-    assert flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased")]) == []
+    assert flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased", rephrases="web")]) == []
+    untied = flagged(data=[{"name": "web", "share": 0.7}, synthetic_source(0.3, kind="rephrased")])
+    assert any("without naming what it rephrases" in f and "2603.18534" in f for f in untied)
 
 
 def test_collapse_flag_is_qualitative_and_follows_policy() -> None:
@@ -137,7 +140,7 @@ def test_more_repetition_never_beats_fresh_data(unique: float, epochs: float, ex
     # Drawing more from the same pool helps no more than the same amount of fresh data.
     b = law("besiroglu-2024")
     tokens = unique * epochs
-    repeated, _ = mix_effective([pool("a", unique, tokens * extra)])
-    fresh, _ = mix_effective([pool("a", unique, tokens), pool("b", tokens * (extra - 1), tokens * (extra - 1))])
+    repeated = mix_effective([pool("a", unique, tokens * extra)]).effective_tokens
+    fresh = mix_effective([pool("a", unique, tokens), pool("b", tokens * (extra - 1), tokens * (extra - 1))]).effective_tokens
     assert repeated <= fresh * (1 + 1e-12)
     assert expected_loss(b, 7e9, repeated, None) >= expected_loss(b, 7e9, fresh, None) - 1e-12
