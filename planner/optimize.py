@@ -164,7 +164,7 @@ def _spent(problem: Problem, value: float) -> str:
         return f"{value:.3g} FLOPs"
     if s.deadline_days is not None:
         return f"{value:.3g} days"
-    return f"${value:,.0f}"
+    return f"${value:,.0f}" if value >= 100 else f"${value:.3g}"
 
 
 def _describe(settings: Optimize) -> str:
