@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_hostile import TIMEOUT, _cap_memory, _minimal, needs, planner_cli, refused, workdir
+from tests.test_hostile import TIMEOUT, _cap_memory, _minimal, planner_cli, refused, workdir
 
 __all__ = ["workdir"]  # the fixture, imported so pytest finds it here
 
