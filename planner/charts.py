@@ -15,6 +15,7 @@ from typing import Any
 from planner.analysis import Sensitivity, SharePoint
 from planner.chart_style import COLORS, count_axis, drawn, figure, plan_style, svg, usd_axis
 from planner.estimate import PlanResult
+from planner.mixcurves import MixtureCurve
 
 __all__ = [
     "DODGE",
@@ -165,6 +166,27 @@ def share_curve(points: Sequence[SharePoint], plan: str, current: float, note: s
     axes.set_ylabel("expected loss (nats/token)")
     axes.set_title(f"Loss vs synthetic share at {plan}'s total cost")
     return svg(chart, f"Expected loss vs synthetic share at {plan}'s total cost")
+
+
+@drawn
+def mixture_curves(curves: Sequence[MixtureCurve], plan: str) -> str:
+    """Expected loss against each synthetic kind's share at the plan's size and tokens, with
+    the published speed-ups marked as the loss they imply (one marker style per paper)."""
+    chart = figure(7.5, 3.6)
+    axes = chart.subplots()
+    for index, curve in enumerate(curves):
+        axes.plot([s * 100 for s in curve.shares], curve.losses, "-", color=COLORS[index % len(COLORS)],
+                  label=f"{curve.kind} (preset {curve.preset})")  # fmt: skip
+        for point, loss in curve.published:
+            axes.plot([point.share * 100], [loss], linestyle="none", marker="D", markersize=5,
+                      markerfacecolor="white", color=COLORS[index % len(COLORS)],
+                      label=f"published: {point.label}")  # fmt: skip
+    axes.set_xlim(0, 100)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    axes.set_xlabel("share of training tokens from the synthetic kind (%)")
+    axes.set_ylabel("expected loss (nats/token)")
+    axes.set_title(f"Loss vs share per synthetic kind at {plan}'s size and tokens")
+    return svg(chart, f"Expected loss vs share per synthetic kind at {plan}'s size and tokens")
 
 
 @drawn

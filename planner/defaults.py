@@ -167,7 +167,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "explicit synthetic value weight (override)",
         f"{SYNTHETIC_WEIGHT} ({SYNTHETIC_WEIGHT_LOW}-{SYNTHETIC_WEIGHT_HIGH}) when given as 'default'",
-        "literature.md §8.4: WRAP (Maini 2024), Kang et al. 2025, BeyondWeb; pessimistic/optimistic presets",
+        "WRAP (Maini et al. 2024), Kang et al. 2025, BeyondWeb (docs/literature.md §8.4); pessimistic/optimistic presets",
     ),
     Assumption(
         "synthetic pool R*",

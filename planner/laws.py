@@ -1,7 +1,7 @@
 """Scaling laws: named, cited presets as frozen models, and the repetition model.
 
 Absolute loss is specific to the data and tokenizer each law was fitted on: compare
-plans under one law, never across laws. Constants: shared/reference/literature.md §1
+plans under one law, never across laws. Constants: docs/literature.md §1
 and §2; the checks in tests/test_laws.py are its §9.
 """
 

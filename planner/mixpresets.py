@@ -98,7 +98,7 @@ GAIN_PRESETS: dict[str, GainPreset] = {
     for p in (
         GainPreset(
             name="conservative",
-            source="assumption (data-mix-literature.md §10 A5): downstream gains of rephrasing are small "
+            source="assumption (docs/data-mix-literature.md §10 A5): downstream gains of rephrasing are small "
             "(WRAP +2%, REWIRE +1-2.5 pp) and shrink on cleaner sources; optimum 0.3 and alone-gain 1.0 "
             f"from {KANG}; Monte Carlo P10-P90 1.2-6 spans the published range (assumption)",
             optimum_share=0.3,
@@ -124,7 +124,7 @@ GAIN_PRESETS: dict[str, GainPreset] = {
         GainPreset(
             name="textbook-kang-2025",
             source=f"{KANG}: textbook-style data alone gives higher loss; optimum share 0.05 (one "
-            "secondary source); M_max 1.3 and alone-gain 0.6 are assumptions (data-mix-literature.md §10 A5)",
+            "secondary source); M_max 1.3 and alone-gain 0.6 are assumptions (docs/data-mix-literature.md §10 A5)",
             optimum_share=0.05,
             max_gain=_spread(1.3, 1.0, 1.6),
             alone_gain=0.6,

@@ -150,6 +150,12 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
             caption += f" {found.share_curve_note}"
         svg = charts.share_curve(found.share_curve, curve_plan, share, found.share_curve_note)
         items.append(Chart("share", Markup(svg), caption))
+    if found.mixture_curves and curve_plan is not None:
+        presets = "; ".join(f"{c.kind}: {c.preset} ({c.preset_source})" for c in found.mixture_curves)
+        items.append(Chart("mixture", Markup(charts.mixture_curves(found.mixture_curves, curve_plan)),
+                           f"Expected loss of a run of {curve_plan}'s size and tokens as one synthetic kind's "
+                           "share moves from 0 to 100%, the rest ample fresh web text; open diamonds are "
+                           f"published speed-ups turned into the loss they imply. Presets: {presets}."))
     if found.sensitivity:
         items.append(
             Chart(

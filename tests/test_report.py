@@ -53,10 +53,24 @@ def test_summary_table_has_every_plan_with_library_numbers(phi4: planner.Results
 def test_one_svg_per_chart_and_captions(page: BeautifulSoup) -> None:
     figures = page.find_all("figure", class_="chart")
     ids = [f["id"] for f in figures]
-    assert ids == ["chart-cost", "chart-loss-cost", "chart-tokens", "chart-share", "chart-tornado"]
+    assert ids == ["chart-cost", "chart-loss-cost", "chart-tokens", "chart-share", "chart-mixture",
+                   "chart-tornado"]  # fmt: skip
     for figure in figures:
         assert len(figure.find_all("svg")) == 1
         assert figure.find("figcaption").get_text().strip()
+
+
+def test_mixture_chart_names_presets_and_marks_published_points(
+    phi4: planner.Results, page: BeautifulSoup
+) -> None:
+    figure = page.find("figure", id="chart-mixture")
+    caption = figure.find("figcaption").get_text()
+    scenario = phi4.inputs[0].scenario
+    for kind in sorted({d.synthetic.kind for d in scenario.data if d.synthetic}):
+        preset = scenario.mixture.gain(kind).name
+        assert f"{kind}: {preset}" in caption
+        assert f"{kind} (preset {preset})" in figure.get_text()  # the legend, as SVG text
+    assert "published: 1/3 rephrased: 5x (low end)" in figure.get_text()
 
 
 def test_flags_assumptions_and_footer(phi4: planner.Results, page: BeautifulSoup) -> None:
