@@ -22,6 +22,8 @@ from planner.hardware import catalog
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["Backtest", "BacktestRow", "backtest", "calibrate"]
+
 REQUIRED = ("model", "params_total", "params_active", "training_tokens", "accelerator", "accelerator_hours")
 NUMERIC = ("params_total", "params_active", "training_tokens", "accelerator_hours", "reported_training_flops")
 # Rows whose numbers are someone's guesses, not a developer's report: listed, never scored.

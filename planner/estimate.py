@@ -12,6 +12,7 @@ import numpy as np
 
 from planner import flags, model, montecarlo
 from planner.errors import InputError
+from planner.hardware_result import hardware_fields
 from planner.loader import Plan, plans
 from planner.results import PlanResult, Results, SourceResult, compare
 from planner.schema import Scenario
@@ -159,6 +160,7 @@ def plan_result(
         for s in ev.sources
     )
     min_count = optional("min_accelerators")
+    numbers: dict[str, Any] = {name: values[name] for name in RESULT_NUMBERS}
     return PlanResult(
         plan=plan.name,
         description=plan.description,
@@ -176,8 +178,9 @@ def plan_result(
         programme_usd=optional("programme_usd"),
         programme_total_usd=optional("programme_total_usd"),
         amortised_training_usd=optional("amortised_training_usd"),
-        **{name: values[name] for name in RESULT_NUMBERS},
-        **percentiles,
+        **hardware_fields(values),
+        **numbers,
+        **dict[str, Any](percentiles),
         sources=sources,
         flags=tuple(found),
         warnings=tuple(warnings),

@@ -318,6 +318,67 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def _gb(value: float) -> str:
+    return f"{value / 1e9:,.1f} GB"
+
+
+HARDWARE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "accelerators_beyond_batch",
+        "warning",
+        "Step Law (Li et al. 2025, arXiv 2503.04715) batch 0.58·D^0.571 tokens; "
+        "hardware-literature.md §7 wall-clock floor",
+        lambda ev: ev["accelerator_count"] > ev["max_useful_accelerators"],
+        _one(
+            lambda ev, row: (
+                f"{ev['accelerator_count'][row]:,.0f} accelerators, but a batch of "
+                f"{ev['batch_tokens'][row]:.3g} tokens keeps at most "
+                f"{ev['max_useful_accelerators'][row]:,.0f} busy: the rest give no speed-up; "
+                f"wall-clock cannot go below {ev['wall_clock_floor_days'][row]:.2g} days "
+                f"({ev['steps'][row]:,.0f} steps of at least {ev['min_step_s'][row]:.2g} s)"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "memory_exceeds_accelerator",
+        "risk",
+        "Korthikanti et al. 2022 activations; ZeRO (Rajbhandari et al. 2020); planner.memory",
+        lambda ev: ev["memory_fits"] == 0,
+        _one(
+            lambda ev, row: (
+                f"the layout needs {_gb(ev['memory_total_bytes'][row])} per accelerator "
+                f"(weights {_gb(ev['memory_weights_bytes'][row])}, gradients "
+                f"{_gb(ev['memory_gradients_bytes'][row])}, optimizer "
+                f"{_gb(ev['memory_optimizer_bytes'][row])}, activations "
+                f"{_gb(ev['memory_activations_bytes'][row])}), above the "
+                f"{_gb(ev['memory_usable_bytes'][row])} usable (HBM less 10% headroom): raise tp/pp, "
+                "ZeRO stage or recompute, or lower micro_batch"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "fp8_rescaled_utilization",
+        "warning",
+        "hardware-literature.md §9: realised FP8 speed-up 1.2-1.75x (DeepSeek-V3 17% of FP8 peak)",
+        lambda ev: np.full(
+            ev.size,
+            ev.scenario.training.precision == "fp8"
+            and "utilization" not in ev.scenario.training.model_fields_set,
+        ),
+        _one(
+            lambda ev, row: (
+                f"fp8: utilisation {ev['utilization'][row]:.0%} of the FP8 peak is the BF16-calibrated "
+                "whole-run MFU x a realised speed-up of 1.3 (1.2-1.75) / 2, not the BF16 MFU on the FP8 peak"
+            )
+        ),
+        section="compute",
+    ),
+)
+RULES = RULES + HARDWARE_RULES
+
+
 def columns(ev: Evaluation) -> dict[str, np.ndarray]:
     """``flag_<name>`` boolean columns for every rule."""
     return {

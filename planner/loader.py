@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, shown, shown_text
+from planner.hardware_plan import check_memory
 from planner.limits import (
     MAX_LIST_ITEMS,
     MAX_NAME_LENGTH,
@@ -154,7 +155,9 @@ def validate(
 ) -> Scenario:
     """Validate a mapping as a Scenario, raising one InputError naming every problem."""
     try:
-        return Scenario.model_validate(document)
+        scenario = Scenario.model_validate(document)
+        check_memory(scenario)  # a layout whose first micro-batch cannot fit
+        return scenario
     except ValidationError as exc:
         raise _translate(exc, document, file, prefix) from None
     except InputError as exc:

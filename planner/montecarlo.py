@@ -128,8 +128,9 @@ def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | Non
     )
     out["accelerator_hours"][:] = hours
     goodput = np.asarray(ev.scenario.training.goodput) * np.ones(ev.size)
-    out["wall_clock_days"][:] = compute.wall_clock_days(
-        hours, ev["accelerator_count"][:, None], goodput[:, None]
+    out["wall_clock_days"][:] = np.maximum(
+        compute.wall_clock_days(hours, ev["usable_accelerators"][:, None], goodput[:, None]),
+        ev["wall_clock_floor_days"][:, None],
     )
     step = max(1, CELLS // draws)
     chunks = [slice(start, min(start + step, ev.size)) for start in range(0, ev.size, step)]

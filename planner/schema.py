@@ -23,6 +23,7 @@ from planner.fields import (
     price_or_catalog,
 )
 from planner.laws import DEFAULT_LAW, LawRef, law
+from planner.layout import Layout, check_layout
 from planner.programme import OwnedAccelerators, Programme
 from planner.sources import Api, DataSource, Generator, Grading, SelfHosted, Synthetic
 
@@ -33,6 +34,7 @@ __all__ = [
     "Downstream",
     "Generator",
     "Grading",
+    "Layout",
     "Model",
     "Optimize",
     "OwnedAccelerators",
@@ -175,6 +177,11 @@ class Training(Strict):
     )
     activation_recompute: bool = Field(
         False, description="Full activation recompute: hardware FLOPs add one forward pass."
+    )
+    layout: Layout | None = Field(
+        None,
+        description="Parallel layout (tp, pp, dp, ep, cp, micro_batch, global_batch, zero, recompute, "
+        "sequence_parallel, flash_attention); needs model.architecture. Gives memory per accelerator.",
     )
 
     @model_validator(mode="after")
@@ -335,7 +342,29 @@ class Scenario(Strict):
                 f"baseline {self.baseline!r} is not a plan; choose one of {', '.join(plan_names)}"
             )
         self.source_tokens()  # raises ValueError when the mix does not add up
+        self._check_layout()
         return self
+
+    def _check_layout(self) -> None:
+        """A layout needs an architecture and must divide it (planner.layout.check_layout)."""
+        layout, arch = self.training.layout, self.model.architecture
+        if layout is None:
+            return
+        if arch is None:
+            raise ValueError(
+                "training.layout needs model.architecture (layers, d_model, heads, vocab_size, "
+                "seq_len) to split the model; give one or remove the layout"
+            )
+        check_layout(
+            layout,
+            layers=arch.layers,
+            heads=arch.heads,
+            kv_heads=arch.kv_heads_resolved,
+            ffn=arch.ffn_size_resolved,
+            seq_len=arch.seq_len,
+            experts=arch.experts,
+            accelerators=self.training.accelerator_count,
+        )
 
     def source_tokens(self) -> list[float]:
         """Tokens drawn from each data source, in order (one rule: :func:`planner.draws.resolve`)."""

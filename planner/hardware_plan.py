@@ -1,0 +1,294 @@
+"""The hardware terms of a plan: memory per accelerator, batch floor, FP8, failures.
+
+:func:`planner.model.evaluate` calls :func:`hardware_terms` once; everything here wires
+the formula modules (:mod:`planner.memory`, :mod:`planner.batch`, :mod:`planner.failures`,
+:mod:`planner.steptime`) over arrays of plans, so sweeps, the Monte Carlo and the
+optimiser see the same numbers as a single run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from planner import batch, compute, failures, memory
+from planner.errors import InputError
+from planner.fields import Range
+from planner.hardware import Accelerator
+from planner.layout import Layout
+from planner.schema import Architecture
+
+__all__ = [
+    "DEFAULT_SEQ_LEN",
+    "FP8_SPEEDUP",
+    "FP8_SPEEDUP_HIGH",
+    "FP8_SPEEDUP_LOW",
+    "HARDWARE_OUTPUTS",
+    "LayoutMemory",
+    "check_memory",
+    "fp8_utilization",
+    "hardware_terms",
+    "layout_memory",
+    "precision_utilization",
+    "seq_len",
+]
+
+DEFAULT_SEQ_LEN = 4096
+"""Sequence length when the scenario gives no architecture. Assumption: the pretraining
+length of Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 (published_runs.csv)."""
+
+FP8_SPEEDUP = 1.3
+FP8_SPEEDUP_LOW = 1.2
+FP8_SPEEDUP_HIGH = 1.75
+"""Realised FP8 speed-up over BF16 (hardware-literature.md §9): 1.3 default, range 1.2-1.75
+(Apertus +26%, FP8-LM +64-75% over BF16 Megatron); never the datasheet 2x. Published large FP8
+runs sit at ~17% (DeepSeek-V3) to ~20% (Llama 4 Behemoth) of the FP8 peak."""
+
+HARDWARE_OUTPUTS = (
+    "memory_weights_bytes",
+    "memory_gradients_bytes",
+    "memory_optimizer_bytes",
+    "memory_activations_bytes",
+    "memory_buffers_bytes",
+    "memory_total_bytes",
+    "memory_usable_bytes",
+    "memory_fits",
+    "batch_tokens",
+    "steps",
+    "max_useful_accelerators",
+    "min_step_s",
+    "wall_clock_floor_days",
+    "failure_accelerator_hours",
+    "failure_usd",
+)
+"""Outputs added by :func:`hardware_terms` (memory terms are NaN without ``training.layout``)."""
+
+
+def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
+    """Utilisation against the FP8 peak: ``MFU_bf16 · speedup / 2`` (hardware-literature.md §9).
+
+    FP8 peak is 2x BF16 on Hopper/Blackwell; realised GEMM speed-ups are 1.2-1.75x, so the
+    BF16-calibrated whole-run MFU is rescaled rather than applied to the FP8 peak.
+    """
+    return bf16_utilization * speedup / 2.0
+
+
+def precision_utilization(training: Any) -> Any:
+    """The utilisation range in force, against the peak of ``training.precision``.
+
+    The default range is calibrated on BF16 runs (planner backtest); with ``precision: fp8``
+    and no utilisation given it becomes :func:`fp8_utilization` of it, the speed-up's range
+    widening the ends (DeepSeek-V3's 2.79M H800-hours then fall inside P10-P90). A given
+    utilisation is taken as stated, against the FP8 peak.
+    """
+    util = training.utilization
+    if training.precision != "fp8" or "utilization" in training.model_fields_set:
+        return util
+    return Range.model_construct(
+        low=fp8_utilization(util.low, FP8_SPEEDUP_LOW),
+        high=fp8_utilization(util.high, FP8_SPEEDUP_HIGH),
+        point=fp8_utilization(util.mid, FP8_SPEEDUP),
+    )
+
+
+def seq_len(scenario: Any) -> int:
+    """Training sequence length: the architecture's, else :data:`DEFAULT_SEQ_LEN`."""
+    arch = scenario.model.architecture
+    return arch.seq_len if arch is not None else DEFAULT_SEQ_LEN
+
+
+@dataclass(frozen=True)
+class LayoutMemory:
+    """Bytes per accelerator of one layout (arrays over plans)."""
+
+    weights: Any
+    gradients: Any
+    optimizer: Any
+    activations: Any
+    buffers: Any
+    usable: Any
+    micro_batches: Any
+    """Micro-batches per step per pipeline, ``m = B/(b·d)``."""
+
+    @property
+    def total(self) -> Any:
+        return self.weights + self.gradients + self.optimizer + self.activations + self.buffers
+
+    @property
+    def fits(self) -> Any:
+        return self.total <= self.usable
+
+
+def _expert_params(arch: Architecture) -> float:
+    if arch.experts <= 1:
+        return 0.0
+    return float(
+        arch.layers
+        * arch.experts
+        * compute.ffn_params(arch.d_model, arch.ffn_size_resolved, arch.glu)
+    )
+
+
+def layout_memory(
+    arch: Architecture, layout: Layout, accelerator: Accelerator, dp: Any, global_batch: Any
+) -> LayoutMemory:
+    """Memory per accelerator of ``layout`` (most-loaded stage), arrays over ``dp`` and batch.
+
+    Model states: dense parameters split over ``t·p``, experts over ``e·t·p``; ZeRO shards the
+    dense states over ``d`` and the expert states over ``d/e`` (embeddings spread evenly over
+    stages: a simplification, Megatron puts them on the first and last). Activations: Korthikanti
+    per layer (:func:`planner.memory.activation_bytes_per_layer`) × layers in flight on the first
+    stage, or the last stage's share plus the logits, whichever is larger.
+    """
+    t, p, e, c, b = layout.tp, layout.pp, layout.ep, layout.cp, layout.micro_batch
+    total = compute.count_params(arch).total
+    experts = _expert_params(arch)
+    dense = total - experts
+    convention = memory.OPTIMIZER_CONVENTIONS[layout.optimizer_states]
+    stage = layout.zero_stage
+    dense_states = memory.model_state_bytes(dense / (t * p), dp, stage, convention)
+    expert_states = memory.model_state_bytes(
+        experts / (e * t * p), np.maximum(dp / e, 1), stage, convention
+    )
+    weights, gradients, optimizer = (
+        a + x for a, x in zip(dense_states, expert_states, strict=True)
+    )
+    local_seq = arch.seq_len / c
+    per_layer = memory.activation_bytes_per_layer(
+        local_seq,
+        b,
+        arch.d_model,
+        arch.heads,
+        t,
+        sequence_parallel=layout.sequence_parallel,
+        recompute=layout.recompute,
+        flash_attention=layout.flash_attention,
+        dropout=layout.dropout,
+        kv_ratio=arch.kv_heads_resolved / arch.heads,
+        ffn=arch.ffn_size_resolved,
+        glu=arch.glu,
+        top_k=arch.top_k,
+        experts=arch.experts,
+    )
+    micro_batches = np.maximum(global_batch / (b * dp), 1)
+    first = per_layer * memory.inflight_layers(arch.layers, p, micro_batches, layout.virtual_stages)
+    logits = memory.logits_bytes(local_seq, b, arch.vocab_size, t)
+    last = per_layer * arch.layers / p + logits
+    activations = np.where(p > 1, np.maximum(first, last), first + logits)
+    layer_params = dense / arch.layers + experts / arch.layers / e
+    buffers = memory.zero3_buffer_bytes(layer_params, t) if stage >= 3 else 0.0
+    usable = memory.usable_bytes(accelerator.memory_gb) if accelerator.memory_gb else np.nan
+    return LayoutMemory(weights, gradients, optimizer, activations, buffers, usable, micro_batches)
+
+
+def _batch_sequences(layout: Layout, tokens: Any, seq: int, dp: Any) -> Any:
+    """Global batch in sequences: the layout's, else the Step Law batch rounded to b·d."""
+    if layout.global_batch is not None:
+        return layout.global_batch * np.ones_like(np.asarray(tokens, dtype=float))
+    wanted = batch.step_law_batch_tokens(tokens) / seq
+    per = layout.micro_batch * dp
+    return np.maximum(np.round(wanted / per), 1) * per
+
+
+def check_memory(scenario: Any) -> None:
+    """Refuse a layout whose first micro-batch cannot fit, naming the fix (InputError, exit 2)."""
+    layout, arch = scenario.training.layout, scenario.model.architecture
+    accelerator = scenario.training.accelerator
+    if layout is None or arch is None or not accelerator.memory_gb:
+        return
+    dp = layout.dp or scenario.training.accelerator_count // layout.model_parallel
+    sequences = _batch_sequences(layout, scenario.total_tokens, arch.seq_len, dp)
+    mem = layout_memory(arch, layout, accelerator, dp, sequences)
+    if bool(mem.fits):
+        return
+    fixes = []
+    for micro in range(layout.micro_batch - 1, 0, -1):
+        smaller = layout.model_copy(update={"micro_batch": micro, "global_batch": None})
+        if bool(layout_memory(arch, smaller, accelerator, dp, sequences).fits):
+            fixes.append(f"micro_batch: {micro}")
+            break
+    if layout.recompute != "full":
+        fixes.append("recompute: full")
+    if layout.zero_stage < 3:
+        fixes.append("zero: 3")
+    fixes.append("a larger tp or pp")
+    raise InputError(
+        f"micro-batch of {layout.micro_batch} does not fit: {mem.total / 1e9:,.1f} GB per "
+        f"accelerator (weights {mem.weights / 1e9:,.1f}, gradients {mem.gradients / 1e9:,.1f}, "
+        f"optimizer {mem.optimizer / 1e9:,.1f}, activations {mem.activations / 1e9:,.1f}, "
+        f"ZeRO-3 buffers {mem.buffers / 1e9:,.1f}) against {mem.usable / 1e9:,.1f} GB usable "
+        f"({accelerator.memory_gb:g} GB less {memory.HEADROOM_SHARE:.0%} headroom)",
+        field="training.layout.micro_batch",
+        allowed="try " + ", or ".join(fixes),
+    )
+
+
+def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
+    """Add :data:`HARDWARE_OUTPUTS` to ``out`` and apply the wall-clock floor to its days.
+
+    Needs ``out`` to hold the training FLOPs, hours, utilisation and memory already.
+    """
+    training = scenario.training
+    accelerator = training.accelerator
+    count = np.asarray(training.accelerator_count, dtype=float) * ones
+    seq = seq_len(scenario)
+    tokens = out["tokens"]
+    layout: Layout | None = getattr(training, "layout", None)
+    arch = scenario.model.architecture
+    nan = np.full(1, np.nan)
+    if layout is not None and arch is not None:
+        mp = layout.model_parallel
+        dp = (
+            np.asarray(layout.dp, dtype=float) * ones
+            if layout.dp
+            else np.maximum(np.floor(count / mp), 1)
+        )
+        sequences = _batch_sequences(layout, tokens, seq, dp)
+        mem = layout_memory(arch, layout, accelerator, dp, sequences)
+        for name, value in (
+            ("weights", mem.weights),
+            ("gradients", mem.gradients),
+            ("optimizer", mem.optimizer),
+            ("activations", mem.activations),
+            ("buffers", mem.buffers),
+            ("total", mem.total),
+            ("usable", mem.usable),
+        ):
+            out[f"memory_{name}_bytes"] = np.asarray(value, dtype=float) * ones
+        out["memory_fits"] = np.asarray(mem.fits, dtype=float) * ones
+        batch_tokens = sequences * seq
+    else:
+        for name in HARDWARE_OUTPUTS[:8]:
+            out[name] = nan
+        mp = np.maximum(out["min_accelerators"], 1)
+        batch_tokens = batch.step_law_batch_tokens(tokens)
+    # wall-clock floor (hardware-literature.md §7): steps = D / B; a step is at least one
+    # sequence through a model-parallel group, and at least one gradient all-reduce
+    steps = np.ceil(tokens / batch_tokens)
+    useful = np.minimum(batch.max_useful_accelerators(batch_tokens, seq, mp), count)
+    peak, util = out["peak_flops_per_s"], out["utilization"]
+    sequence_s = out["flops_per_token"] * seq / (mp * peak * util)
+    link = accelerator.scale_out_gbs or accelerator.scale_up_gbs
+    replicas = np.maximum(np.floor(useful / mp), 1)
+    gradient_bytes = 2.0 * out["params"] / mp
+    step_s = (
+        batch.min_step_seconds(sequence_s, gradient_bytes, replicas, link) if link else sequence_s
+    )
+    floor_days = steps * step_s / compute.SECONDS_PER_HOUR / compute.HOURS_PER_DAY
+    out["batch_tokens"] = batch_tokens * ones
+    out["steps"] = steps * ones
+    out["max_useful_accelerators"] = batch.max_useful_accelerators(batch_tokens, seq, mp) * ones
+    out["min_step_s"] = step_s * ones
+    out["wall_clock_floor_days"] = floor_days * ones
+    out["usable_accelerators"] = useful * ones
+    for suffix in ("", "_low", "_high"):
+        days = compute.wall_clock_days(out[f"accelerator_hours{suffix}"], useful, training.goodput)
+        out[f"wall_clock_days{suffix}"] = np.maximum(days, floor_days) * ones
+    # failures: interruptions of the job (Llama 3 rate) with Daly-interval checkpoints
+    mtbf_s = failures.job_mtbf_hours(useful) * compute.SECONDS_PER_HOUR
+    lost = failures.lost_share(failures.CHECKPOINT_SECONDS, mtbf_s, failures.RESTART_SECONDS)
+    out["failure_lost_share"] = lost * ones
+    out["failure_accelerator_hours"] = out["accelerator_hours"] * lost / (1.0 - lost) * ones
+    out["failure_usd"] = out["failure_accelerator_hours"] * out["price_usd_per_hour"]
