@@ -8,17 +8,15 @@ optimiser see the same numbers as a single run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from planner import batch, compute, failures, memory
+from planner import batch, compute, failures, memory, utilization
 from planner.errors import InputError
 from planner.fields import Range
-from planner.hardware import Accelerator
 from planner.layout import Layout
-from planner.schema import Architecture
+from planner.utilization import LayoutMemory, layout_memory
 
 __all__ = [
     "DEFAULT_SEQ_LEN",
@@ -62,6 +60,8 @@ HARDWARE_OUTPUTS = (
     "wall_clock_floor_days",
     "failure_accelerator_hours",
     "failure_usd",
+    "step_time_s",
+    "predicted_utilization",
 )
 """Outputs added by :func:`hardware_terms` (memory terms are NaN without ``training.layout``)."""
 
@@ -97,90 +97,6 @@ def seq_len(scenario: Any) -> int:
     """Training sequence length: the architecture's, else :data:`DEFAULT_SEQ_LEN`."""
     arch = scenario.model.architecture
     return arch.seq_len if arch is not None else DEFAULT_SEQ_LEN
-
-
-@dataclass(frozen=True)
-class LayoutMemory:
-    """Bytes per accelerator of one layout (arrays over plans)."""
-
-    weights: Any
-    gradients: Any
-    optimizer: Any
-    activations: Any
-    buffers: Any
-    usable: Any
-    micro_batches: Any
-    """Micro-batches per step per pipeline, ``m = B/(b·d)``."""
-
-    @property
-    def total(self) -> Any:
-        return self.weights + self.gradients + self.optimizer + self.activations + self.buffers
-
-    @property
-    def fits(self) -> Any:
-        return self.total <= self.usable
-
-
-def _expert_params(arch: Architecture) -> float:
-    if arch.experts <= 1:
-        return 0.0
-    return float(
-        arch.layers
-        * arch.experts
-        * compute.ffn_params(arch.d_model, arch.ffn_size_resolved, arch.glu)
-    )
-
-
-def layout_memory(
-    arch: Architecture, layout: Layout, accelerator: Accelerator, dp: Any, global_batch: Any
-) -> LayoutMemory:
-    """Memory per accelerator of ``layout`` (most-loaded stage), arrays over ``dp`` and batch.
-
-    Model states: dense parameters split over ``t·p``, experts over ``e·t·p``; ZeRO shards the
-    dense states over ``d`` and the expert states over ``d/e`` (embeddings spread evenly over
-    stages: a simplification, Megatron puts them on the first and last). Activations: Korthikanti
-    per layer (:func:`planner.memory.activation_bytes_per_layer`) × layers in flight on the first
-    stage, or the last stage's share plus the logits, whichever is larger.
-    """
-    t, p, e, c, b = layout.tp, layout.pp, layout.ep, layout.cp, layout.micro_batch
-    total = compute.count_params(arch).total
-    experts = _expert_params(arch)
-    dense = total - experts
-    convention = memory.OPTIMIZER_CONVENTIONS[layout.optimizer_states]
-    stage = layout.zero_stage
-    dense_states = memory.model_state_bytes(dense / (t * p), dp, stage, convention)
-    expert_states = memory.model_state_bytes(
-        experts / (e * t * p), np.maximum(dp / e, 1), stage, convention
-    )
-    weights, gradients, optimizer = (
-        a + x for a, x in zip(dense_states, expert_states, strict=True)
-    )
-    local_seq = arch.seq_len / c
-    per_layer = memory.activation_bytes_per_layer(
-        local_seq,
-        b,
-        arch.d_model,
-        arch.heads,
-        t,
-        sequence_parallel=layout.sequence_parallel,
-        recompute=layout.recompute,
-        flash_attention=layout.flash_attention,
-        dropout=layout.dropout,
-        kv_ratio=arch.kv_heads_resolved / arch.heads,
-        ffn=arch.ffn_size_resolved,
-        glu=arch.glu,
-        top_k=arch.top_k,
-        experts=arch.experts,
-    )
-    micro_batches = np.maximum(global_batch / (b * dp), 1)
-    first = per_layer * memory.inflight_layers(arch.layers, p, micro_batches, layout.virtual_stages)
-    logits = memory.logits_bytes(local_seq, b, arch.vocab_size, t)
-    last = per_layer * arch.layers / p + logits
-    activations = np.where(p > 1, np.maximum(first, last), first + logits)
-    layer_params = dense / arch.layers + experts / arch.layers / e
-    buffers = memory.zero3_buffer_bytes(layer_params, t) if stage >= 3 else 0.0
-    usable = memory.usable_bytes(accelerator.memory_gb) if accelerator.memory_gb else np.nan
-    return LayoutMemory(weights, gradients, optimizer, activations, buffers, usable, micro_batches)
 
 
 def _batch_sequences(layout: Layout, tokens: Any, seq: int, dp: Any) -> Any:
@@ -259,8 +175,16 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
             out[f"memory_{name}_bytes"] = np.asarray(value, dtype=float) * ones
         out["memory_fits"] = np.asarray(mem.fits, dtype=float) * ones
         batch_tokens = sequences * seq
+        step = utilization.step_time(arch, layout, accelerator, dp, sequences, out["active_params"])
+        out["step_time_s"] = np.asarray(step.total_s, dtype=float) * ones
+        out["predicted_utilization"] = (
+            utilization.predicted_utilization(
+                step, sequences, seq, out["active_params"], mp * dp, accelerator.peak_flops("bf16")
+            )
+            * ones
+        )
     else:
-        for name in HARDWARE_OUTPUTS[:8]:
+        for name in (*HARDWARE_OUTPUTS[:8], "step_time_s", "predicted_utilization"):
             out[name] = nan
         mp = np.maximum(out["min_accelerators"], 1)
         batch_tokens = batch.step_law_batch_tokens(tokens)
