@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from planner.quality import Flag
     from planner.schema import Scenario
     from planner.sweep import sweep, sweep_to_file
+    from planner.utilization import layouts
 
 _WHERE = {
     "Accelerator": "hardware",
@@ -53,6 +54,7 @@ _WHERE = {
     "estimate": "estimate",
     "fit_law": "fit",
     "hardware": "hardware",
+    "layouts": "utilization",
     "load_scenario": "loader",
     "loss": "laws",
     "optimize": "optimize",
@@ -83,6 +85,7 @@ __all__ = [
     "estimate",
     "fit_law",
     "hardware",
+    "layouts",
     "load_scenario",
     "loss",
     "optimize",

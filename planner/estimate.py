@@ -246,8 +246,16 @@ def quick_estimate(
     glu: bool = False,
     tied_embeddings: bool = False,
     flops_convention: str = "6nd",
-    recompute: bool = False,
+    recompute: bool | str | None = False,
     law: str | None = None,
+    experts: int | None = None,
+    top_k: int | None = None,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    micro_batch: int | None = None,
+    global_batch: int | None = None,
+    zero: int | str | None = None,
 ) -> Results:
     """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
     from planner.loader import validate
@@ -268,6 +276,8 @@ def quick_estimate(
                 "ffn_size": ffn_size,
                 "glu": glu,
                 "tied_embeddings": tied_embeddings,
+                **({"experts": experts} if experts else {}),
+                **({"top_k": top_k} if top_k else {}),
             }
         }
         if params is not None or active_params is not None:
@@ -279,8 +289,16 @@ def quick_estimate(
         "precision": precision,
         "price_usd_per_hour": price,
         "flops_convention": flops_convention,
-        "activation_recompute": recompute,
+        "activation_recompute": recompute in (True, "full"),
     }
+    given = {"tp": tp, "pp": pp, "ep": ep, "micro_batch": micro_batch, "global_batch": global_batch}
+    layout: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if zero is not None:
+        layout["zero"] = int(zero) if str(zero).isdigit() else zero
+    if layout or recompute == "selective":
+        if isinstance(recompute, str):
+            layout["recompute"] = recompute
+        training["layout"] = {**layout, "sequence_parallel": (tp or 1) > 1}
     if mfu is not None:
         training["utilization"] = mfu
     scenario = validate({"name": "estimate", "model": shape_model, "training": training})

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from planner import compute, failures, memory, steptime
+from planner import batch, compute, failures, memory, steptime
 from planner.errors import InputError
 from planner.hardware import Accelerator
 from planner.layout import Layout, check_layout
@@ -31,6 +31,7 @@ __all__ = [
     "StepTime",
     "failure_share",
     "layout_memory",
+    "layouts",
     "predicted_utilization",
     "search_layouts",
     "shape_from_params",
@@ -366,6 +367,29 @@ def search_layouts(
             )
         )
     return sorted(out, key=lambda c: (not c.feasible, -c.tokens_per_s))
+
+
+def layouts(scenario: Any) -> list[Candidate]:
+    """The layouts of :func:`search_layouts` for a scenario's model, accelerators and tokens.
+
+    Needs ``model.architecture``; the batch is ``training.layout.global_batch`` if given, else
+    the Step Law batch of the scenario's tokens. Feasible layouts first, fastest first.
+    """
+    arch = scenario.model.architecture
+    if arch is None:
+        raise InputError(
+            "a layout search needs the model's shape",
+            field="model.architecture",
+            allowed="give layers, d_model, heads, vocab_size and seq_len",
+        )
+    given = scenario.training.layout
+    if given is not None and given.global_batch is not None:
+        batch_tokens = float(given.global_batch * arch.seq_len)
+    else:
+        batch_tokens = float(batch.step_law_batch_tokens(scenario.total_tokens))
+    return search_layouts(
+        arch, scenario.training.accelerator, scenario.training.accelerator_count, batch_tokens
+    )
 
 
 def failure_share(accelerators: Any) -> Any:

@@ -292,3 +292,148 @@ def test_sweep_carries_memory_columns_and_flags() -> None:
 def test_outputs_name_every_hardware_column() -> None:
     for name in ("memory_weights_bytes", "memory_fits", "steps", "failure_accelerator_hours"):
         assert name in model.OUTPUTS
+
+
+def test_estimate_layout_flags_give_memory_json() -> None:
+    """Issue 11: ``planner estimate`` takes --tp --pp --ep --micro-batch --global-batch --zero
+    --recompute --seq-len --experts --top-k; its JSON has memory_per_accelerator and step time."""
+    import json
+
+    args = [
+        "estimate",
+        "--layers",
+        "80",
+        "--d-model",
+        "8192",
+        "--heads",
+        "64",
+        "--kv-heads",
+        "8",
+        "--ffn-size",
+        "28672",
+        "--glu",
+        "--vocab",
+        "32000",
+        "--seq-len",
+        "4096",
+        "--tokens",
+        "2T",
+        "--count",
+        "1024",
+        "--tp",
+        "8",
+        "--pp",
+        "4",
+        "--micro-batch",
+        "1",
+        "--zero",
+        "1",
+        "--recompute",
+        "selective",
+        "--format",
+        "json",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    held = data["memory_per_accelerator"]
+    assert set(held) >= {
+        "weights_bytes",
+        "gradients_bytes",
+        "optimizer_bytes",
+        "activations_bytes",
+        "total_bytes",
+        "fits",
+    }
+    assert held["fits"] is True
+    assert data["step_time_s"] > 0 and 0 < data["predicted_utilization"] < 1
+
+
+def test_estimate_layout_error_names_the_flags() -> None:
+    args = [
+        "estimate",
+        "--layers",
+        "80",
+        "--d-model",
+        "8192",
+        "--heads",
+        "64",
+        "--vocab",
+        "32000",
+        "--seq-len",
+        "4096",
+        "--tokens",
+        "2T",
+        "--count",
+        "16",
+        "--tp",
+        "8",
+        "--pp",
+        "4",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "raise --accelerator-count to 32" in result.stderr
+
+
+def test_estimate_moe_flags() -> None:
+    args = [
+        "estimate",
+        "--layers",
+        "16",
+        "--d-model",
+        "2048",
+        "--heads",
+        "16",
+        "--vocab",
+        "32000",
+        "--seq-len",
+        "4096",
+        "--tokens",
+        "1T",
+        "--count",
+        "64",
+        "--experts",
+        "64",
+        "--top-k",
+        "8",
+        "--ep",
+        "8",
+        "--format",
+        "json",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["params"] > 4 * data["active_params"]
+    assert data["memory_per_accelerator"] is not None
+
+
+def test_layout_command_lists_feasible_first_with_reasons(
+    write_scenario: Callable[..., Path],
+) -> None:
+    import json
+
+    path = write_scenario(scenario(None, count=512))
+    result = CliRunner().invoke(main, ["layout", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["feasible"] > 0
+    rows = data["layouts"]
+    assert rows[0]["fails_because"] == "" and rows[0]["tokens_per_s"] > 0
+    assert any("GB usable" in row["fails_because"] for row in rows)
+    assert planner.layouts(validate(scenario(None, count=512)))[0].feasible
+
+
+def test_layout_command_needs_an_architecture(write_scenario: Callable[..., Path]) -> None:
+    path = write_scenario(
+        {
+            "name": "x",
+            "model": {"params": "7B"},
+            "training": {"tokens": "1T", "accelerator": "h100-sxm", "accelerator_count": 8},
+        }
+    )
+    result = CliRunner().invoke(main, ["layout", str(path)])
+    assert result.exit_code == 2 and "model.architecture" in result.stderr
