@@ -2,7 +2,7 @@
 
 Small pure formulas on floats or numpy arrays. Sources are in each docstring; the
 derivations are in ``shared/reference/hardware-literature.md`` §1-§2 (copied to
-``docs/hardware.md``). Bytes, not GB; activations are 16-bit unless stated.
+``docs/hardware-literature.md``). Bytes, not GB; activations are 16-bit unless stated.
 """
 
 from __future__ import annotations
