@@ -186,7 +186,7 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
     else:
         for name in (*HARDWARE_OUTPUTS[:8], "step_time_s", "predicted_utilization"):
             out[name] = nan
-        mp = np.maximum(out["min_accelerators"], 1)
+        mp = np.fmax(out["min_accelerators"], 1)  # NaN (memory unknown) counts as 1
         batch_tokens = batch.step_law_batch_tokens(tokens)
     # wall-clock floor (hardware-literature.md §7): steps = D / B; a step is at least one
     # sequence through a model-parallel group, and at least one gradient all-reduce
