@@ -322,12 +322,16 @@ def _gb(value: float) -> str:
     return f"{value / 1e9:,.1f} GB"
 
 
+def _fp8_default(ev: Evaluation) -> np.ndarray:
+    training = ev.scenario.training
+    return np.full(ev.size, training.precision == "fp8" and "utilization" not in training.model_fields_set)
+
+
 HARDWARE_RULES: tuple[Rule, ...] = (
     Rule(
         "accelerators_beyond_batch",
         "warning",
-        "Step Law (Li et al. 2025, arXiv 2503.04715) batch 0.58·D^0.571 tokens; "
-        "hardware-literature.md §7 wall-clock floor",
+        "Step Law (arXiv 2503.04715) batch 0.58·D^0.571 tokens; hardware-literature.md §7 floor",
         lambda ev: ev["accelerator_count"] > ev["max_useful_accelerators"],
         _one(
             lambda ev, row: (
@@ -347,13 +351,10 @@ HARDWARE_RULES: tuple[Rule, ...] = (
         lambda ev: ev["memory_fits"] == 0,
         _one(
             lambda ev, row: (
-                f"the layout needs {_gb(ev['memory_total_bytes'][row])} per accelerator "
-                f"(weights {_gb(ev['memory_weights_bytes'][row])}, gradients "
-                f"{_gb(ev['memory_gradients_bytes'][row])}, optimizer "
-                f"{_gb(ev['memory_optimizer_bytes'][row])}, activations "
-                f"{_gb(ev['memory_activations_bytes'][row])}), above the "
-                f"{_gb(ev['memory_usable_bytes'][row])} usable (HBM less 10% headroom): raise tp/pp, "
-                "ZeRO stage or recompute, or lower micro_batch"
+                f"the layout needs {_gb(ev['memory_total_bytes'][row])} per accelerator ("
+                + ", ".join(f"{p} {_gb(ev[f'memory_{p}_bytes'][row])}" for p in ("weights", "gradients", "optimizer", "activations"))
+                + f"), above the {_gb(ev['memory_usable_bytes'][row])} usable (HBM less 10% headroom): "
+                "raise tp/pp, ZeRO stage or recompute, or lower micro_batch"
             )
         ),
         section="compute",
@@ -362,11 +363,7 @@ HARDWARE_RULES: tuple[Rule, ...] = (
         "fp8_rescaled_utilization",
         "warning",
         "hardware-literature.md §9: realised FP8 speed-up 1.2-1.75x (DeepSeek-V3 17% of FP8 peak)",
-        lambda ev: np.full(
-            ev.size,
-            ev.scenario.training.precision == "fp8"
-            and "utilization" not in ev.scenario.training.model_fields_set,
-        ),
+        _fp8_default,
         _one(
             lambda ev, row: (
                 f"fp8: utilisation {ev['utilization'][row]:.0%} of the FP8 peak is the BF16-calibrated "
