@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner import quality
+from planner.hardware_plan import fp8_default
 from planner.laws import ChinchillaLaw, KaplanLaw
 from planner.model import Evaluation
 
@@ -323,8 +324,7 @@ def _gb(value: float) -> str:
 
 
 def _fp8_default(ev: Evaluation) -> np.ndarray:
-    training = ev.scenario.training
-    return np.full(ev.size, training.precision == "fp8" and "utilization" not in training.model_fields_set)
+    return np.full(ev.size, fp8_default(ev.scenario.training))
 
 
 HARDWARE_RULES: tuple[Rule, ...] = (

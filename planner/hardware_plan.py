@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from planner import batch, compute, failures, memory, utilization
+from planner import batch, compute, defaults, failures, memory, utilization
 from planner.errors import InputError
 from planner.fields import Range
 from planner.layout import Layout
@@ -26,6 +26,7 @@ __all__ = [
     "HARDWARE_OUTPUTS",
     "LayoutMemory",
     "check_memory",
+    "fp8_default",
     "fp8_utilization",
     "hardware_terms",
     "layout_memory",
@@ -75,16 +76,28 @@ def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
     return bf16_utilization * speedup / 2.0
 
 
+def fp8_default(training: Any) -> bool:
+    """FP8 with the BF16-calibrated default utilisation (by value: variants re-validate a dump
+    of the base scenario, so "not given" cannot be told from "given equal to the default")."""
+    util = training.utilization
+    default = (util.low, util.high, util.mid) == (
+        defaults.UTILIZATION_LOW,
+        defaults.UTILIZATION_HIGH,
+        defaults.UTILIZATION,
+    )
+    return bool(training.precision == "fp8" and default)
+
+
 def precision_utilization(training: Any) -> Any:
     """The utilisation range in force, against the peak of ``training.precision``.
 
     The default range is calibrated on BF16 runs (planner backtest); with ``precision: fp8``
     and no utilisation given it becomes :func:`fp8_utilization` of it, the speed-up's range
-    widening the ends (DeepSeek-V3's 2.79M H800-hours then fall inside P10-P90). A given
+    widening the ends (DeepSeek-V3's 2.79M H800-hours then fall inside P10-P90). Any other
     utilisation is taken as stated, against the FP8 peak.
     """
     util = training.utilization
-    if training.precision != "fp8" or "utilization" in training.model_fields_set:
+    if not fp8_default(training):
         return util
     return Range.model_construct(
         low=fp8_utilization(util.low, FP8_SPEEDUP_LOW),

@@ -9,9 +9,9 @@ in ``shared/reference/hardware-literature.md`` §3. Every broken rule is an
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from planner.errors import InputError
 from planner.fields import Strict
@@ -32,14 +32,27 @@ ZERO_NAMES: dict[str, int] = {
 (stage 1) and PyTorch FSDP's sharding strategies (FULL_SHARD ≈ ZeRO-3, SHARD_GRAD_OP ≈ ZeRO-2;
 hardware-literature.md §1)."""
 
-ZeroName = Literal[
-    "none", "NO_SHARD", "os", "distributed-optimizer", "os+g", "SHARD_GRAD_OP", "full", "FULL_SHARD"
-]
+
+def _zero_number(value: object) -> object:
+    """A ZeRO stage name (:data:`ZERO_NAMES`) as its number; numbers pass through."""
+    if isinstance(value, str):
+        if value not in ZERO_NAMES:
+            raise ValueError(f"use a stage 0-3 or one of {', '.join(ZERO_NAMES)}")
+        return ZERO_NAMES[value]
+    return value
 
 
 def zero_stage(value: int | str) -> int:
     """ZeRO stage 0-3 from a number or a name in :data:`ZERO_NAMES`."""
-    return value if isinstance(value, int) else ZERO_NAMES[value]
+    number = _zero_number(value)
+    assert isinstance(number, int)
+    return number
+
+
+ZeroStage = Annotated[
+    int, BeforeValidator(_zero_number, json_schema_input_type=int | str), Field(ge=0, le=3)
+]
+"""A ZeRO stage 0-3, given as a number or a name."""
 
 
 class Layout(Strict):
@@ -73,10 +86,8 @@ class Layout(Strict):
         description="Sequences per optimizer step B = b·m·d. Default: the Step Law batch "
         "(0.58·D^0.571 tokens) rounded to a multiple of b·d.",
     )
-    zero: int | ZeroName = Field(
+    zero: ZeroStage = Field(
         1,
-        ge=0,
-        le=3,
         description="ZeRO stage 0-3, or a name: none, os, os+g, full, distributed-optimizer, "
         "NO_SHARD, SHARD_GRAD_OP, FULL_SHARD (FSDP).",
     )
@@ -98,7 +109,7 @@ class Layout(Strict):
 
     @property
     def zero_stage(self) -> int:
-        return zero_stage(self.zero)
+        return self.zero
 
     @property
     def model_parallel(self) -> int:
