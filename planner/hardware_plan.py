@@ -23,6 +23,7 @@ __all__ = [
     "FP8_SPEEDUP",
     "FP8_SPEEDUP_HIGH",
     "FP8_SPEEDUP_LOW",
+    "HARDWARE_ASSUMPTIONS",
     "HARDWARE_OUTPUTS",
     "LayoutMemory",
     "check_memory",
@@ -65,6 +66,47 @@ HARDWARE_OUTPUTS = (
     "predicted_utilization",
 )
 """Outputs added by :func:`hardware_terms` (memory terms are NaN without ``training.layout``)."""
+
+
+HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
+    defaults.Assumption(
+        "FP8 realised speed-up over BF16",
+        f"{FP8_SPEEDUP} ({FP8_SPEEDUP_LOW}-{FP8_SPEEDUP_HIGH})",
+        "hardware-literature.md §9: Apertus +26%, FP8-LM +64-75%; DeepSeek-V3 17% of FP8 peak",
+    ),
+    defaults.Assumption(
+        "memory headroom (share of HBM kept free)",
+        memory.HEADROOM_SHARE,
+        "assumption: hardware-literature.md §1 suggests 5-10%; the upper end",
+    ),
+    defaults.Assumption(
+        "interruptions per accelerator-hour",
+        f"{failures.INTERRUPTIONS_PER_ACCELERATOR_HOUR:.3g}",
+        "Llama 3 (arXiv 2407.21783) Table 5: 419 unexpected in 54 days on 16,384 H100",
+    ),
+    defaults.Assumption(
+        "checkpoint stall / restart time, s",
+        f"{failures.CHECKPOINT_SECONDS:g} / {failures.RESTART_SECONDS:g}",
+        "assumption: asynchronous checkpoints of seconds; 10-minute recovery (hardware-literature.md §8)",
+    ),
+    defaults.Assumption(
+        "batch bound on wall-clock",
+        "0.58·D^0.571 tokens",
+        "Step Law (Li et al. 2025, arXiv 2503.04715)",
+    ),
+    defaults.Assumption(
+        "kernel efficiency (layout step time)",
+        utilization.KERNEL_EFFICIENCY,
+        "calibrated on published runs: median implied / predicted whole-run MFU = 1",
+    ),
+    defaults.Assumption(
+        "sequence length without an architecture",
+        DEFAULT_SEQ_LEN,
+        "assumption: Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 pretraining length",
+    ),
+)
+"""The hardware plan's defaults with their sources, for assumption tables beside
+:data:`planner.defaults.ASSUMPTIONS`."""
 
 
 def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:

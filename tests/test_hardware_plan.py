@@ -437,3 +437,10 @@ def test_layout_command_needs_an_architecture(write_scenario: Callable[..., Path
     )
     result = CliRunner().invoke(main, ["layout", str(path)])
     assert result.exit_code == 2 and "model.architecture" in result.stderr
+
+
+def test_hardware_assumptions_have_sources() -> None:
+    from planner.hardware_plan import HARDWARE_ASSUMPTIONS
+
+    assert len(HARDWARE_ASSUMPTIONS) >= 6
+    assert all(len(a.source) > 15 for a in HARDWARE_ASSUMPTIONS)
