@@ -121,13 +121,15 @@ def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
 def fp8_default(training: Any) -> bool:
     """FP8 with the BF16-calibrated default utilisation (by value: variants re-validate a dump
     of the base scenario, so "not given" cannot be told from "given equal to the default")."""
-    util = training.utilization
-    default = (util.low, util.high, util.mid) == (
-        defaults.UTILIZATION_LOW,
-        defaults.UTILIZATION_HIGH,
-        defaults.UTILIZATION,
+    if training.precision != "fp8":
+        return False
+    util = training.utilization  # numbers may be arrays in a sweep: default only if all are
+    pairs = (
+        (util.low, defaults.UTILIZATION_LOW),
+        (util.high, defaults.UTILIZATION_HIGH),
+        (util.mid, defaults.UTILIZATION),
     )
-    return bool(training.precision == "fp8" and default)
+    return all(bool(np.all(np.asarray(value) == default)) for value, default in pairs)
 
 
 def precision_utilization(training: Any) -> Any:

@@ -444,3 +444,22 @@ def test_hardware_assumptions_have_sources() -> None:
 
     assert len(HARDWARE_ASSUMPTIONS) >= 6
     assert all(len(a.source) > 15 for a in HARDWARE_ASSUMPTIONS)
+
+
+def test_fp8_with_swept_utilization_is_taken_as_stated() -> None:
+    """A sweep (or the report's sensitivity) sets utilisation to arrays: taken as given."""
+    import numpy as np
+
+    document = {
+        "name": "fp8",
+        "model": {"params": "7B"},
+        "training": {
+            "tokens": "1T",
+            "accelerator": "h100-sxm",
+            "accelerator_count": 64,
+            "precision": "fp8",
+        },
+    }
+    base = validate(document)
+    ev = model.evaluate(model.with_values(base, "training.utilization", np.array([0.2, 0.45])), 2)
+    assert list(ev["utilization"]) == [0.2, 0.45]
