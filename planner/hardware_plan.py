@@ -230,8 +230,10 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
             ("usable", mem.usable),
         ):
             out[f"memory_{name}_bytes"] = np.asarray(value, dtype=float) * ones
-        out["memory_fits"] = np.asarray(mem.fits, dtype=float) * ones
+        fits = np.where(np.isnan(mem.usable), np.nan, mem.fits)  # unknown HBM: unknown
+        out["memory_fits"] = np.asarray(fits, dtype=float) * ones
         batch_tokens = sequences * seq
+        placed = np.minimum(mp * dp, count)  # accelerators the layout occupies
         step = utilization.step_time(arch, layout, accelerator, dp, sequences, out["active_params"])
         out["step_time_s"] = np.asarray(step.total_s, dtype=float) * ones
         out["predicted_utilization"] = (
@@ -245,10 +247,11 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
             out[name] = nan
         mp = np.fmax(out["min_accelerators"], 1)  # NaN (memory unknown) counts as 1
         batch_tokens = batch.step_law_batch_tokens(tokens)
+        placed = count
     # wall-clock floor (hardware-literature.md §7): steps = D / B; a step is at least one
     # sequence through a model-parallel group, and at least one gradient all-reduce
     steps = np.ceil(tokens / batch_tokens)
-    useful = np.minimum(batch.max_useful_accelerators(batch_tokens, seq, mp), count)
+    useful = np.minimum(batch.max_useful_accelerators(batch_tokens, seq, mp), placed)
     peak, util = out["peak_flops_per_s"], out["utilization"]
     sequence_s = out["flops_per_token"] * seq / (mp * peak * util)
     link = accelerator.scale_out_gbs or accelerator.scale_up_gbs

@@ -31,7 +31,8 @@ class MemoryPerAccelerator:
     usable_bytes: float
     """HBM less the labelled headroom (planner.memory.HEADROOM_SHARE)."""
     headroom_share: float
-    fits: bool
+    fits: bool | None
+    """Whether total fits in usable memory (None when the accelerator's memory is unknown)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def hardware_fields(values: dict[str, float]) -> dict[str, Any]:
             total_bytes=values["memory_total_bytes"],
             usable_bytes=values["memory_usable_bytes"],
             headroom_share=memory.HEADROOM_SHARE,
-            fits=bool(values["memory_fits"]),
+            fits=None if math.isnan(values["memory_fits"]) else bool(values["memory_fits"]),
         )
     hardware = HardwareResult(
         **{name: values[name] for name in HardwareResult.__dataclass_fields__}
@@ -95,7 +96,8 @@ def hardware_output(result: Any, name: str) -> Any:
         key = name.removeprefix("memory_")
         if key in MemoryPerAccelerator.__dataclass_fields__:
             held = result.memory_per_accelerator
-            return None if held is None else float(getattr(held, key))
+            value = None if held is None else getattr(held, key)
+            return None if value is None else float(value)
     elif name in HardwareResult.__dataclass_fields__ and result.hardware is not None:
         return getattr(result.hardware, name)
     raise AttributeError(name)
