@@ -2,7 +2,7 @@
 
 A published run gives parameters, tokens, sequence length, accelerator and (often) the
 accelerator count, never its full layout. For each run: a dense shape of its active size
-(:func:`planner.utilization.shape_from_params`), the Step Law batch, the best feasible layout
+(:func:`shape_from_params`), the Step Law batch, the best feasible layout
 of :func:`planner.utilization.search_layouts` on its accelerators, and that layout's
 steady-state MFU times the share the failure model leaves (:mod:`planner.failures`).
 :func:`calibrate_kernel` finds the kernel efficiency at which the median of implied / predicted
@@ -19,14 +19,42 @@ import numpy as np
 
 from planner import batch
 from planner.hardware import Accelerator
-from planner.utilization import KERNEL_EFFICIENCY, failure_share, search_layouts, shape_from_params
+from planner.schema import Architecture
+from planner.utilization import KERNEL_EFFICIENCY, failure_share, search_layouts
 
-__all__ = ["ASSUMED_RUN_DAYS", "RunShape", "calibrate_kernel", "predicted_whole_run"]
+__all__ = [
+    "ASPECT_RATIO",
+    "ASSUMED_RUN_DAYS",
+    "RunShape",
+    "calibrate_kernel",
+    "predicted_whole_run",
+    "run_shape",
+    "shape_from_params",
+]
 
 ASSUMED_RUN_DAYS = 60.0
 """Wall-clock of a run that reports neither its accelerator count nor its duration.
 Assumption: the median wall-clock of the runs in published_runs.csv that report one is ~40-60 days
 (LLaMA-65B 21, DeepSeek-V3 54, Llama 3.1 405B 78, PaLM 64)."""
+
+
+ASPECT_RATIO = 128
+"""d_model / layers when only a parameter count is known. Assumption from published shapes:
+Llama 2 7B 4096/32 = 128, Llama 3 405B 16384/126 = 130, Llama 2 70B 8192/80 = 102."""
+
+
+def shape_from_params(params: float, seq_len: int, vocab: int = 32000) -> Architecture:
+    """A dense decoder shape of about ``params`` parameters at d_model/layers = :data:`ASPECT_RATIO`.
+
+    ``N ≈ 12·L·h²`` with ``h = 128·L``, L rounded to a multiple of 8; heads of 128; f = 4h. For backtests of runs that publish
+    only a parameter count (an assumption, labelled in the backtest).
+    """
+    # layers a multiple of 8 (from 8), so heads = layers·128/128 divide by the usual tp and pp
+    layers = max(8, 8 * round((params / (12 * ASPECT_RATIO**2)) ** (1 / 3) / 8))
+    d_model = ASPECT_RATIO * layers
+    return Architecture(
+        layers=layers, d_model=d_model, heads=d_model // 128, vocab_size=vocab, seq_len=seq_len
+    )
 
 
 @dataclass(frozen=True)

@@ -234,11 +234,20 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
         out["memory_fits"] = np.asarray(fits, dtype=float) * ones
         batch_tokens = sequences * seq
         placed = np.minimum(mp * dp, count)  # accelerators the layout occupies
-        step = utilization.step_time(arch, layout, accelerator, dp, sequences, out["active_params"])
+        fp8 = training.precision == "fp8"
+        step = utilization.step_time(
+            arch,
+            layout,
+            accelerator,
+            dp,
+            sequences,
+            out["active_params"],
+            speedup=FP8_SPEEDUP if fp8 else 1.0,
+        )
         out["step_time_s"] = np.asarray(step.total_s, dtype=float) * ones
         out["predicted_utilization"] = (
             utilization.predicted_utilization(
-                step, sequences, seq, out["active_params"], mp * dp, accelerator.peak_flops("bf16")
+                step, sequences, seq, out["active_params"], mp * dp, out["peak_flops_per_s"]
             )
             * ones
         )

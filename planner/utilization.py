@@ -23,7 +23,6 @@ from planner.layout import Layout, check_layout
 from planner.schema import Architecture
 
 __all__ = [
-    "ASPECT_RATIO",
     "DP_OVERLAP_SHARE",
     "KERNEL_EFFICIENCY",
     "Candidate",
@@ -34,7 +33,6 @@ __all__ = [
     "layouts",
     "predicted_utilization",
     "search_layouts",
-    "shape_from_params",
     "step_time",
 ]
 
@@ -50,10 +48,6 @@ published hours include."""
 DP_OVERLAP_SHARE = 2.0 / 3.0
 """Share of the compute time the DP gradient reduction can hide behind: the backward pass
 (4 of 6 N FLOPs). Assumption, hardware-literature.md §4 ("DP overlapped up to the backward time")."""
-
-ASPECT_RATIO = 128
-"""d_model / layers when only a parameter count is known. Assumption from published shapes:
-Llama 2 7B 4096/32 = 128, Llama 3 405B 16384/126 = 130, Llama 2 70B 8192/80 = 102."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +190,7 @@ def step_time(
     global_batch: Any,
     active_params: float,
     kernel_efficiency: float = KERNEL_EFFICIENCY,
+    speedup: float = 1.0,
 ) -> StepTime:
     """Seconds per step of ``layout``: the terms of :class:`StepTime`.
 
@@ -205,7 +200,8 @@ def step_time(
     activation forward and one gradient backward per micro-batch and chunk. EP: dispatch and
     combine of ``s·b·k·h`` 16-bit values, forward and backward, all-to-all. DP: ring all-reduce of
     the bf16 gradient shard (×1.5 for ZeRO-3), exposed beyond :data:`DP_OVERLAP_SHARE` of compute.
-    Bubble: ``(p-1)/(v·m)`` of the per-micro-batch work.
+    Bubble: ``(p-1)/(v·m)`` of the per-micro-batch work. ``speedup`` scales the compute rate
+    (FP8: planner.hardware_plan.FP8_SPEEDUP, never the datasheet 2x).
     """
     t, p, c, e, b, v = (
         layout.tp,
@@ -221,7 +217,7 @@ def step_time(
     per_token = compute.flops_megatron(arch)
     if layout.recompute == "full":
         per_token += (per_token - compute.logit_flops(arch)) / 3.0
-    peak = accelerator.peak_flops("bf16")
+    peak = accelerator.peak_flops("bf16") * speedup  # FP8: the realised GEMM speed-up
     tokens = global_batch * arch.seq_len
     compute_s = per_token * tokens / (n * peak * kernel_efficiency)
     layers = arch.layers / p
@@ -260,20 +256,6 @@ def predicted_utilization(
 ) -> Any:
     """Steady-state MFU on 6·N_active model FLOPs: ``6·N·B·s / (n · peak · t_step)``."""
     return 6.0 * active_params * global_batch * seq_len / (accelerators * peak * step.total_s)
-
-
-def shape_from_params(params: float, seq_len: int, vocab: int = 32000) -> Architecture:
-    """A dense decoder shape of about ``params`` parameters at d_model/layers = :data:`ASPECT_RATIO`.
-
-    ``N ≈ 12·L·h²`` with ``h = 128·L``, L rounded to a multiple of 8; heads of 128; f = 4h. For backtests of runs that publish
-    only a parameter count (an assumption, labelled in the backtest).
-    """
-    # layers a multiple of 8 (from 8), so heads = layers·128/128 divide by the usual tp and pp
-    layers = max(8, 8 * round((params / (12 * ASPECT_RATIO**2)) ** (1 / 3) / 8))
-    d_model = ASPECT_RATIO * layers
-    return Architecture(
-        layers=layers, d_model=d_model, heads=d_model // 128, vocab_size=vocab, seq_len=seq_len
-    )
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from planner import steptime
 from planner.backtest import backtest, layout_shapes
-from planner.calibration import calibrate_kernel
+from planner.calibration import calibrate_kernel, shape_from_params
 from planner.hardware import hardware
 from planner.layout import Layout
 from planner.schema import Architecture
-from planner.utilization import KERNEL_EFFICIENCY, search_layouts, shape_from_params, step_time
+from planner.utilization import KERNEL_EFFICIENCY, search_layouts, step_time
 
 LLAMA_70B = Architecture(
     layers=80,
