@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from planner.quality import Flag
     from planner.schema import Scenario
     from planner.sweep import sweep, sweep_to_file
+    from planner.utilization import layouts
 
 _WHERE = {
     "Accelerator": "hardware",
@@ -56,6 +57,7 @@ _WHERE = {
     "estimate": "estimate",
     "fit_law": "fit",
     "hardware": "hardware",
+    "layouts": "utilization",
     "load_scenario": "loader",
     "loss": "laws",
     "optimize": "optimize",
@@ -88,6 +90,7 @@ __all__ = [
     "estimate",
     "fit_law",
     "hardware",
+    "layouts",
     "load_scenario",
     "loss",
     "optimize",

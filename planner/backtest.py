@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from planner import compute, defaults
+from planner import calibration, compute, defaults
 from planner.errors import InputError
 from planner.hardware import catalog
 
@@ -31,6 +31,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     import pandas as pd
+
+__all__ = ["Backtest", "BacktestRow", "backtest", "calibrate", "layout_shapes"]
 
 REQUIRED = ("model", "params_total", "params_active", "training_tokens", "accelerator", "accelerator_hours")
 NUMERIC = ("params_total", "params_active", "training_tokens", "accelerator_hours", "reported_training_flops")
@@ -59,6 +61,9 @@ class BacktestRow:
     in_range: bool | None
     scored: bool
     note: str
+    predicted_utilization: float | None = None
+    """Whole-run MFU the best feasible layout predicts for the run's size, tokens, sequence and
+    cluster (planner.calibration; steady-state × failure goodput), beside the implied one."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,10 @@ class Backtest:
     utilization: float
     utilization_low: float
     utilization_high: float
+    layout_median_abs_log_error: float = math.nan
+    """Median |ln(implied / layout-predicted utilisation)| over scored runs with a prediction."""
+    layout_runs: int = 0
+    """Scored runs the layout model predicts (accelerators with link bandwidths in the catalog)."""
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -133,6 +142,11 @@ def backtest(path: str | Path | None = None) -> Backtest:
     for record in frame.to_dict("records"):
         rows.append(_row({str(k): v for k, v in record.items()}, hardware))
     scored = [r for r in rows if r.scored]
+    layout_errors = [
+        abs(math.log(r.implied_utilization / r.predicted_utilization))
+        for r in scored
+        if r.predicted_utilization and r.implied_utilization
+    ]
     log_errors = [abs(math.log(r.hours_ratio)) for r in scored if r.hours_ratio]
     ratios = [r.flops_ratio for r in rows if r.flops_ratio is not None]
     return Backtest(
@@ -144,6 +158,8 @@ def backtest(path: str | Path | None = None) -> Backtest:
         utilization=defaults.UTILIZATION,
         utilization_low=defaults.UTILIZATION_LOW,
         utilization_high=defaults.UTILIZATION_HIGH,
+        layout_median_abs_log_error=float(np.median(layout_errors)) if layout_errors else math.nan,
+        layout_runs=len(layout_errors),
     )
 
 
@@ -184,6 +200,18 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
             in_range=bool(low <= reported_hours <= high),
         )
     scored = empty["hours_ratio"] is not None and not evidence.startswith(UNSCORED_EVIDENCE)
+    predicted = None
+    if scored and active and tokens and reported_hours and accelerator is not None:
+        shape = calibration.run_shape(
+            hardware[accelerator.lower()],
+            active,
+            tokens,
+            reported_hours,
+            _number(record.get("seq_len")),
+            _number(record.get("n_accelerators")),
+            _number(record.get("wall_clock_days")),
+        )
+        predicted = calibration.predicted_whole_run(shape)
     if empty["hours_ratio"] is not None and not scored:
         note = f"evidence is '{evidence}': listed, not scored"
     return BacktestRow(
@@ -197,6 +225,7 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
         reported_hours=reported_hours,
         scored=scored,
         note=note,
+        predicted_utilization=predicted,
         **empty,
     )
 
@@ -205,3 +234,28 @@ def calibrate(result: Backtest) -> tuple[float, float, float]:
     """Median, 10th and 90th percentile of implied whole-run utilisation over scored runs."""
     values = np.array([r.implied_utilization for r in result.rows if r.scored])
     return float(np.median(values)), float(np.quantile(values, 0.1)), float(np.quantile(values, 0.9))
+
+
+def layout_shapes(path: str | Path | None = None) -> tuple[list[calibration.RunShape], list[float]]:
+    """(shape, implied whole-run MFU) of every scored run the layout model can predict."""
+    frame = _read(path)
+    hardware = catalog()
+    result = backtest(path)
+    shapes, implied = [], []
+    for record, row in zip(frame.to_dict("records"), result.rows, strict=True):
+        if not (row.scored and row.predicted_utilization and row.implied_utilization):
+            continue
+        assert row.active_params and row.tokens and row.reported_hours and row.accelerator
+        shapes.append(
+            calibration.run_shape(
+                hardware[row.accelerator.lower()],
+                row.active_params,
+                row.tokens,
+                row.reported_hours,
+                _number(record.get("seq_len")),
+                _number(record.get("n_accelerators")),
+                _number(record.get("wall_clock_days")),
+            )
+        )
+        implied.append(row.implied_utilization)
+    return shapes, implied

@@ -23,6 +23,7 @@ from planner.cli_options import (
     report_page,
 )
 from planner.cli_explore import fit, fit_mix, optimize, sweep
+from planner.cli_hardware import LAYOUT_FLAGS, layout, layout_options
 from planner.errors import PlannerError
 
 __all__ = ["main"]
@@ -175,8 +176,13 @@ ESTIMATE_FLAGS = {
     help="FLOPs count: 6nd (6 x active params), palm (+ attention), megatron (+ attention and logits).",
 )
 @click.option(
-    "--recompute/--no-recompute", default=False, help="Full activation recompute (hardware FLOPs)."
+    "--recompute",
+    type=click.Choice(["none", "selective", "full"]),
+    is_flag=False,
+    flag_value="full",
+    help="Activation recompute; alone means full (hardware FLOPs add a forward pass).",
 )
+@layout_options
 @law_option
 @output_options(("table", "json", "csv", "markdown"))
 @friendly_errors
@@ -196,7 +202,7 @@ def estimate(fmt: str, output: str | None, force: bool, law_name: str | None, **
         result = quick_estimate(law=law_name, **flags)
     except PlannerError as exc:
         message = str(exc)
-        for field, flag in ESTIMATE_FLAGS.items():
+        for field, flag in {**LAYOUT_FLAGS, **ESTIMATE_FLAGS}.items():
             message = message.replace(field, flag)
         raise PlannerError(message) from None
     emit(render_plan(result, fmt), output, force)
@@ -314,3 +320,4 @@ main.add_command(optimize)
 main.add_command(sweep)
 main.add_command(fit)
 main.add_command(fit_mix)
+main.add_command(layout)

@@ -12,6 +12,7 @@ import numpy as np
 
 from planner import flags, model, montecarlo
 from planner.errors import InputError
+from planner.hardware_result import hardware_fields
 from planner.loader import Plan, plans
 from planner.results import PlanResult, Results, SourceResult, compare
 from planner.schema import Scenario
@@ -159,6 +160,7 @@ def plan_result(
         for s in ev.sources
     )
     min_count = optional("min_accelerators")
+    numbers: dict[str, Any] = {name: values[name] for name in RESULT_NUMBERS}
     return PlanResult(
         plan=plan.name,
         description=plan.description,
@@ -176,8 +178,9 @@ def plan_result(
         programme_usd=optional("programme_usd"),
         programme_total_usd=optional("programme_total_usd"),
         amortised_training_usd=optional("amortised_training_usd"),
-        **{name: values[name] for name in RESULT_NUMBERS},
-        **percentiles,
+        **hardware_fields(values),
+        **numbers,
+        **dict[str, Any](percentiles),
         sources=sources,
         flags=tuple(found),
         warnings=tuple(warnings),
@@ -253,8 +256,16 @@ def quick_estimate(
     glu: bool = False,
     tied_embeddings: bool = False,
     flops_convention: str = "6nd",
-    recompute: bool = False,
+    recompute: bool | str | None = False,
     law: str | None = None,
+    experts: int | None = None,
+    top_k: int | None = None,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    micro_batch: int | None = None,
+    global_batch: int | None = None,
+    zero: int | str | None = None,
 ) -> Results:
     """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
     from planner.loader import validate
@@ -275,6 +286,8 @@ def quick_estimate(
                 "ffn_size": ffn_size,
                 "glu": glu,
                 "tied_embeddings": tied_embeddings,
+                **({"experts": experts} if experts else {}),
+                **({"top_k": top_k} if top_k else {}),
             }
         }
         if params is not None or active_params is not None:
@@ -286,8 +299,16 @@ def quick_estimate(
         "precision": precision,
         "price_usd_per_hour": price,
         "flops_convention": flops_convention,
-        "activation_recompute": recompute,
+        "activation_recompute": recompute in (True, "full"),
     }
+    given = {"tp": tp, "pp": pp, "ep": ep, "micro_batch": micro_batch, "global_batch": global_batch}
+    layout: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if zero is not None:
+        layout["zero"] = int(zero) if str(zero).isdigit() else zero
+    if layout or recompute == "selective":
+        if isinstance(recompute, str):
+            layout["recompute"] = recompute
+        training["layout"] = {**layout, "sequence_parallel": (tp or 1) > 1}
     if mfu is not None:
         training["utilization"] = mfu
     scenario = validate({"name": "estimate", "model": shape_model, "training": training})

@@ -16,6 +16,9 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.errors import InputError
+from planner.limits import MAX_PEAK_TFLOPS, MIN_PEAK_TFLOPS
+
+__all__ = ["Accelerator", "catalog", "closest", "hardware"]
 
 __all__ = ["Accelerator", "catalog", "closest", "hardware"]
 
@@ -23,13 +26,18 @@ __all__ = ["Accelerator", "catalog", "closest", "hardware"]
 class Accelerator(BaseModel):
     """One accelerator: peak throughput, memory, power and a default price."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(description="Catalog id, e.g. 'h100-sxm', or a name for a custom spec.")
     name: str = Field("custom accelerator", description="Human-readable name.")
-    peak_bf16_tflops: float = Field(gt=0, description="Dense BF16 (16-bit) peak, TFLOP/s.")
+    peak_bf16_tflops: float = Field(
+        ge=MIN_PEAK_TFLOPS, le=MAX_PEAK_TFLOPS, description="Dense BF16 (16-bit) peak, TFLOP/s."
+    )
     peak_fp8_tflops: float | None = Field(
-        None, gt=0, description="Dense FP8 peak, TFLOP/s; empty if the part has no FP8."
+        None,
+        ge=MIN_PEAK_TFLOPS,
+        le=MAX_PEAK_TFLOPS,
+        description="Dense FP8 peak, TFLOP/s; empty if the part has no FP8.",
     )
     memory_gb: float | None = Field(None, gt=0, description="Accelerator memory, GB (1e9 bytes).")
     memory_bw_tbs: float | None = Field(None, gt=0, description="Memory bandwidth, TB/s.")
@@ -38,6 +46,24 @@ class Accelerator(BaseModel):
     )
     price_usd_per_hour: float | None = Field(
         None, gt=0, description="Default price per accelerator-hour, USD."
+    )
+    scale_up_gbs: float | None = Field(
+        None,
+        gt=0,
+        le=1e6,
+        description="Scale-up (NVLink-class) bandwidth per accelerator, GB/s, both directions summed.",
+    )
+    scale_up_domain: int | None = Field(
+        None, ge=1, le=1_000_000, description="Accelerators sharing one scale-up domain (8 on HGX)."
+    )
+    scale_out_gbs: float | None = Field(
+        None,
+        gt=0,
+        le=1e6,
+        description="Scale-out (InfiniBand/Ethernet) bandwidth per accelerator, GB/s, one direction.",
+    )
+    link_source: str = Field(
+        "given in the scenario", description="Where the link bandwidths come from."
     )
     price_date: str | None = Field(None, description="When the price was quoted.")
     price_source: str = Field("given in the scenario", description="Where the price comes from.")
@@ -80,6 +106,10 @@ def catalog() -> dict[str, Accelerator]:
             price_date=row["price_date"] or None,
             price_source=row["price_source"],
             spec_source=row["spec_source"],
+            scale_up_gbs=_optional(row["scale_up_gbs"]),
+            scale_up_domain=int(row["scale_up_domain"]) if row["scale_up_domain"] else None,
+            scale_out_gbs=_optional(row["scale_out_gbs"]),
+            link_source=row["link_source"],
         )
     return out
 

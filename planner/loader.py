@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, shown, shown_text
+from planner.hardware_plan import check_memory
 from planner.limits import (
     MAX_LIST_ITEMS,
     MAX_NAME_LENGTH,
@@ -165,7 +166,9 @@ def validate(
     ``context`` reaches the schema's validators (a variant's ``varied_shares``).
     """
     try:
-        return Scenario.model_validate(document, context=context)
+        scenario = Scenario.model_validate(document, context=context)
+        check_memory(scenario)  # a layout whose first micro-batch cannot fit
+        return scenario
     except ValidationError as exc:
         raise _translate(exc, document, file, prefix) from None
     except InputError as exc:

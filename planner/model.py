@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from planner import compute, cost, draws, quality
+from planner import compute, cost, draws, hardware_plan, quality
 from planner.errors import InputError
 from planner.fields import Range
 from planner.laws import R_STAR_DATA, ChinchillaLaw
@@ -53,6 +53,7 @@ OUTPUTS = (
     "programme_usd",
     "programme_total_usd",
     "amortised_training_usd",
+    *hardware_plan.HARDWARE_OUTPUTS,
 )
 """Point outputs of a plan, one sweep column each (flag columns follow, from planner.flags)."""
 
@@ -165,7 +166,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     per_token, hardware_per_token = compute.flops_per_token(scenario.model, training)
     flops = per_token * tokens
     peak = accelerator.peak_flops(training.precision)
-    util = training.utilization
+    util = hardware_plan.precision_utilization(training)
     count, goodput, price = training.accelerator_count, training.goodput, training.price
     out: dict[str, Any] = {
         "params": params.total * ones,
@@ -217,6 +218,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         if accelerator.memory_gb
         else np.full(size, np.nan)
     )
+    hardware_plan.hardware_terms(scenario, out, ones)
     synthetic = sum((s.tokens for s in sources if s.kind == "synthetic"), 0 * ones)
     out["synthetic_tokens"] = synthetic
     out["synthetic_share"] = synthetic / tokens

@@ -134,7 +134,9 @@ def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | Non
     out = {name: np.empty((ev.size, len(QUANTILES))) for name in NAMES}
     # quantiles of a decreasing function are the function at the mirrored quantiles
     z_quantiles = _remember(
-        (id(z.utilization), "quantiles"), lambda: np.quantile(z.utilization, QUANTILES[::-1])
+        (id(z.utilization), "quantiles"),
+        lambda: np.quantile(z.utilization, QUANTILES[::-1]),
+        z.utilization,
     )
     utilization = np.minimum(
         from_normals(
@@ -150,8 +152,9 @@ def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | Non
     )
     out["accelerator_hours"][:] = hours
     goodput = np.asarray(ev.scenario.training.goodput) * np.ones(ev.size)
-    out["wall_clock_days"][:] = compute.wall_clock_days(
-        hours, ev["accelerator_count"][:, None], goodput[:, None]
+    out["wall_clock_days"][:] = np.maximum(
+        compute.wall_clock_days(hours, ev["usable_accelerators"][:, None], goodput[:, None]),
+        ev["wall_clock_floor_days"][:, None],
     )
     step = max(1, CELLS // draws)
     chunks = [slice(start, min(start + step, ev.size)) for start in range(0, ev.size, step)]
@@ -317,12 +320,15 @@ _CACHE: dict[tuple[Any, ...], Any] = {}
 """Draws that depend only on a seed's normals and scalar settings: made once, shared by every plan."""
 
 
-def _remember(key: tuple[Any, ...], make: Any) -> Any:
+def _remember(key: tuple[Any, ...], make: Any, anchor: Any) -> Any:
+    """A cached value; keys start with ``id(anchor)``, so the entry keeps ``anchor`` alive: a
+    freed array's id can be reused by a new one (normals() is an LRU of 8), which returned
+    another seed's draws, or draws of another shape."""
     if key not in _CACHE:
         if len(_CACHE) > 256:
             _CACHE.clear()
-        _CACHE[key] = make()
-    return _CACHE[key]
+        _CACHE[key] = (anchor, make())
+    return _CACHE[key][1]
 
 
 def _scalar(value: Any) -> Any:
@@ -339,7 +345,9 @@ def _drawn(z: np.ndarray, median: Any, low: Any, high: Any) -> Any:
         if median == low == high:
             return median
         return _remember(
-            (id(z), median, low, high), lambda: from_normals(z, median, low, high).astype(CELL)
+            (id(z), median, low, high),
+            lambda: from_normals(z, median, low, high).astype(CELL),
+            z,
         )
     return np.asarray(from_normals(z, median, low, high), dtype=CELL)
 
@@ -370,6 +378,7 @@ def _law_drawn(law: ChinchillaLaw, z: Normals) -> ChinchillaLaw:
             law.covariance,
         ),
         make,
+        z.law,
     )
 
 

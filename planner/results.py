@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError
+from planner.hardware_result import HardwareResult, MemoryPerAccelerator, hardware_output
 from planner.loader import Plan
 from planner.quality import Flag
 
@@ -131,11 +132,25 @@ class PlanResult:
     """Final run plus programme."""
     amortised_training_usd: float | None = None
     """The final run on owned accelerators, amortised (Cottier et al. 2024), instead of rented."""
+    memory_per_accelerator: MemoryPerAccelerator | None = None
+    """Per-accelerator memory of ``training.layout`` (None without a layout)."""
+    step_time_s: float | None = None
+    """Predicted time of one optimizer step of the layout (None without a layout)."""
+    predicted_utilization: float | None = None
+    """Steady-state MFU the layout predicts (planner.utilization), beside the whole-run prior."""
+    hardware: HardwareResult | None = None
+    """Batch floor on wall-clock and the failure line."""
     sources: tuple[SourceResult, ...] = ()
     flags: tuple[Flag, ...] = ()
     warnings: tuple[str, ...] = ()
     mixture: str = ""
     """Which mixture form and presets produced the loss (planner.mixcurves.describe)."""
+
+    def __getattr__(self, name: str) -> Any:
+        """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return hardware_output(self, name)
 
     def _repr_html_(self) -> str | None:
         return _render_html(self)

@@ -24,6 +24,7 @@ from planner.fields import (
 )
 from planner.laws import DEFAULT_LAW, LawRef, law
 from planner.mixpresets import Mixture
+from planner.layout import Layout, check_layout
 from planner.programme import OwnedAccelerators, Programme
 from planner.sources import (
     Api,
@@ -42,6 +43,7 @@ __all__ = [
     "Downstream",
     "Generator",
     "Grading",
+    "Layout",
     "Model",
     "Optimize",
     "OwnedAccelerators",
@@ -184,6 +186,11 @@ class Training(Strict):
     )
     activation_recompute: bool = Field(
         False, description="Full activation recompute: hardware FLOPs add one forward pass."
+    )
+    layout: Layout | None = Field(
+        None,
+        description="Parallel layout (tp, pp, dp, ep, cp, micro_batch, global_batch, zero, recompute, "
+        "sequence_parallel, flash_attention); needs model.architecture. Gives memory per accelerator.",
     )
 
     @model_validator(mode="after")
@@ -354,6 +361,7 @@ class Scenario(Strict):
             self._rebalance(varied)
         check_rephrases(self.data)
         self.source_tokens()  # raises ValueError when the mix does not add up
+        self._check_layout()
         return self
 
     def _rebalance(self, varied: frozenset[str]) -> None:
@@ -367,6 +375,27 @@ class Scenario(Strict):
             for source, tokens in zip(self.data, drawn, strict=True)
         ]
         object.__setattr__(self, "data", data)  # still validating: the model is not yet in use
+
+    def _check_layout(self) -> None:
+        """A layout needs an architecture and must divide it (planner.layout.check_layout)."""
+        layout, arch = self.training.layout, self.model.architecture
+        if layout is None:
+            return
+        if arch is None:
+            raise ValueError(
+                "training.layout needs model.architecture (layers, d_model, heads, vocab_size, "
+                "seq_len) to split the model; give one or remove the layout"
+            )
+        check_layout(
+            layout,
+            layers=arch.layers,
+            heads=arch.heads,
+            kv_heads=arch.kv_heads_resolved,
+            ffn=arch.ffn_size_resolved,
+            seq_len=arch.seq_len,
+            experts=arch.experts,
+            accelerators=self.training.accelerator_count,
+        )
 
     def source_tokens(self) -> list[float]:
         """Tokens drawn from each data source, in order (one rule: :func:`planner.draws.resolve`)."""

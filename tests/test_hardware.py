@@ -5,7 +5,7 @@ import pytest
 from planner.errors import InputError
 from planner.hardware import catalog, hardware
 
-REQUIRED_IDS = ["v100", "a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h800", "h200", "b200",
+REQUIRED_IDS = ["v100", "a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h800", "h200", "gh200", "b200",
                 "gb200", "mi300x", "tpu-v3", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e"]
 
 
@@ -46,3 +46,25 @@ def test_unknown_id_suggests_closest() -> None:
 def test_fp8_on_a_part_without_fp8_is_an_error() -> None:
     with pytest.raises(InputError, match="has no FP8 peak"):
         hardware("a100-80gb").peak_flops("fp8")
+
+
+# Link bandwidths, hardware-literature.md §11 (per accelerator; scale-up both directions summed,
+# scale-out one direction).
+@pytest.mark.parametrize(
+    ("accelerator_id", "hbm_tbs", "scale_up", "domain", "scale_out"),
+    [("a100-80gb", 2.039, 600, 8, 25), ("h100-sxm", 3.35, 900, 8, 50), ("h800", 3.35, 400, 8, 50),
+     ("h200", 4.8, 900, 8, 50), ("gh200", 4.0, 900, 4, 25), ("b200", 7.7, 1800, 8, 50),
+     ("mi300x", 5.3, 896, 8, 50), ("tpu-v5p", 2.765, 1200, 6144, 6.25)],
+)
+def test_link_bandwidths(
+    accelerator_id: str, hbm_tbs: float, scale_up: float, domain: int, scale_out: float
+) -> None:
+    spec = hardware(accelerator_id)
+    assert (spec.memory_bw_tbs, spec.scale_up_gbs, spec.scale_up_domain, spec.scale_out_gbs) == (
+        hbm_tbs, scale_up, domain, scale_out
+    )
+    assert len(spec.link_source) > 20
+
+
+def test_gh200_memory_is_the_hbm_only() -> None:
+    assert hardware("gh200").memory_gb == 96

@@ -166,7 +166,6 @@ SCENARIO_CASES = [
         "inline-tiny-peak",
         ["run", "{in}/inline_tiny_peak.yaml"],
         ["peak_bf16_tflops"],
-        marks=needs("hardware.py: Accelerator peaks typed fields.PeakTflops, allow_inf_nan=False"),
     ),
 ]
 

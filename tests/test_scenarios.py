@@ -54,3 +54,18 @@ def test_web_baseline_comments() -> None:
     assert base.accelerator_hours == pytest.approx(75.7e3, rel=1e-3)
     assert base.wall_clock_days == pytest.approx(12.3, abs=0.05)
     assert base.training_cost_usd == pytest.approx(372e3, rel=1e-3)
+
+
+def test_llama2_70b_layout_comments() -> None:
+    results = run("llama2_70b_layout")
+    base = results["base"].memory_per_accelerator
+    assert base is not None and base.fits
+    params = results["base"].params
+    assert base.weights_bytes == pytest.approx(params * 2 / 32) == pytest.approx(4.31e9, rel=3e-3)
+    assert base.optimizer_bytes == pytest.approx(params * 12 / 32 / 32) == pytest.approx(0.81e9, rel=5e-3)
+    hardware = results["base"].hardware
+    assert hardware is not None and hardware.batch_tokens == 1504 * 4096
+    fsdp = results["fsdp-tp8"].memory_per_accelerator
+    assert fsdp is not None and fsdp.buffers_bytes > 0  # FULL_SHARD is ZeRO-3: gathered-layer buffers
+    # a variant re-validates a dump of the base: FP8 still rescales the default utilisation
+    assert results["fp8"].utilization == pytest.approx(0.30 * 1.3 / 2)
