@@ -110,6 +110,8 @@ ROWS: tuple[Row, ...] = (
             f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"
         ),
     ),
+    ("Memory per accelerator", lambda p: _per_accelerator(p)),
+    ("Failures (inside utilisation)", lambda p: _failures(p)),
     ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
     ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
     ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
@@ -120,6 +122,26 @@ ROWS: tuple[Row, ...] = (
     ("Energy", lambda p: _optional(units.format_energy, p.energy_kwh)),
     ("CO2", lambda p: _optional(units.format_co2, p.co2_tonnes)),
 )
+
+
+def _per_accelerator(plan: PlanResult) -> str:
+    """Memory one accelerator holds under the plan's layout, against what it can use."""
+    memory = plan.memory_per_accelerator
+    if memory is None:
+        return "no layout given"
+    text = f"{units.format_bytes(memory.total_bytes)} of {units.format_bytes(memory.usable_bytes)} usable"
+    return text + (" (does not fit)" if memory.fits is False else "")
+
+
+def _failures(plan: PlanResult) -> str:
+    """Time lost to interruptions (already inside the whole-run utilisation, shown apart)."""
+    hardware = plan.hardware
+    if hardware is None:
+        return "n/a"
+    return (
+        f"{units.format_count(hardware.failure_accelerator_hours)} h, "
+        f"{units.format_usd(hardware.failure_usd)} ({hardware.failure_lost_share:.1%})"
+    )
 
 
 def _delta(plan: PlanResult, base: PlanResult) -> str:

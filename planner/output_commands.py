@@ -102,6 +102,7 @@ def render_backtest(result: Any, fmt: str) -> str:
         predicted_hours=cells("predicted_hours", units.format_count),
         hours_ratio=cells("hours_ratio", lambda v: f"{v:.2f}"),
         implied_utilization=cells("implied_utilization", lambda v: f"{v:.1%}"),
+        predicted_utilization=cells("predicted_utilization", lambda v: f"{v:.1%}"),
     )[
         [
             "model",
@@ -114,6 +115,7 @@ def render_backtest(result: Any, fmt: str) -> str:
             "predicted_hours",
             "hours_ratio",
             "implied_utilization",
+            "predicted_utilization",
             "note",
         ]
     ]
@@ -130,6 +132,11 @@ def render_backtest(result: Any, fmt: str) -> str:
             f"{summary['utilization_high']:.2f}): {summary['range_coverage']:.0%} of scored runs"
         ),
         f"Median reported FLOPs / 6ND: {summary['median_flops_ratio']:.3f}",
+        (
+            f"Layout-predicted utilisation vs implied ({summary['layout_runs']} runs): typical miss "
+            f"x{math.exp(summary['layout_median_abs_log_error']):.2f} (planner.utilization; "
+            "reported, not used for hours)"
+        ),
     ]
     prefix = "- " if fmt == "markdown" else ""
     return (
