@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SUM_TOLERANCE", "DrawError", "resolve"]
+__all__ = ["SUM_TOLERANCE", "DrawError", "rebalanced", "resolve"]
 
 SUM_TOLERANCE = 1e-3
 """Relative slack when checking that explicit token counts and shares add up (0.1%)."""
@@ -172,6 +172,18 @@ def _check_repetition(data: Sequence[Any], drawn: list[np.ndarray]) -> list[np.n
                 f"data.{source.name}",
             )
     return drawn
+
+
+def rebalanced(training: Any, data: Sequence[Any], varied: Collection[str]) -> list[Any]:
+    """Sources with the shares a variant implies: ``varied`` taken as given, the other
+    share-based sources rescaled to fill the run (the rule of :func:`resolve`)."""
+    drawn, total = resolve(training, data, 1, varied, rebalance=True)
+    return [
+        source.model_copy(update={"share": float(tokens[0] / total[0])})
+        if source.share is not None and not _explicit(source)
+        else source
+        for source, tokens in zip(data, drawn, strict=True)
+    ]
 
 
 def _row_label(size: int, bad: np.ndarray) -> str:

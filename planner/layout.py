@@ -9,14 +9,14 @@ in ``shared/reference/hardware-literature.md`` §3. Every broken rule is an
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
 from planner.errors import InputError
 from planner.fields import Strict
 
-__all__ = ["ZERO_NAMES", "Layout", "check_layout", "zero_stage"]
+__all__ = ["ZERO_NAMES", "Layout", "check_layout", "check_model_layout", "zero_stage"]
 
 ZERO_NAMES: dict[str, int] = {
     "none": 0,
@@ -216,3 +216,25 @@ def check_layout(
             f"use {max(1, round(layout.global_batch / per_step)) * per_step:,} sequences",
         )
     return dp
+
+
+def check_model_layout(model: Any, training: Any) -> None:
+    """A scenario's layout needs an architecture and must divide it (:func:`check_layout`)."""
+    layout, arch = training.layout, model.architecture
+    if layout is None:
+        return
+    if arch is None:
+        raise ValueError(
+            "training.layout needs model.architecture (layers, d_model, heads, vocab_size, "
+            "seq_len) to split the model; give one or remove the layout"
+        )
+    check_layout(
+        layout,
+        layers=arch.layers,
+        heads=arch.heads,
+        kv_heads=arch.kv_heads_resolved,
+        ffn=arch.ffn_size_resolved,
+        seq_len=arch.seq_len,
+        experts=arch.experts,
+        accelerators=training.accelerator_count,
+    )

@@ -23,8 +23,8 @@ from planner.fields import (
     price_or_catalog,
 )
 from planner.laws import DEFAULT_LAW, LawRef, law
+from planner.layout import Layout, check_model_layout
 from planner.mixpresets import Mixture
-from planner.layout import Layout, check_layout
 from planner.programme import OwnedAccelerators, Programme
 from planner.sources import (
     Api,
@@ -358,44 +358,12 @@ class Scenario(Strict):
             )
         varied = (info.context or {}).get("varied_shares")
         if varied is not None:
-            self._rebalance(varied)
+            # a variant set or dropped shares: the others fill the rest (planner.draws)
+            object.__setattr__(self, "data", draws.rebalanced(self.training, self.data, varied))
         check_rephrases(self.data)
         self.source_tokens()  # raises ValueError when the mix does not add up
-        self._check_layout()
+        check_model_layout(self.model, self.training)
         return self
-
-    def _rebalance(self, varied: frozenset[str]) -> None:
-        """A variant set or dropped shares: the other share-based sources fill the rest
-        (the one rule of :func:`planner.draws.resolve`), written back as their shares."""
-        drawn, total = draws.resolve(self.training, self.data, 1, varied, rebalance=True)
-        data = [
-            source.model_copy(update={"share": float(tokens[0] / total[0])})
-            if source.share is not None and source.tokens is None and source.epochs is None
-            else source
-            for source, tokens in zip(self.data, drawn, strict=True)
-        ]
-        object.__setattr__(self, "data", data)  # still validating: the model is not yet in use
-
-    def _check_layout(self) -> None:
-        """A layout needs an architecture and must divide it (planner.layout.check_layout)."""
-        layout, arch = self.training.layout, self.model.architecture
-        if layout is None:
-            return
-        if arch is None:
-            raise ValueError(
-                "training.layout needs model.architecture (layers, d_model, heads, vocab_size, "
-                "seq_len) to split the model; give one or remove the layout"
-            )
-        check_layout(
-            layout,
-            layers=arch.layers,
-            heads=arch.heads,
-            kv_heads=arch.kv_heads_resolved,
-            ffn=arch.ffn_size_resolved,
-            seq_len=arch.seq_len,
-            experts=arch.experts,
-            accelerators=self.training.accelerator_count,
-        )
 
     def source_tokens(self) -> list[float]:
         """Tokens drawn from each data source, in order (one rule: :func:`planner.draws.resolve`)."""
