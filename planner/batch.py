@@ -2,7 +2,7 @@
 
 A step cannot use more sequences than the batch, and the batch cannot grow past what the
 optimisation tolerates, so tokens / batch bounds the number of steps and the number of
-accelerators that have work (hardware-literature.md §7). Floats or numpy arrays.
+accelerators that have work (docs/hardware-literature.md §7). Floats or numpy arrays.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ __all__ = [
 
 DEEPSEEK_BATCH = (0.2920, 0.3271)
 """``B_opt = 0.2920 · C^0.3271`` tokens, C = M·D in FLOPs (DeepSeek LLM, arXiv 2401.02954 §3.1;
-transcriptions only, hardware-literature.md §7 and §13)."""
+transcriptions only, docs/hardware-literature.md §7 and §13)."""
 STEP_LAW_BATCH = (0.58, 0.571)
 """``B_opt = 0.58 · D^0.571`` tokens, D = training tokens (Step Law, Li et al. 2025, arXiv
 2503.04715; fitted on 3,700 runs with AdamW and cosine decay)."""
@@ -51,7 +51,7 @@ def max_useful_accelerators(
 ) -> Number:
     """Accelerators that can have work in one step: ``t·p·B/s`` (one sequence per replica at least).
 
-    hardware-literature.md §7: "GPUs beyond that have no sequence to work on".
+    docs/hardware-literature.md §7: "GPUs beyond that have no sequence to work on".
     """
     return np.maximum(1.0, np.floor(batch_tokens / seq_len)) * model_parallel
 
@@ -61,7 +61,7 @@ def min_step_seconds(
 ) -> Number:
     """Fastest possible step: ``max(one sequence's forward+backward, a ring all-reduce of the gradients)``.
 
-    hardware-literature.md §7 (planner rule [C]): ``t_step ≥ max(t_fwd+bwd(one sequence),
+    docs/hardware-literature.md §7 (planner rule [C]): ``t_step ≥ max(t_fwd+bwd(one sequence),
     2·(d-1)/d·bytes_grad/bw_link)``, even with the all-reduce fully overlapped.
     """
     d = np.maximum(replicas, 1)

@@ -278,7 +278,7 @@ def fit_mix(runs_csv: str, law_name: str, out_path: str | None, force: bool, map
     """Fit one synthetic type's mixture gain (optimum share, gain at it, gain alone) to ablation runs.
 
     Each run's loss becomes a speed-up under the base law; the gain M(share) is fitted on log speed-up
-    with bootstrap intervals (data-mix-literature.md section 10). The preset file plugs into a scenario.
+    with bootstrap intervals (docs/data-mix-literature.md section 10). The preset file plugs into a scenario.
 
     Example: planner fit-mix ablations.csv --law reports/law.yaml -o reports/rephrased-gain.yaml
     """

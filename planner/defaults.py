@@ -86,7 +86,7 @@ GRADER_OUTPUT_TOKENS_PER_TOKEN = 0.01
 # Inference FLOPs per token processed: 2·N (Kaplan et al. 2020, Eq. 2.2; attention ignored).
 INFERENCE_FLOPS_PER_PARAM = 2.0
 
-# Value of a synthetic token relative to a real one (literature.md §8.4, §3e): 1.0 for
+# Value of a synthetic token relative to a real one (docs/literature.md §8.4, §3e): 1.0 for
 # rephrased data at moderate shares; pessimistic 0.5; optimistic 2.5, the middle of the 2-3
 # range consistent with WRAP's ~3x speed-up (Maini et al. 2024) and Kang et al. 2025's 5-10x
 # only at ~30% share. The Monte Carlo samples between 0.5 and 2.5 (10th-90th percentile).

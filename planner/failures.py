@@ -1,7 +1,7 @@
 """Interruptions, checkpoints and goodput: small pure formulas.
 
 Rates from Llama 3 (arXiv 2407.21783 §3.3.4) and Kokolis et al. 2024 (arXiv 2410.21680);
-checkpoint interval from Young (1974) and Daly (2006); hardware-literature.md §8.
+checkpoint interval from Young (1974) and Daly (2006); docs/hardware-literature.md §8.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ INTERRUPTIONS_PER_ACCELERATOR_HOUR = 419 / (54 * 24 * 16384)
 snapshot on 16,384 H100 (job MTBF 3.09 h). Kokolis et al. 2024 give 1.2e-5 to 3.4e-5."""
 CHECKPOINT_SECONDS = 30.0
 """Time a checkpoint stalls training. Assumption: asynchronous/in-memory checkpoints of seconds
-(hardware-literature.md §8: Llama 3's >90% effective time needs δ of seconds; Apertus: "a few")."""
+(docs/hardware-literature.md §8: Llama 3's >90% effective time needs δ of seconds; Apertus: "a few")."""
 RESTART_SECONDS = 600.0
 """Time to detect a failure, replace the node and reload. Assumption: 10 min
-(hardware-literature.md §8 example; Olmo Hybrid reports a median recovery under 4 min)."""
+(docs/hardware-literature.md §8 example; Olmo Hybrid reports a median recovery under 4 min)."""
 
 
 def job_mtbf_hours(
@@ -67,7 +67,7 @@ def daly_interval_s(checkpoint_s: Number, mtbf_s: Number) -> Number:
 def lost_share(checkpoint_s: Number, mtbf_s: Number, restart_s: Number) -> Number:
     """Share of wall time lost to checkpoints, re-done work and restarts at the Daly interval.
 
-    First order (hardware-literature.md §8): ``δ/τ + (τ/2 + R)/M``; capped below 1.
+    First order (docs/hardware-literature.md §8): ``δ/τ + (τ/2 + R)/M``; capped below 1.
     """
     tau = daly_interval_s(checkpoint_s, mtbf_s)
     return np.minimum(checkpoint_s / tau + (tau / 2.0 + restart_s) / mtbf_s, 0.99)

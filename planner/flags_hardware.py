@@ -24,7 +24,7 @@ HARDWARE_RULES: tuple[Rule, ...] = (
     Rule(
         "accelerators_beyond_batch",
         "warning",
-        "Step Law (arXiv 2503.04715) batch 0.58·D^0.571 tokens; hardware-literature.md §7 floor",
+        "Step Law (arXiv 2503.04715) batch 0.58·D^0.571 tokens; docs/hardware-literature.md §7 floor",
         lambda ev: ev["accelerator_count"] > ev["max_useful_accelerators"],
         _one(
             lambda ev, row: (
@@ -58,7 +58,7 @@ HARDWARE_RULES: tuple[Rule, ...] = (
     Rule(
         "fp8_rescaled_utilization",
         "warning",
-        "hardware-literature.md §9: realised FP8 speed-up 1.2-1.75x (DeepSeek-V3 17% of FP8 peak)",
+        "docs/hardware-literature.md §9: realised FP8 speed-up 1.2-1.75x (DeepSeek-V3 17% of FP8 peak)",
         _fp8_default,
         _one(
             lambda ev, row: (

@@ -51,7 +51,7 @@ ENGINES: dict[str, Engine] = {
         "roofline falls short of the published figure); recomputed by tests/test_generation.py",
     ),
 }
-"""Engine presets, each derived from one published throughput (hardware-literature.md §10)."""
+"""Engine presets, each derived from one published throughput (docs/hardware-literature.md §10)."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ length of Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 (published_runs.csv)."""
 FP8_SPEEDUP = 1.3
 FP8_SPEEDUP_LOW = 1.2
 FP8_SPEEDUP_HIGH = 1.75
-"""Realised FP8 speed-up over BF16 (hardware-literature.md §9): 1.3 default, range 1.2-1.75
+"""Realised FP8 speed-up over BF16 (docs/hardware-literature.md §9): 1.3 default, range 1.2-1.75
 (Apertus +26%, FP8-LM +64-75% over BF16 Megatron); never the datasheet 2x. Published large FP8
 runs sit at ~17% (DeepSeek-V3) to ~20% (Llama 4 Behemoth) of the FP8 peak."""
 
@@ -72,12 +72,12 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
     defaults.Assumption(
         "FP8 realised speed-up over BF16",
         f"{FP8_SPEEDUP} ({FP8_SPEEDUP_LOW}-{FP8_SPEEDUP_HIGH})",
-        "hardware-literature.md §9: Apertus +26%, FP8-LM +64-75%; DeepSeek-V3 17% of FP8 peak",
+        "docs/hardware-literature.md §9: Apertus +26%, FP8-LM +64-75%; DeepSeek-V3 17% of FP8 peak",
     ),
     defaults.Assumption(
         "memory headroom (share of HBM kept free)",
         memory.HEADROOM_SHARE,
-        "assumption: hardware-literature.md §1 suggests 5-10%; the upper end",
+        "assumption: docs/hardware-literature.md §1 suggests 5-10%; the upper end",
     ),
     defaults.Assumption(
         "interruptions per accelerator-hour",
@@ -87,7 +87,7 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
     defaults.Assumption(
         "checkpoint stall / restart time, s",
         f"{failures.CHECKPOINT_SECONDS:g} / {failures.RESTART_SECONDS:g}",
-        "assumption: asynchronous checkpoints of seconds; 10-minute recovery (hardware-literature.md §8)",
+        "assumption: asynchronous checkpoints of seconds; 10-minute recovery (docs/hardware-literature.md §8)",
     ),
     defaults.Assumption(
         "batch bound on wall-clock",
@@ -110,7 +110,7 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
 
 
 def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
-    """Utilisation against the FP8 peak: ``MFU_bf16 · speedup / 2`` (hardware-literature.md §9).
+    """Utilisation against the FP8 peak: ``MFU_bf16 · speedup / 2`` (docs/hardware-literature.md §9).
 
     FP8 peak is 2x BF16 on Hopper/Blackwell; realised GEMM speed-ups are 1.2-1.75x, so the
     BF16-calibrated whole-run MFU is rescaled rather than applied to the FP8 peak.
@@ -257,7 +257,7 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
         mp = np.fmax(out["min_accelerators"], 1)  # NaN (memory unknown) counts as 1
         batch_tokens = batch.step_law_batch_tokens(tokens)
         placed = count
-    # wall-clock floor (hardware-literature.md §7): steps = D / B; a step is at least one
+    # wall-clock floor (docs/hardware-literature.md §7): steps = D / B; a step is at least one
     # sequence through a model-parallel group, and at least one gradient all-reduce
     steps = np.ceil(tokens / batch_tokens)
     useful = np.minimum(batch.max_useful_accelerators(batch_tokens, seq, mp), placed)

@@ -246,7 +246,7 @@ def kaplan_params_loss(params: Number, n_c: float = 8.8e13, alpha_n: float = 0.0
     """``L(N) = (N_c/N)^alpha_N``: Kaplan et al. 2020 Eq. 1.1, data unlimited (non-embedding N).
 
     The single-variable fit (N_c = 8.8e13, alpha_N = 0.076), not Table 2's joint constants.
-    L(1e9) = 2.37564 (literature.md §9 check 13).
+    L(1e9) = 2.37564 (docs/literature.md §9 check 13).
     """
     return (n_c / params) ** alpha_n
 

@@ -3,7 +3,7 @@
 Sizes follow Narayanan et al. 2021 (PTD-P) and Megatron-LM: ``n = t·p·c·d`` accelerators;
 expert parallelism is carved out of data parallelism (``e | d``; DeepSeek-V3 "64-way EP,
 16-way PP, ZeRO-1 DP"); global batch ``B = b·m·d`` sequences. Rules and their sources are
-in ``shared/reference/hardware-literature.md`` §3. Every broken rule is an
+in ``docs/hardware-literature.md`` §3. Every broken rule is an
 :class:`~planner.errors.InputError` naming the field and the fix.
 """
 
@@ -134,7 +134,7 @@ def check_layout(
 ) -> int:
     """Data-parallel size of a valid layout, or an :class:`InputError` with the fix.
 
-    Rules (hardware-literature.md §3): ``a % t = 0``; ``n_kv % t = 0`` or ``t % n_kv = 0``
+    Rules (docs/hardware-literature.md §3): ``a % t = 0``; ``n_kv % t = 0`` or ``t % n_kv = 0``
     (KV heads replicated); ``f % t = 0``; ``L % p = 0``; ``L % (p·v) = 0`` when interleaved;
     ``s % c = 0``; ``E % e = 0``; ``e | d``; ``t·p·c·d ≤ n``; ``B % (b·d) = 0``.
     """

@@ -1,7 +1,7 @@
 """Memory per accelerator while training: model states, activations, ZeRO-3 buffers, headroom.
 
 Small pure formulas on floats or numpy arrays. Sources are in each docstring; the
-derivations are in ``shared/reference/hardware-literature.md`` §1-§2 (copied to
+derivations are in ``docs/hardware-literature.md`` §1-§2 (copied to
 ``docs/hardware-literature.md``). Bytes, not GB; activations are 16-bit unless stated.
 """
 
@@ -27,7 +27,7 @@ __all__ = [
 
 HEADROOM_SHARE = 0.10
 """Share of HBM kept free for allocator fragmentation, NCCL buffers and temporaries.
-Assumption (hardware-literature.md §1: "a labelled reserve, 5-10% of HBM"; Megatron adds 5%
+Assumption (docs/hardware-literature.md §1: "a labelled reserve, 5-10% of HBM"; Megatron adds 5%
 for optimizer temporaries alone, ``theoretical_memory_usage.py``); the upper end is taken."""
 
 
@@ -109,7 +109,7 @@ def activation_bytes_per_layer(
     f = 4h, dropout): ``sbh(34 + 5as/h)`` unsplit; with tensor parallel ``t``
     ``sbh(10 + 24/t + 5as/(ht))``; with sequence parallel everything divides by t;
     selective recompute drops the ``5as/h`` score term; full recompute keeps only the
-    layer input ``2sbh`` (÷t with sequence parallel). Decomposition (hardware-literature.md
+    layer input ``2sbh`` (÷t with sequence parallel). Decomposition (docs/hardware-literature.md
     §2): replicated under plain TP = two norm inputs 4 + attention input 2 + MLP input 2
     + two dropout masks 2 = 10; split = Q 2 + K 2g + V 2g + output-projection input 2
     + MLP internals (GeLU ``4f/h``: 16 at f = 4h) = 24. Planner conventions beyond the
@@ -156,7 +156,7 @@ def inflight_layers(
 def logits_bytes(seq: Number, batch: Number, vocab: Number, tensor: Number = 1) -> Number:
     """Logits and their gradient on the last stage, 16-bit: ``2 × s·b·V·2/t``.
 
-    hardware-literature.md §2 ("Logits"): at V = 128K, s = 8K, b = 1, t = 8 one copy is 0.25 GiB.
+    docs/hardware-literature.md §2 ("Logits"): at V = 128K, s = 8K, b = 1, t = 8 one copy is 0.25 GiB.
     """
     return 2.0 * seq * batch * vocab * 2.0 / tensor
 

@@ -2,7 +2,7 @@
 
 Pure functions on floats or numpy arrays (one implementation serves a plan, a sweep and the
 Monte Carlo). Each docstring states the formula and its source; ``§`` refers to the project's
-reference file data-mix-literature.md, whose §10 is the model and §11 its checks
+reference file docs/data-mix-literature.md, whose §10 is the model and §11 its checks
 (tests/test_mix.py). Symbols: ``U`` unique tokens, ``n`` presentations per source token,
 ``σ`` share of training tokens, ``S`` speed-up (tokens a web-only run needs for the same loss
 divided by the tokens the mixed run needs; Kang et al. 2025).
@@ -171,7 +171,7 @@ def collapse_multiplier(generations: Number, policy: str) -> Number:
 
     Linear regression, arXiv 2404.01413: replace gives ``n`` times the single-fit error;
     accumulate gives ``Σ_{i=1..n} 1/i²`` (bounded by π²/6 = 1.644934). n = 5: 5 and 1.463611.
-    A qualitative risk indicator, not a loss term (literature.md §8.5).
+    A qualitative risk indicator, not a loss term (docs/literature.md §8.5).
     """
     n = np.asarray(generations, dtype=float)
     if policy == "replace":
@@ -188,7 +188,7 @@ def tail_error(tokens: Number, cutoff_rank: Number, zipf: Number) -> Number:
 
     Zipf data ``p_i ∝ i^(−β)`` (β > 1) with clean error ``T^(−c)``, ``c = 1 − 1/β``; a generator
     cut off at rank k adds a floor that does not fall with T (scaling stops once T ≳ k^β).
-    literature.md §9 check 21: β = 2, T = 1e6, k = 1e3 gives 1e-3 clean and 2e-3 cut.
+    docs/literature.md §9 check 21: β = 2, T = 1e6, k = 1e3 gives 1e-3 clean and 2e-3 cut.
     """
     c = 1.0 - 1.0 / zipf
     return tokens ** (-c) + cutoff_rank ** (-(zipf - 1.0))

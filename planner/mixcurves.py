@@ -58,7 +58,7 @@ PUBLISHED: tuple[Published, ...] = (
     ),
     Published("rephrased", 0.5, 3.0, "WRAP 1:1: ~3x", "Maini et al. 2024 (WRAP, arXiv 2401.16380)"),
 )
-"""Speed-ups published as numbers (data-mix-literature.md §1, §5). Textbook data alone is only
+"""Speed-ups published as numbers (docs/data-mix-literature.md §1, §5). Textbook data alone is only
 "notably higher loss" (Kang), with no number, so it has no point."""
 
 SHARES = tuple(i / 40 for i in range(41))

@@ -3,7 +3,7 @@
 Three fits, each least squares with the linear constants solved exactly inside (a profile
 fit), so no starting guess is needed:
 
-* :func:`fit_mixture_gain`: the mixture gain of one synthetic type (data-mix-literature.md
+* :func:`fit_mixture_gain`: the mixture gain of one synthetic type (docs/data-mix-literature.md
   §10, "Fitting Options A/B"): each run's loss becomes a speed-up with
   :func:`planner.mix.speedup` under a base law fitted on web-only runs, and
   ``log S = log M(σ)`` is fitted with :func:`planner.mix.share_gain`; bootstrap resamples of

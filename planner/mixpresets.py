@@ -1,6 +1,6 @@
 """Named, cited presets of the mixture model and the scenario's ``mixture`` block.
 
-The mixture model is data-mix-literature.md §10: source families with an information cap
+The mixture model is docs/data-mix-literature.md §10: source families with an information cap
 (A1-A3), saturation of generated pools (A4), and a share-dependent gain per synthetic type,
 either budget-independent (Option A, ``form: share-gain``, the default) or growing with the
 budget (Option B, ``form: budget-gain``). The formulas are in :mod:`planner.mix`; this module
@@ -145,7 +145,7 @@ DEFAULT_GAINS = {
     "distillation": "neutral",
     "self_training": "textbook-kang-2025",
 }
-"""Default preset per synthetic kind (data-mix-literature.md §10 A5; self-training text is model
+"""Default preset per synthetic kind (docs/data-mix-literature.md §10 A5; self-training text is model
 output, treated like generated text: assumption)."""
 
 CAP_PRESETS: dict[str, CapPreset] = {
@@ -211,7 +211,7 @@ CapRef = Annotated[
 
 
 class Mixture(Strict):
-    """How a mix of real and synthetic data turns into effective data (data-mix-literature.md §10)."""
+    """How a mix of real and synthetic data turns into effective data (docs/data-mix-literature.md §10)."""
 
     form: Literal["share-gain", "budget-gain"] = Field(
         "share-gain",

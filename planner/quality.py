@@ -1,6 +1,6 @@
 """Expected quality of a data mix: source families, effective data, mixture gain, expected loss.
 
-Each data source is a pool. Pools form *families* (data-mix-literature.md §10 A1): a real source
+Each data source is a pool. Pools form *families* (docs/data-mix-literature.md §10 A1): a real source
 and every rephrasing of it share one family, whose unique information is capped
 (:func:`planner.mix.information_cap`) and whose repetition follows Muennighoff et al. 2023
 (``D'``, per family, §10 A3); a generated pool is its own family, optionally saturating (A4).
@@ -161,7 +161,7 @@ def mix_effective(
     weights: Sequence[Number] | None = None,
     max_gains: dict[str, Number] | None = None,
 ) -> MixTerms:
-    """Effective data of a mix (data-mix-literature.md §10 A1-A5 or B).
+    """Effective data of a mix (docs/data-mix-literature.md §10 A1-A5 or B).
 
     Families: ``U*_s`` from :func:`planner.mix.information_cap` for a real source and its
     rephrasings (or rephrased text of a given size), :func:`planner.mix.generated_unique` for a
@@ -302,7 +302,7 @@ def stock_effective_tokens(samples: int = 400_000, seed: int = 0) -> np.ndarray:
     """Monte Carlo of the effective stock of public human text (Villalobos et al. 2024).
 
     Indexed pages × bytes per page / bytes per token × quality share × repetition multiplier,
-    each lognormal over the 95% ranges of the data-stock repository (literature.md §5):
+    each lognormal over the 95% ranges of the data-stock repository (docs/literature.md §5):
     pages 75e9-1e12, bytes/page 6,100-8,200, bytes/token 4 (2-5), quality 0.1-0.4,
     repetition 2-5. The paper's answer: about 300T tokens.
     """

@@ -16,6 +16,7 @@ from typing import Any
 from planner import charts, defaults, units
 from planner.analysis import frontier_mask
 from planner.report import Chart, environment
+from planner.report_tables import ASSUMPTIONS_IN_FORCE
 from planner.schema import Scenario
 from planner.version import __version__
 
@@ -93,7 +94,7 @@ def _share_notes(frame: Any, axes: list[str], scenario: Scenario | None) -> list
 
 
 def _assumptions(scenario: Scenario | None) -> list[list[str]]:
-    rows = [[a.name, str(a.value), a.source] for a in defaults.ASSUMPTIONS]
+    rows = [[a.name, str(a.value), a.source] for a in ASSUMPTIONS_IN_FORCE]
     if scenario is not None:
         law, training = scenario.law, scenario.training
         rows.append([f"scaling law ({law.name})", law.fitted_on, law.source])

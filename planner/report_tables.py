@@ -12,11 +12,13 @@ from typing import Any
 
 from planner import defaults, units
 from planner.estimate import PlanResult, Results
+from planner.hardware_plan import HARDWARE_ASSUMPTIONS
 from planner.optimize import Allocation
 from planner.output import flag_groups
 from planner.output_commands import move_label, negligible_sources
 
 __all__ = [
+    "ASSUMPTIONS_IN_FORCE",
     "assumptions",
     "cost_table",
     "flag_groups",
@@ -26,6 +28,9 @@ __all__ = [
     "source_table",
     "summary_table",
 ]
+
+ASSUMPTIONS_IN_FORCE: tuple[defaults.Assumption, ...] = (*defaults.ASSUMPTIONS, *HARDWARE_ASSUMPTIONS)
+"""Every default of the plan model with its source: planner.defaults and the hardware plan's."""
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -167,6 +172,16 @@ def _memory(p: PlanResult, capacity_gb: float | None) -> str:
     return f"{need} total; {held} each{fewest}"
 
 
+def _layout_memory(p: PlanResult) -> str:
+    """Memory one accelerator holds under the plan's layout (weights, gradients, optimizer,
+    activations, buffers), against what it can use."""
+    memory = p.memory_per_accelerator
+    if memory is None:
+        return "no layout given"
+    text = f"{units.format_bytes(memory.total_bytes)} of {units.format_bytes(memory.usable_bytes)} usable"
+    return text + ("; does not fit" if memory.fits is False else "")
+
+
 def resource_table(results: Results) -> Table:
     """Accelerators, hours, days, energy, CO2 and memory per plan (point estimates)."""
     capacity = {i.name: i.scenario.training.accelerator.memory_gb for i in results.inputs}
@@ -179,6 +194,7 @@ def resource_table(results: Results) -> Table:
         "energy",
         "CO2",
         "memory: weights+grads+Adam; per accelerator",
+        "memory per accelerator under the layout",
     ]
     rows = [
         [
@@ -190,6 +206,7 @@ def resource_table(results: Results) -> Table:
             _optional(units.format_energy, p.energy_kwh),
             _optional(units.format_co2, p.co2_tonnes),
             _memory(p, capacity.get(p.plan)),
+            _layout_memory(p),
         ]
         for p in results.plans
     ]
@@ -238,7 +255,7 @@ def source_table(results: Results) -> Table:
 
 def assumptions(results: Results) -> list[list[str]]:
     """Defaults and choices in force, each with its source."""
-    rows = [[a.name, str(a.value), a.source] for a in defaults.ASSUMPTIONS]
+    rows = [[a.name, str(a.value), a.source] for a in ASSUMPTIONS_IN_FORCE]
     seen = set()
     for plan in results.inputs:
         law = plan.scenario.law

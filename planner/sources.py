@@ -1,6 +1,6 @@
 """Data sources of a scenario: real pools and synthetic ones with their generator.
 
-Synthetic kinds (data-mix-literature.md §10): ``rephrased`` rewrites of a source, tied to it
+Synthetic kinds (docs/data-mix-literature.md §10): ``rephrased`` rewrites of a source, tied to it
 with ``rephrases`` (a real source of the scenario, or ``{unique_tokens: 2T}`` of source text
 not itself trained on); ``generated`` text from seeds (textbook, QA); ``distillation`` real
 text with a teacher's soft labels (a teacher forward pass per training token);
@@ -151,7 +151,7 @@ GENERATION_RATES: dict[str, dict[str, object]] = {
         "SmolLM2-1.7B, speculative decoding and tuned serving",
     },
 }
-"""Measured generation throughputs (data-mix-literature.md §7 generation-cost table)."""
+"""Measured generation throughputs (docs/data-mix-literature.md §7 generation-cost table)."""
 
 
 def _generator_preset(value: object) -> object:

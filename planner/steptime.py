@@ -2,7 +2,7 @@
 
 Collective volumes follow the nccl-tests ring convention; the step-time model follows
 Narayanan et al. 2021, Calculon (calculon-ai/calculon) and llm-analysis, as summarised
-in ``shared/reference/hardware-literature.md`` §3-§6. Floats or numpy arrays.
+in ``docs/hardware-literature.md`` §3-§6. Floats or numpy arrays.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LINK_LATENCY_S = 20e-6
 def all_reduce_bytes(size: Number, group: Number) -> Number:
     """Bytes each rank sends in a ring all-reduce of ``size`` bytes: ``2(n-1)/n · S``.
 
-    nccl-tests PERFORMANCE.md bus-bandwidth convention (hardware-literature.md §4).
+    nccl-tests PERFORMANCE.md bus-bandwidth convention (docs/hardware-literature.md §4).
     """
     n = np.maximum(group, 1)
     return 2.0 * (n - 1) / n * size

@@ -1,6 +1,6 @@
 """Generator and judge throughput: prefill is compute-bound, decode is bandwidth-bound.
 
-Roofline formulas from hardware-literature.md §10 (Pope et al. 2022, arXiv 2211.05102).
+Roofline formulas from docs/hardware-literature.md §10 (Pope et al. 2022, arXiv 2211.05102).
 Floats or numpy arrays.
 """
 
@@ -44,7 +44,7 @@ def decode_step_seconds(
     """One decode step for ``batch`` sequences: ``max(2N·B/peak, (weights + B·KV)/HBM_BW)``.
 
     Each step reads every weight once per batch and each sequence's KV cache (``kv_bytes``
-    per sequence at its current context); Pope et al. 2022; hardware-literature.md §10.
+    per sequence at its current context); Pope et al. 2022; docs/hardware-literature.md §10.
     """
     compute = 2.0 * params * batch / peak_flops_per_s
     memory = (weight_bytes + batch * kv_bytes) / (hbm_tbs * 1e12)

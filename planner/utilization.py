@@ -2,7 +2,7 @@
 
 Step time = compute at a calibrated kernel efficiency + exposed TP, PP and EP communication
 + the DP gradient reduction not hidden behind backward + the pipeline bubble (Narayanan et
-al. 2021 Eq. 1; Calculon's sum of exposed terms; hardware-literature.md §4-§6). The one free
+al. 2021 Eq. 1; Calculon's sum of exposed terms; docs/hardware-literature.md §4-§6). The one free
 constant, :data:`KERNEL_EFFICIENCY`, is calibrated on the published runs
 (:func:`planner.backtest.calibrate_kernel`; ``tests/test_utilization.py`` recomputes it).
 """
@@ -47,7 +47,7 @@ published hours include."""
 
 DP_OVERLAP_SHARE = 2.0 / 3.0
 """Share of the compute time the DP gradient reduction can hide behind: the backward pass
-(4 of 6 N FLOPs). Assumption, hardware-literature.md §4 ("DP overlapped up to the backward time")."""
+(4 of 6 N FLOPs). Assumption, docs/hardware-literature.md §4 ("DP overlapped up to the backward time")."""
 
 
 @dataclass(frozen=True)
