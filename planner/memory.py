@@ -1,8 +1,7 @@
 """Memory per accelerator while training: model states, activations, ZeRO-3 buffers, headroom.
 
 Small pure formulas on floats or numpy arrays. Sources are in each docstring; the
-derivations are in ``docs/hardware-literature.md`` §1-§2 (copied to
-``docs/hardware-literature.md``). Bytes, not GB; activations are 16-bit unless stated.
+derivations are in ``docs/hardware-literature.md`` §1-§2. Bytes, not GB; activations are 16-bit unless stated.
 """
 
 from __future__ import annotations

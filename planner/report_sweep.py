@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from planner import charts, defaults, units
+from planner import charts, units
 from planner.analysis import frontier_mask
 from planner.report import Chart, environment
 from planner.report_tables import ASSUMPTIONS_IN_FORCE
