@@ -86,7 +86,20 @@ def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
     )
     if len(laws) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    for line in dict.fromkeys(_mixture_note(s) for s in scenarios):
+        if line:
+            notes = (*notes, line)
     return notes
+
+
+def _mixture_note(scenario: Scenario) -> str:
+    """Which mixture form and presets value the plan's synthetic data (none: no note)."""
+    kinds = sorted({d.synthetic.kind for d in scenario.data if d.synthetic is not None})
+    if not kinds:
+        return ""
+    from planner.mixcurves import describe
+
+    return describe(scenario.mixture, kinds)
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:

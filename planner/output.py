@@ -144,6 +144,19 @@ def _failures(plan: PlanResult) -> str:
     )
 
 
+def _paired(plan: PlanResult, baseline: str) -> str:
+    """Loss difference against the baseline on common Monte Carlo draws (what plans share cancels),
+    and how often the plan comes out lower."""
+    if plan.plan == baseline:
+        return "baseline"
+    mid, low, high = plan.loss_vs_baseline_p50, plan.loss_vs_baseline_p10, plan.loss_vs_baseline_p90
+    if mid is None or low is None or high is None:
+        return "n/a"
+    chance = plan.probability_below_baseline
+    lower = "" if chance is None else f", lower in {chance:.0%}"
+    return f"{mid:+.4f} ({low:+.4f} to {high:+.4f}){lower}"
+
+
 def _delta(plan: PlanResult, base: PlanResult) -> str:
     if plan is base:
         return "baseline"
@@ -158,6 +171,9 @@ def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
     if len(results.plans) > 1:
         base = results[results.baseline]
         rows.append(["Total $ vs baseline", *(_delta(p, base) for p in results.plans)])
+        rows.append(
+            ["Loss vs baseline (paired P10-P90)", *(_paired(p, results.baseline) for p in results.plans)]
+        )
     for label, key, fmt in OPTIONAL_ROWS:
         if any(getattr(p, key) is not None for p in results.plans):
             rows.append([label, *(fmt(p) for p in results.plans)])
