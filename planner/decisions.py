@@ -20,10 +20,8 @@ import numpy as np
 from planner import compute, cost, defaults, model
 from planner.schema import Model, Optimize, Scenario
 
-__all__ = ["MAX_EPOCHS", "STEP", "Problem", "bounds", "problem_for", "reach", "repair", "start"]
+__all__ = ["STEP", "Problem", "bounds", "problem_for", "reach", "repair", "start"]
 
-MAX_EPOCHS = 100.0
-"""Upper bound on epochs per pool the search considers (D' is flat well before this)."""
 STEP = 1e-6
 """Forward-difference step in log space for the batched gradients."""
 
@@ -174,10 +172,10 @@ def bounds(problem: Problem) -> list[tuple[float, float]]:
             if source.unique_tokens is not None
             else problem.scenario.source_tokens()[i]
         )
-        cap = unique if not source.allow_repetition else unique * MAX_EPOCHS
+        cap = unique if not source.allow_repetition else unique * s.max_epochs
         out.append((math.log(1e6), math.log(cap)))
     for _ in problem.synthetic_index:
-        out += [(math.log(1e6), math.log(1e15)), (0.0, math.log(MAX_EPOCHS))]
+        out += [(math.log(1e6), math.log(1e15)), (0.0, math.log(s.max_epochs))]
     return out
 
 

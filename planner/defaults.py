@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 __all__ = [
     "ASSUMPTIONS",
-    "Assumption",
     "BYTES_PER_PARAM_TRAINING",
     "GOODPUT",
     "GRADER_INPUT_TOKENS_PER_TOKEN",
@@ -20,6 +19,7 @@ __all__ = [
     "INFERENCE_FLOPS_PER_PARAM",
     "INFERENCE_UTILIZATION",
     "MONTE_CARLO_SAMPLES",
+    "OPTIMIZER_MAX_EPOCHS",
     "PRICE_SPREAD",
     "PROMPT_TOKENS_PER_TOKEN",
     "PUE",
@@ -31,6 +31,7 @@ __all__ = [
     "UTILIZATION_HIGH",
     "UTILIZATION_LOW",
     "YIELD_SPREAD",
+    "Assumption",
 ]
 
 
@@ -110,6 +111,12 @@ MONTE_CARLO_SAMPLES = 10_000
 # develop the family (2,048 A100s for ~5 months) against 449 MWh for the final 65B run and 777 MWh
 # for all four final runs (Touvron et al. 2023, §6.1 and Table 15): development beyond the final
 # runs was ~2.4x their total, ~4.1x the 65B run. Offered as the "llama-1" preset, not a default.
+OPTIMIZER_MAX_EPOCHS = 16.0
+"""Most epochs the optimiser may put on one pool. Assumption, placed at Muennighoff et al. 2023's
+R* = 15.4 (arXiv 2305.16264): past it a repeated token is worth little under their law, and a
+cheap small pool repeated 100 times (the earlier search bound) was the optimiser's favourite
+answer, which no published recipe supports."""
+
 DEVELOPMENT_MULTIPLE_LLAMA1 = (2638.0 - 777.0) / 777.0
 # Owned accelerators amortised over their life (Cottier et al. 2024, arXiv 2405.21015, Epoch AI's
 # method): value lost per hour = purchase price x depreciation rate / 8,766 h, with ML hardware
@@ -126,6 +133,11 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "median (P10-P90) of implied whole-run MFU over 25 published runs; planner backtest",
     ),
     Assumption("goodput", GOODPUT, "1.0 because the default utilisation is whole-run"),
+    Assumption(
+        "optimiser: most epochs on one pool",
+        OPTIMIZER_MAX_EPOCHS,
+        "assumption at Muennighoff et al. 2023's R* = 15.4; optimize.max_epochs changes it",
+    ),
     Assumption("PUE", PUE, "Touvron et al. 2023 (LLaMA) Table 15 method"),
     Assumption("grid kg CO2e/kWh", GRID_KG_CO2_PER_KWH, "US average, Touvron et al. 2023"),
     Assumption(

@@ -265,6 +265,13 @@ class Optimize(Strict):
     )
     min_params: Quantity = Field(1e8, description="Smallest model to consider.")
     max_params: Quantity = Field(2e12, description="Largest model to consider.")
+    max_epochs: float = Field(
+        defaults.OPTIMIZER_MAX_EPOCHS,
+        gt=1,
+        le=1000,
+        description="Most epochs the optimiser may put on any one pool (default 16: about Muennighoff's "
+        "R* = 15.4, beyond which repeated tokens add little and the evidence thins; an assumption).",
+    )
 
     @model_validator(mode="after")
     def _one_goal(self) -> Optimize:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import planner
 from planner.errors import InputError
 from planner.laws import ChinchillaLaw
+import planner.defaults
 import planner.loader
 from planner.decisions import problem_for as _problem
 from planner.optimize import optimize, optimize_flops
@@ -115,9 +116,8 @@ def test_no_random_feasible_plan_beats_the_optimum() -> None:
     beaten = 0
     for _ in range(300):
         x = base + rng.normal(0, 0.5, base.size)
-        if (
-            problem.spend(x) > problem.limit
-            or problem.synthetic_share(x) > (settings.max_synthetic_share or 1.0)
+        if problem.spend(x) > problem.limit or problem.synthetic_share(x) > (
+            settings.max_synthetic_share or 1.0
         ):
             continue
         if x[-1] < 0:  # synthetic epochs below one are not plans
@@ -157,6 +157,19 @@ def test_marginal_analysis_present_and_positive() -> None:
 def test_synthetic_share_cap_holds() -> None:
     plan = optimize(rephrase(), Optimize(budget_usd=3e6, max_synthetic_share=0.3))
     assert plan.source_tokens["rephrased"] / plan.tokens <= 0.3 + 1e-6
+
+
+@pytest.mark.parametrize("max_epochs", [None, 4.0, 40.0])
+def test_no_pool_repeated_beyond_max_epochs(max_epochs: float | None) -> None:
+    settings = (
+        Optimize(budget_usd=300e3)
+        if max_epochs is None
+        else Optimize(budget_usd=300e3, max_epochs=max_epochs)
+    )
+    bound = settings.max_epochs
+    assert max_epochs is not None or bound == planner.defaults.OPTIMIZER_MAX_EPOCHS
+    plan = optimize(rephrase(), settings)
+    assert plan.epochs and all(e <= bound * (1 + 1e-6) for e in plan.epochs.values())
 
 
 def test_unreachable_target_is_a_clear_error() -> None:
