@@ -145,16 +145,20 @@ def _failures(plan: PlanResult) -> str:
 
 
 def _paired(plan: PlanResult, baseline: str) -> str:
-    """Loss difference against the baseline on common Monte Carlo draws (what plans share cancels),
-    and how often the plan comes out lower."""
+    """Loss difference against the baseline on common Monte Carlo draws (what plans share cancels)."""
     if plan.plan == baseline:
         return "baseline"
     mid, low, high = plan.loss_vs_baseline_p50, plan.loss_vs_baseline_p10, plan.loss_vs_baseline_p90
     if mid is None or low is None or high is None:
         return "n/a"
-    chance = plan.probability_below_baseline
-    lower = "" if chance is None else f", lower in {chance:.0%}"
-    return f"{mid:+.4f} ({low:+.4f} to {high:+.4f}){lower}"
+    return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})"
+
+
+def _chance(plan: PlanResult, baseline: str) -> str:
+    """Share of common draws in which the plan's loss is below the baseline's."""
+    if plan.plan == baseline or plan.probability_below_baseline is None:
+        return "-" if plan.plan == baseline else "n/a"
+    return f"{plan.probability_below_baseline:.0%}"
 
 
 def _delta(plan: PlanResult, base: PlanResult) -> str:
@@ -174,6 +178,7 @@ def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
         rows.append(
             ["Loss vs baseline (paired P10-P90)", *(_paired(p, results.baseline) for p in results.plans)]
         )
+        rows.append(["Chance loss is below baseline", *(_chance(p, results.baseline) for p in results.plans)])
     for label, key, fmt in OPTIONAL_ROWS:
         if any(getattr(p, key) is not None for p in results.plans):
             rows.append([label, *(fmt(p) for p in results.plans)])
