@@ -32,7 +32,10 @@ HARDWARE_RULES: tuple[Rule, ...] = (
                 f"{ev['batch_tokens'][row]:.3g} tokens keeps at most "
                 f"{ev['max_useful_accelerators'][row]:,.0f} busy: the rest give no speed-up; "
                 f"wall-clock cannot go below {ev['wall_clock_floor_days'][row]:.2g} days "
-                f"({ev['steps'][row]:,.0f} steps of at least {ev['min_step_s'][row]:.2g} s)"
+                f"({ev['steps'][row]:,.0f} steps of at least {ev['min_step_s'][row]:.2g} s). "
+                "Dollars count the accelerator-hours of work; holding all "
+                f"{ev['accelerator_count'][row]:,.0f} for that time would bill "
+                f"{ev['accelerator_count'][row] * ev['wall_clock_days'][row] * 24:,.0f}"
             )
         ),
         section="compute",

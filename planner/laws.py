@@ -149,13 +149,6 @@ class ChinchillaLaw(BaseModel):
         b = self.alpha / (self.alpha + self.beta)
         return self.G * (flops / 6) ** a, (flops / 6) ** b / self.G
 
-    def params_for_tokens(self, tokens: Number) -> Number:
-        """The compute-optimal model size for ``tokens``: ``G·(D·G)^(beta/alpha)``.
-
-        Muennighoff et al.'s ``D_to_N``, used to cap useful parameters when unique data is scarce.
-        """
-        return self.G * (tokens * self.G) ** (self.beta / self.alpha)
-
     def constrained_loss(
         self,
         params: Number,

@@ -219,6 +219,9 @@ def test_3b_on_100k_h100_gets_a_floor_and_a_warning() -> None:
     assert result.hardware is not None
     assert result.hardware.max_useful_accelerators < 1000
     assert any("keeps at most" in w and "no speed-up" in w for w in result.warnings)
+    # the warning prices what holding every accelerator for the floor would bill
+    held = f"would bill {100_000 * result.wall_clock_days * 24:,.0f}"
+    assert any(held in w for w in result.warnings)
     more = planner.estimate(
         validate({**document, "training": {**document["training"], "accelerator_count": 200_000}})
     )
