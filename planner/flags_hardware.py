@@ -35,7 +35,7 @@ HARDWARE_RULES: tuple[Rule, ...] = (
                 f"({ev['steps'][row]:,.0f} steps of at least {ev['min_step_s'][row]:.2g} s). "
                 "Dollars count the accelerator-hours of work; holding all "
                 f"{ev['accelerator_count'][row]:,.0f} for that time would bill "
-                f"{ev['accelerator_count'][row] * ev['wall_clock_days'][row] * 24:,.0f}"
+                f"{ev['accelerator_count'][row] * ev['wall_clock_days'][row] * 24:,.0f} accelerator-hours"
             )
         ),
         section="compute",
