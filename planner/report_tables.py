@@ -44,10 +44,18 @@ def plan_range(
     return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
 
 
-def _delta(value: float, base: float, fmt: Callable[[float], str]) -> str:
+def _delta(value: float, base: float, fmt: Callable[[float], str], baseline: bool = False) -> str:
+    """The difference from the baseline in words a reader cannot misread: the baseline's own
+    row says ``baseline``, an unchanged value ``same`` (a bare dash read as "not available").
+
+    >>> _delta(5.0, 5.0, str, baseline=True), _delta(5.0, 5.0, str), _delta(7.0, 5.0, str)
+    ('baseline', 'same', '+2.0')
+    """
+    if baseline:
+        return "baseline"
     difference = value - base
-    if abs(difference) < 1e-12:
-        return "-"
+    if abs(difference) <= 1e-12 * max(abs(base), 1.0):
+        return "same"
     sign = "+" if difference > 0 else "-"
     return f"{sign}{fmt(abs(difference))}"
 
@@ -74,13 +82,14 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
     rows, classes = [], []
     for p in results.plans:
         optimum = p.optimal_tokens_per_param
+        is_base = p.plan == results.baseline
         rows.append(
             [
                 p.plan,
                 plan_range(
                     units.format_usd, p.total_cost_usd, p.total_cost_usd_p10, p.total_cost_usd_p90
                 ),
-                _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd),
+                _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd, is_base),
                 plan_range(
                     units.format_count,
                     p.accelerator_hours,
@@ -95,7 +104,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
                     units.format_number,
                 ),
                 plan_range(_loss, p.loss, p.loss_p10, p.loss_p90),
-                _delta(p.loss, base.loss, _loss),
+                _delta(p.loss, base.loss, _loss, is_base),
                 units.format_count(p.effective_tokens),
                 f"{p.tokens_per_param:.0f}" + (f" ({optimum:.0f})" if optimum else ""),
                 units.format_ratio(p.synthetic_share),

@@ -87,7 +87,13 @@ def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
             raise QuantityError(f"{text} is not a number; expected {EXPECTED}")
         digits, suffix = match.groups()
         if suffix not in SUFFIXES:
-            raise QuantityError(f"{text} has an unknown suffix {suffix!r}; expected {EXPECTED}")
+            upper = suffix.upper()
+            hint = ""
+            if upper in SUFFIXES:  # 1.4t, 3b, 500m: the usual slip; suffixes are upper case but k
+                hint = f" (did you mean {digits}{upper}? suffixes are upper case except k)"
+            raise QuantityError(
+                f"{text} has an unknown suffix {suffix!r}{hint}; expected {EXPECTED}"
+            )
         number = float(digits) * SUFFIXES[suffix]
     else:
         raise QuantityError(f"{value!r} is not a number; expected {EXPECTED}")
@@ -121,10 +127,20 @@ def _scaled(value: float, digits: int = 2) -> str:
 
 
 def _sig(value: float, digits: int) -> str:
-    """Round to ``digits`` significant figures but never hide integer digits."""
+    """Round to ``digits`` significant figures but never hide integer digits.
+
+    The number of decimals follows the rounded value, so 0.99999 days reads ``1.0``, not
+    ``1.00``, and 9.97 reads ``10``, not ``10.0``.
+
+    >>> _sig(0.99999, 2), _sig(9.97, 2), _sig(0.5, 2), _sig(21.04, 2), _sig(130.2, 2)
+    ('1.0', '10', '0.50', '21', '130')
+    """
     if value == 0:
         return "0"
     places = max(digits - 1 - math.floor(math.log10(value)), 0)
+    rounded = round(value, places)
+    if rounded != 0:
+        places = max(digits - 1 - math.floor(math.log10(abs(rounded))), 0)
     return f"{value:.{places}f}"
 
 
