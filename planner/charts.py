@@ -190,9 +190,9 @@ def tornado(rows: Sequence[Sensitivity], plan: str) -> str:
     usd_axis(cost_axes.xaxis, bins=6)
     cost_axes.set_xlabel("change in total cost (USD)")
     loss_axes.set_xlabel("change in expected loss (nats/token)")
-    cost_axes.set_title("cost")
-    loss_axes.set_title("expected loss")
-    chart.suptitle(f"Sensitivity of {plan}")
+    # one title for the pair: the axis labels name cost and loss (a "cost" title under a
+    # "Sensitivity of base" heading once read as "Sensitivity of base cost")
+    chart.suptitle(f"Sensitivity of {plan} to each assumption")
     chart.legend(
         *cost_axes.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False
     )

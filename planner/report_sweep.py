@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,23 @@ def _value(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def _flag_label(name: str) -> str:
+    """A flag column's rule name as words, with the unit its threshold is in.
+
+    >>> _flag_label("synthetic_share_over_50"), _flag_label("epochs_over_4")
+    ('synthetic share above 50%', 'a pool read more than 4 epochs')
+    >>> _flag_label("human_stock_exceeded")
+    'human stock exceeded'
+    """
+    share = re.fullmatch(r"(\w+)_share_over_(\d+)", name)
+    if share:
+        return f"{share[1].replace('_', ' ')} share above {share[2]}%"
+    epochs = re.fullmatch(r"epochs_over_(\d+)", name)
+    if epochs:
+        return f"a pool read more than {epochs[1]} epochs"
+    return name.replace("_", " ")
+
+
 def _flags(frame: Any) -> list[dict[str, str]]:
     """Each flag raised anywhere in the sweep, once, with how many points raise it."""
     from planner.flags import RULES
@@ -60,7 +78,7 @@ def _flags(frame: Any) -> list[dict[str, str]]:
         raised = int(frame[column].astype(bool).sum())
         rule = rules.get(column[len(FLAG_PREFIX) :])
         if raised and rule is not None:
-            found.append({"level": rule.level, "message": rule.name.replace("_", " "), "source": rule.source,
+            found.append({"level": rule.level, "message": _flag_label(rule.name), "source": rule.source,
                           "plans": f"{raised:,} of {len(frame):,} points"})  # fmt: skip
     return found
 

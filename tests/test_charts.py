@@ -161,3 +161,13 @@ def test_heatmap_counts_read_like_1b() -> None:
     svg = _svg(charts.heatmap([7e9, 14e9], [1e12, 2e12], [[2.0, 1.9], [1.9, 1.8]], "model.params",
                               "training.tokens", "Expected loss"))  # fmt: skip
     assert ticks(svg, "x") == ["7B", "14B"] and ticks(svg, "y")[:2] == ["1T", "2T"]
+
+
+def test_tornado_title_does_not_run_into_an_axis_title(phi4: planner.Results) -> None:
+    # "Sensitivity of base" above a left-hand "cost" title read as "Sensitivity of base cost"
+    found = planner.analyse(phi4, optimise=False)
+    svg = _svg(charts.tornado(found.sensitivity, "base"))
+    texts = [t.get_text(" ", strip=True) for t in svg.find_all("text")]
+    assert "Sensitivity of base to each assumption" in texts
+    assert "cost" not in texts and "expected loss" not in texts
+    assert "change in total cost (USD)" in texts and any("expected loss" in t for t in texts)

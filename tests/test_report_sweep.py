@@ -51,6 +51,8 @@ def test_footer_flags_and_assumptions(page: BeautifulSoup) -> None:
     )
     flags = page.find("h2", id="flags").find_next("ul").get_text()
     assert "of 6 points" in flags and "Phi-4 technical report" in flags
+    # flag names once read "synthetic share over 50", a percentage without its unit
+    assert "synthetic share above 50%" in flags and "over 50 " not in flags + " "
     assumptions = page.find("h2", id="assumptions").find_next("table").get_text()
     assert "besiroglu-2024" in assumptions and "whole-run MFU" in assumptions
 
