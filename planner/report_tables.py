@@ -209,8 +209,59 @@ def _hour_unit(p: PlanResult) -> str:
     return "TPU-h" if p.accelerator.startswith("tpu") else "GPU-h"
 
 
+def _per_million(usd: float) -> str:
+    return f"${usd:g}/M"
+
+
+def _generator(generator: Any) -> str:
+    """A generator or judge as priced: ``API $2.5/M in, $10/M out`` or ``self-hosted 70B on ...``."""
+    if generator.api is not None:
+        api = generator.api
+        return (
+            f"API {_per_million(api.input_usd_per_million_tokens)} in, "
+            f"{_per_million(api.output_usd_per_million_tokens)} out"
+        )
+    hosted = generator.self_hosted
+    price = hosted.price_usd_per_hour or hosted.accelerator.price_usd_per_hour
+    hourly = "" if price is None else f" at ${price:.2f}/h"
+    return (
+        f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
+        f"{units.format_ratio(hosted.utilization)} utilisation"
+    )
+
+
+def priced_at(source: Any) -> str:
+    """The scenario inputs behind a source's dollars, so every cost in the table has its price.
+
+    Real data: licence, processing and fixed fee (only those given); synthetic data: the
+    generator's prices, prompt tokens per token, acceptance yield and any grading judge.
+    """
+    if source is None:
+        return "n/a"
+    synthetic = source.synthetic
+    if synthetic is None:
+        parts = [
+            f"licence {_per_million(source.license_usd_per_million_tokens)} tokens"
+            if source.license_usd_per_million_tokens
+            else "",
+            f"processing {_per_million(source.processing_usd_per_million_tokens)} tokens"
+            if source.processing_usd_per_million_tokens
+            else "",
+            f"fee {units.format_usd(source.fixed_fee_usd)}" if source.fixed_fee_usd else "",
+        ]
+        given = [part for part in parts if part]
+        return "; ".join(given) if given else "no price given (free)"
+    parts = [
+        _generator(synthetic.generator),
+        f"prompts {synthetic.prompt_tokens_per_token:g}x the output",
+        f"yield {units.format_ratio(synthetic.acceptance_yield)}",
+    ]
+    parts += [f"graded by {g.name} ({_generator(g.judge)})" for g in synthetic.grading]
+    return "; ".join(parts)
+
+
 def source_table(results: Results) -> Table:
-    """One row per (plan, data source)."""
+    """One row per (plan, data source), with the generated tokens and the prices behind its dollars."""
     headers = [
         "plan",
         "source",
@@ -220,10 +271,15 @@ def source_table(results: Results) -> Table:
         "epochs",
         "effective tokens",
         "value weight",
+        "generated",
         "acquisition",
         "generation",
         "grading",
+        "priced at (scenario inputs)",
     ]
+    specs = {
+        (i.name, d.name): d for i in results.inputs for d in i.scenario.data
+    }  # plan inputs, when the results carry them
     rows = []
     for p in results.plans:
         for s in p.sources:
@@ -237,9 +293,11 @@ def source_table(results: Results) -> Table:
                     "n/a" if s.epochs is None else f"{s.epochs:.2f}",
                     units.format_count(s.effective_tokens),
                     f"{s.value_weight:g}",
+                    units.format_count(s.generated_tokens) if s.generated_tokens else "none",
                     units.format_usd(s.acquisition_usd),
                     units.format_usd(s.generation_usd),
                     units.format_usd(s.grading_usd),
+                    priced_at(specs.get((p.plan, s.name))),
                 ]
             )
     return headers, rows

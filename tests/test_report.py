@@ -295,3 +295,28 @@ def test_cost_table_adds_programme_and_owned_columns_only_when_asked(
         BeautifulSoup(render_report(bare, generated=FIXED_DATE), "html.parser"), "costs"
     )
     assert header[-1] == "total (final run)"
+
+
+def test_every_dollar_in_the_sources_table_has_its_price(
+    phi4: planner.Results, page: BeautifulSoup
+) -> None:
+    # the $9.2M of synthetic generation (two thirds of the base plan) once appeared with no
+    # price, yield or generated tokens anywhere on the page
+    table = page.find("h2", id="sources").find_next("table")
+    header = [th.get_text() for th in table.find("thead").find_all("th")]
+    rows = [
+        [td.get_text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")
+    ]
+    assert header[-1] == "priced at (scenario inputs)" and "generated" in header
+    money = [header.index(h) for h in ("acquisition", "generation", "grading")]
+    for row in rows:
+        if any(row[i] != "$0" for i in money):
+            assert row[-1] not in ("n/a", "no price given (free)"), row
+    base = {row[1]: row for row in rows if row[0] == "base"}
+    assert "API $2.5/M in, $10/M out" in base["synthetic"][-1]
+    assert "yield 70%" in base["synthetic"][-1] and "gpt-4o-mini judge" in base["synthetic"][-1]
+    generated = next(s.generated_tokens for s in phi4["base"].sources if s.name == "synthetic")
+    assert base["synthetic"][header.index("generated")] == units.format_count(generated)
+    assert base["acquired"][-1] == "licence $1/M tokens"
+    hosted = {row[1]: row for row in rows if row[0] == "self-hosted-generator"}
+    assert hosted["synthetic"][-1].startswith("self-hosted 70B on h100-sxm at $4.92/h")
