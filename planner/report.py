@@ -103,8 +103,14 @@ def _dodge_note(plans: list[PlanResult]) -> str:
     )
 
 
-def _chart_notes(found: Analysis) -> list[str]:
+def _chart_notes(found: Analysis, given: bool = True) -> list[str]:
     """Why a chart is absent, instead of dropping it silently."""
+    if not given:  # the README's one-line library call: say what is missing and how to get it
+        return [
+            "No recommended plan, synthetic-share curve or sensitivity chart: this page was "
+            "rendered without an analysis. Pass analysis=planner.analyse(results) to "
+            "planner.render_report (the planner command does) to add them."
+        ]
     notes = []
     if not found.share_curve:
         reason = found.share_curve_note or "No analysis was given to the report."
@@ -200,7 +206,7 @@ def build_context(
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
         charts=_charts(results, plans, found),
-        chart_notes=_chart_notes(found),
+        chart_notes=_chart_notes(found, given=analysis is not None),
         source_headers=source_headers,
         source_rows=source_rows,
         flags=report_tables.flag_groups(plans),

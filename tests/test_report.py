@@ -320,3 +320,15 @@ def test_every_dollar_in_the_sources_table_has_its_price(
     assert base["acquired"][-1] == "licence $1/M tokens"
     hosted = {row[1]: row for row in rows if row[0] == "self-hosted-generator"}
     assert hosted["synthetic"][-1].startswith("self-hosted 70B on h100-sxm at $4.92/h")
+
+
+def test_the_readme_one_line_render_says_what_it_leaves_out(phi4: planner.Results) -> None:
+    # planner.render_report(results), as the README's library sample calls it, once said "No
+    # synthetic-share curve: ... It needs a plan with both real and synthetic sources" of a
+    # scenario that has both, and nothing about the missing recommended plan
+    page = BeautifulSoup(render_report(phi4, generated=FIXED_DATE), "html.parser")
+    notes = [p.get_text() for p in page.find_all("p", class_="chart-note")]
+    assert len(notes) == 1 and "analysis=planner.analyse(results)" in notes[0]
+    assert "recommended plan" in notes[0] and "both real and synthetic" not in notes[0]
+    full = render_report(phi4, analysis=planner.analyse(phi4), generated=FIXED_DATE)
+    assert not BeautifulSoup(full, "html.parser").find_all("p", class_="chart-note")
