@@ -271,7 +271,10 @@ def render_fragment(item: Any) -> str:
     if isinstance(item, Results):
         headers, rows, _ = report_tables.summary_table(item)
         keep = [0, 1, 3, 4, 5, 9]
-        caption = f"{item.scenario}: {len(item.plans)} plan(s), baseline {item.baseline}"
+        count = len(item.plans)
+        caption = (
+            f"{item.scenario}: {count} plan{'' if count == 1 else 's'}, baseline {item.baseline}"
+        )
         head = "".join(f"<th>{escape(headers[i])}</th>" for i in keep)
         body = "".join(
             "<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>" for row in rows

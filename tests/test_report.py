@@ -145,7 +145,10 @@ def test_context_fields_are_documented() -> None:
 def test_repr_html_is_a_scoped_summary(phi4: planner.Results) -> None:
     soup = BeautifulSoup(phi4._repr_html_(), "html.parser")
     root = soup.find("div", class_="planner-summary")
-    assert root is not None and root.find("caption").get_text().startswith("phi4-style-14b")
+    assert root is not None
+    assert (
+        root.find("caption").get_text() == "phi4-style-14b: 5 plans, baseline base"
+    )  # not "plan(s)"
     # every style rule is scoped to the fragment's class: nothing restyles the notebook
     rules = [r for r in re.split(r"}", root.find("style").get_text()) if r.strip()]
     assert rules and all(rule.strip().startswith(".planner-summary") for rule in rules)
