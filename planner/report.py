@@ -77,6 +77,8 @@ class ReportContext:
     """Columns of the data-source table."""
     source_rows: list[list[str]]
     """One row per (plan, source)."""
+    price_rows: list[list[str]]
+    """The scenario prices behind the sources' dollars: source, prices, plans they apply to."""
     flags: list[dict[str, str]]
     """Risk flags, each once: level, message, source and the plans it applies to."""
     warnings: list[str]
@@ -209,6 +211,7 @@ def build_context(
         chart_notes=_chart_notes(found, given=analysis is not None),
         source_headers=source_headers,
         source_rows=source_rows,
+        price_rows=report_tables.price_table(results),
         flags=report_tables.flag_groups(plans),
         warnings=[f"{p.plan}: {w}" for p in plans for w in p.warnings],
         notes=list(results.notes),

@@ -21,6 +21,8 @@ __all__ = [
     "cost_table",
     "flag_groups",
     "plan_range",
+    "price_table",
+    "priced_at",
     "recommended",
     "resource_table",
     "source_table",
@@ -261,7 +263,7 @@ def priced_at(source: Any) -> str:
 
 
 def source_table(results: Results) -> Table:
-    """One row per (plan, data source), with the generated tokens and the prices behind its dollars."""
+    """One row per (plan, data source), with the synthetic tokens generated (before filtering)."""
     headers = [
         "plan",
         "source",
@@ -275,11 +277,7 @@ def source_table(results: Results) -> Table:
         "acquisition",
         "generation",
         "grading",
-        "priced at (scenario inputs)",
     ]
-    specs = {
-        (i.name, d.name): d for i in results.inputs for d in i.scenario.data
-    }  # plan inputs, when the results carry them
     rows = []
     for p in results.plans:
         for s in p.sources:
@@ -297,10 +295,25 @@ def source_table(results: Results) -> Table:
                     units.format_usd(s.acquisition_usd),
                     units.format_usd(s.generation_usd),
                     units.format_usd(s.grading_usd),
-                    priced_at(specs.get((p.plan, s.name))),
                 ]
             )
     return headers, rows
+
+
+def price_table(results: Results) -> list[list[str]]:
+    """The scenario prices behind the sources' dollars: one row per (source, prices), with the
+    plans they apply to ("all plans" when every plan shares them)."""
+    if not results.inputs:
+        return []
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for plan in results.inputs:
+        for source in plan.scenario.data:
+            grouped.setdefault((source.name, priced_at(source)), []).append(plan.name)
+    everyone = len(results.inputs)
+    return [
+        [name, text, "all plans" if len(plans) == everyone else ", ".join(plans)]
+        for (name, text), plans in grouped.items()
+    ]
 
 
 def assumptions(results: Results) -> list[list[str]]:

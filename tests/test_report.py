@@ -310,19 +310,30 @@ def test_every_dollar_in_the_sources_table_has_its_price(
     rows = [
         [td.get_text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")
     ]
-    assert header[-1] == "priced at (scenario inputs)" and "generated" in header
+    prices_table = page.find("div", attrs={"aria-label": "data prices"}).find("table")
+    prices = [
+        [td.get_text() for td in tr.find_all("td")]
+        for tr in prices_table.find("tbody").find_all("tr")
+    ]
+    priced = {(name, plan) for name, text, plans in prices for plan in plans.split(", ")
+              if text != "no price given (free)"}  # fmt: skip
     money = [header.index(h) for h in ("acquisition", "generation", "grading")]
     for row in rows:
         if any(row[i] != "$0" for i in money):
-            assert row[-1] not in ("n/a", "no price given (free)"), row
+            assert (row[1], "all plans") in priced or (row[1], row[0]) in priced, row
+    text = {(name, plans): price for name, price, plans in prices}
+    assert (
+        "API $2.5/M in, $10/M out"
+        in text[("synthetic", "base, reported-mfu, h200, pessimistic-synthetic")]
+    )
+    hosted = text[("synthetic", "self-hosted-generator")]
+    assert hosted.startswith("self-hosted 70B on h100-sxm at $4.92/h") and "yield 70%" in hosted
+    assert (
+        "gpt-4o-mini judge" in hosted and text[("acquired", "all plans")] == "licence $1/M tokens"
+    )
     base = {row[1]: row for row in rows if row[0] == "base"}
-    assert "API $2.5/M in, $10/M out" in base["synthetic"][-1]
-    assert "yield 70%" in base["synthetic"][-1] and "gpt-4o-mini judge" in base["synthetic"][-1]
     generated = next(s.generated_tokens for s in phi4["base"].sources if s.name == "synthetic")
     assert base["synthetic"][header.index("generated")] == units.format_count(generated)
-    assert base["acquired"][-1] == "licence $1/M tokens"
-    hosted = {row[1]: row for row in rows if row[0] == "self-hosted-generator"}
-    assert hosted["synthetic"][-1].startswith("self-hosted 70B on h100-sxm at $4.92/h")
 
 
 def test_the_readme_one_line_render_says_what_it_leaves_out(phi4: planner.Results) -> None:
