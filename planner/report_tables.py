@@ -228,7 +228,7 @@ def _generator(generator: Any) -> str:
     hourly = "" if price is None else f" at ${price:.2f}/h"
     return (
         f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
-        f"{units.format_ratio(hosted.utilization)} utilisation"
+        f"{hosted.utilization * 100:.2g}% utilisation"
     )
 
 
