@@ -53,6 +53,21 @@ class QuantityError(ValueError):
     """A value that is not a usable quantity; the message says what was expected."""
 
 
+def _hint(text: str) -> str:
+    """What a usual slip meant: ``$300k`` (a currency sign), ``1,000,000`` (separators).
+
+    >>> _hint("$300k"), _hint("1,000,000"), _hint("lots")
+    (' (write it without the $ sign: 300k)', ' (write it without separators: 1000000)', '')
+    """
+    bare = text.lstrip("$").strip()
+    if text.startswith("$") and _QUANTITY.fullmatch(bare):
+        return f" (write it without the $ sign: {bare})"
+    joined = text.replace(",", "").replace("_", "")
+    if joined != text and _QUANTITY.fullmatch(joined):
+        return f" (write it without separators: {joined})"
+    return ""
+
+
 def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
     """Parse a human quantity into a float.
 
@@ -84,7 +99,9 @@ def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
             raise QuantityError(f"an empty string is not a quantity; expected {EXPECTED}")
         match = _QUANTITY.fullmatch(value.strip())
         if match is None:
-            raise QuantityError(f"{text} is not a number; expected {EXPECTED}")
+            raise QuantityError(
+                f"{text} is not a number{_hint(value.strip())}; expected {EXPECTED}"
+            )
         digits, suffix = match.groups()
         if suffix not in SUFFIXES:
             upper = suffix.upper()

@@ -109,3 +109,15 @@ def test_lower_case_suffixes_get_a_suggestion(text: str, hint: str) -> None:
     with pytest.raises(QuantityError) as info:
         parse_quantity(text)
     assert hint in str(info.value) and "expected a positive number" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("$300k", "without the $ sign: 300k"), ("3,000,000,000", "without separators: 3000000000")],
+    ids=str,
+)
+def test_currency_signs_and_separators_get_a_suggestion(text: str, hint: str) -> None:
+    # budget_usd: $300k (as the optimiser prints it) once said only "is not a number"
+    with pytest.raises(QuantityError) as info:
+        parse_quantity(text)
+    assert hint in str(info.value)
