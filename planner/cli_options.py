@@ -96,7 +96,8 @@ def friendly_errors(func: F) -> F:
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     """--format, -o/--output (alias --out) and --force, shared by every command that prints results.
 
-    Without --format, an --output file's suffix picks it (.json, .csv, .md), else the first format.
+    Without --format, an --output file's suffix picks it (.json, .csv, .md, .txt; no suffix: the
+    first format); any other suffix is a usage error (:func:`format_for`).
     """
 
     def decorate(func: F) -> F:
@@ -109,7 +110,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             "--out",
             "output",
             type=click.Path(dir_okay=False),
-            help="Write to this file instead of stdout (its suffix picks the format).",
+            help="Write to this file instead of stdout; its suffix (.json, .csv, .md, .txt) picks "
+            "the format unless --format is given.",
         )(func)
         func = click.option(
             "--format",
