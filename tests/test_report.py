@@ -347,3 +347,10 @@ def test_the_readme_one_line_render_says_what_it_leaves_out(phi4: planner.Result
     assert "recommended plan" in notes[0] and "both real and synthetic" not in notes[0]
     full = render_report(phi4, analysis=planner.analyse(phi4), generated=FIXED_DATE)
     assert not BeautifulSoup(full, "html.parser").find_all("p", class_="chart-note")
+
+
+def test_the_costs_section_explains_the_overhead_column(page: BeautifulSoup) -> None:
+    # a column of "$0" headed "overhead (goodput)" with no word on what goodput is
+    text = page.find("h2", id="costs").find_next("p").get_text()
+    assert "Overhead (goodput) is accelerator time billed but lost" in text
+    assert "training.goodput" in text and "whole-run MFU" in text
