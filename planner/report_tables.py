@@ -211,55 +211,34 @@ def _hour_unit(p: PlanResult) -> str:
     return "TPU-h" if p.accelerator.startswith("tpu") else "GPU-h"
 
 
-def _per_million(usd: float) -> str:
-    return f"${usd:g}/M"
-
-
 def _generator(generator: Any) -> str:
     """A generator or judge as priced: ``API $2.5/M in, $10/M out`` or ``self-hosted 70B on ...``."""
     if generator.api is not None:
         api = generator.api
-        return (
-            f"API {_per_million(api.input_usd_per_million_tokens)} in, "
-            f"{_per_million(api.output_usd_per_million_tokens)} out"
-        )
+        return f"API ${api.input_usd_per_million_tokens:g}/M in, ${api.output_usd_per_million_tokens:g}/M out"
     hosted = generator.self_hosted
     price = hosted.price_usd_per_hour or hosted.accelerator.price_usd_per_hour
     hourly = "" if price is None else f" at ${price:.2f}/h"
-    return (
-        f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
-        f"{hosted.utilization * 100:.2g}% utilisation"
-    )
+    return (f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
+            f"{hosted.utilization * 100:.2g}% utilisation")  # fmt: skip
 
 
 def priced_at(source: Any) -> str:
-    """The scenario inputs behind a source's dollars, so every cost in the table has its price.
-
-    Real data: licence, processing and fixed fee (only those given); synthetic data: the
-    generator's prices, prompt tokens per token, acceptance yield and any grading judge.
-    """
-    if source is None:
-        return "n/a"
-    synthetic = source.synthetic
-    if synthetic is None:
-        parts = [
-            f"licence {_per_million(source.license_usd_per_million_tokens)} tokens"
-            if source.license_usd_per_million_tokens
-            else "",
-            f"processing {_per_million(source.processing_usd_per_million_tokens)} tokens"
-            if source.processing_usd_per_million_tokens
-            else "",
-            f"fee {units.format_usd(source.fixed_fee_usd)}" if source.fixed_fee_usd else "",
-        ]
-        given = [part for part in parts if part]
-        return "; ".join(given) if given else "no price given (free)"
-    parts = [
-        _generator(synthetic.generator),
-        f"prompts {synthetic.prompt_tokens_per_token:g}x the output",
-        f"yield {units.format_ratio(synthetic.acceptance_yield)}",
-    ]
-    parts += [f"graded by {g.name} ({_generator(g.judge)})" for g in synthetic.grading]
-    return "; ".join(parts)
+    """The scenario inputs behind a source's dollars, so every cost in the table has its price:
+    a synthetic source's generator, prompt ratio, acceptance yield and judges; then licence,
+    processing and fixed fee, those given."""
+    parts = []
+    if source.synthetic is not None:
+        synthetic = source.synthetic
+        parts += [_generator(synthetic.generator),
+                  f"prompts {synthetic.prompt_tokens_per_token:g}x the output",
+                  f"yield {units.format_ratio(synthetic.acceptance_yield)}"]  # fmt: skip
+        parts += [f"graded by {g.name} ({_generator(g.judge)})" for g in synthetic.grading]
+    fees = ((f"licence ${source.license_usd_per_million_tokens:g}/M tokens", source.license_usd_per_million_tokens),
+            (f"processing ${source.processing_usd_per_million_tokens:g}/M tokens", source.processing_usd_per_million_tokens),
+            (f"fee {units.format_usd(source.fixed_fee_usd)}", source.fixed_fee_usd))  # fmt: skip
+    parts += [text for text, amount in fees if amount]
+    return "; ".join(parts) or "no price given (free)"
 
 
 def source_table(results: Results) -> Table:
