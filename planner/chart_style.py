@@ -22,6 +22,7 @@ __all__ = [
     "count_axis",
     "drawn",
     "figure",
+    "plan_label",
     "plan_style",
     "svg",
     "usd_axis",
@@ -69,6 +70,25 @@ def drawn(chart: Callable[P, str]) -> Callable[P, str]:
             return chart(*args, **kwargs)
 
     return wrapper
+
+
+LABEL_CHARS = 40
+"""Longest plan name drawn whole in a chart (assumption: a presentation limit; longer names are
+shortened in the middle, the tables and each chart's ``<title>`` keep them whole)."""
+
+
+def plan_label(name: str, limit: int = LABEL_CHARS) -> str:
+    """A plan name short enough for an axis or legend: its start and end around an ellipsis.
+
+    A 120-character variant name once collapsed every chart's axes to nothing.
+
+    >>> plan_label("phi4-style-14b/h200"), plan_label("x" * 30 + "/variant-with-a-long-name", 30)
+    ('phi4-style-14b/h200', 'xxxxxxxxxxxxxxx…th-a-long-name')
+    """
+    if len(name) <= limit:
+        return name
+    keep = limit - 1
+    return name[: keep - keep // 2] + "…" + name[len(name) - keep // 2 :]
 
 
 def plan_style(index: int) -> dict[str, Any]:

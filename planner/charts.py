@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from planner.analysis import Sensitivity, SharePoint
-from planner.chart_style import COLORS, count_axis, drawn, figure, plan_style, svg, usd_axis
+from planner.chart_style import (
+    COLORS,
+    count_axis,
+    drawn,
+    figure,
+    plan_label,
+    plan_style,
+    svg,
+    usd_axis,
+)
 from planner.estimate import PlanResult
 from planner.mixcurves import MixtureCurve
 
@@ -52,11 +61,13 @@ def cost_breakdown(plans: Sequence[PlanResult]) -> str:
     chart = figure(7.5, 1.2 + 0.32 * len(plans) + 0.25 * _legend_rows(len(parts), columns))
     axes = chart.subplots()
     names = [p.plan for p in plans]
+    rows = list(range(len(plans)))  # positions, not names: two shortened names may coincide
     left = [0.0] * len(plans)
     for (label, key), color in zip(parts, COLORS, strict=False):
         values = [getattr(p, key) for p in plans]
-        axes.barh(names, values, left=left, label=label, color=color)
+        axes.barh(rows, values, left=left, label=label, color=color)
         left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_yticks(rows, [plan_label(name) for name in names])
     axes.invert_yaxis()
     usd_axis(axes.xaxis)
     axes.set_xlabel("total cost (USD)")
@@ -82,7 +93,9 @@ def _dodged(plans: Sequence[PlanResult]) -> list[float]:
 @drawn
 def loss_vs_cost(plans: Sequence[PlanResult], frontier: Sequence[str]) -> str:
     """Expected loss against total cost with P10-P90 bars, and the Pareto frontier."""
-    labels = [p.plan for p in plans] + (["Pareto frontier"] if len(frontier) > 1 else [])
+    labels = [plan_label(p.plan) for p in plans] + (
+        ["Pareto frontier"] if len(frontier) > 1 else []
+    )
     columns = _columns(labels)
     chart = figure(7.5, 3.8 + 0.22 * _legend_rows(len(labels), columns))
     axes = chart.subplots()
@@ -97,7 +110,7 @@ def loss_vs_cost(plans: Sequence[PlanResult], frontier: Sequence[str]) -> str:
         yerr = [[max(0.0, y - (plan.loss_p10 or y))], [max(0.0, (plan.loss_p90 or y) - y)]]
         style = plan_style(index)
         axes.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt=style["marker"], color=style["color"],
-                      capsize=3, label=plan.plan, markersize=6)  # fmt: skip
+                      capsize=3, label=plan_label(plan.plan), markersize=6)  # fmt: skip
     front = sorted((p for p in plans if p.plan in frontier), key=lambda p: p.total_cost_usd)
     if len(front) > 1:
         axes.plot([p.total_cost_usd for p in front], [p.loss for p in front], "--", color="#333333",
@@ -130,7 +143,7 @@ def tokens_and_epochs(plans: Sequence[PlanResult]) -> str:
         offsets = [i + 0.8 * (number + 0.5) / len(sources) - 0.4 for i in rows]
         right_axes.barh(offsets, epochs, height=0.8 / len(sources), color=color)
     count_axis(left_axes.xaxis, bins=4)
-    left_axes.set_yticks(rows, [p.plan for p in plans])
+    left_axes.set_yticks(rows, [plan_label(p.plan) for p in plans])
     left_axes.invert_yaxis()
     left_axes.set_xlabel("training tokens")
     left_axes.set_title("Tokens per source")
@@ -155,7 +168,10 @@ def share_curve(points: Sequence[SharePoint], plan: str, current: float, note: s
         shares, [p.loss for p in points], "o-", color=COLORS[0], label="loss at the same total cost"
     )
     axes.axvline(
-        current * 100, color=COLORS[3], linestyle=":", label=f"{plan} today: {current:.0%}"
+        current * 100,
+        color=COLORS[3],
+        linestyle=":",
+        label=f"{plan_label(plan)} today: {current:.0%}",
     )
     if note and shares:
         axes.axvline(max(shares), color="#8c8c8c", linestyle="--", linewidth=0.8,
@@ -164,7 +180,7 @@ def share_curve(points: Sequence[SharePoint], plan: str, current: float, note: s
     axes.legend(loc="best")
     axes.set_xlabel("synthetic share of training tokens (%)")
     axes.set_ylabel("expected loss (nats/token)")
-    axes.set_title(f"Loss vs synthetic share at {plan}'s total cost")
+    axes.set_title(f"Loss vs synthetic share at {plan_label(plan)}'s total cost")
     return svg(chart, f"Expected loss vs synthetic share at {plan}'s total cost")
 
 
@@ -212,9 +228,9 @@ def tornado(rows: Sequence[Sensitivity], plan: str) -> str:
     usd_axis(cost_axes.xaxis, bins=6)
     cost_axes.set_xlabel("change in total cost (USD)")
     loss_axes.set_xlabel("change in expected loss (nats/token)")
-    cost_axes.set_title("cost")
-    loss_axes.set_title("expected loss")
-    chart.suptitle(f"Sensitivity of {plan}")
+    # one title for the pair: the axis labels name cost and loss (a "cost" title under a
+    # "Sensitivity of base" heading once read as "Sensitivity of base cost")
+    chart.suptitle(f"Sensitivity of {plan_label(plan)} to each assumption")
     chart.legend(
         *cost_axes.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False
     )

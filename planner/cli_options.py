@@ -96,7 +96,8 @@ def friendly_errors(func: F) -> F:
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     """--format, -o/--output (alias --out) and --force, shared by every command that prints results.
 
-    Without --format, an --output file's suffix picks it (.json, .csv, .md), else the first format.
+    Without --format, an --output file's suffix picks it (.json, .csv, .md, .txt; no suffix: the
+    first format); any other suffix is a usage error (:func:`format_for`).
     """
 
     def decorate(func: F) -> F:
@@ -109,7 +110,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             "--out",
             "output",
             type=click.Path(dir_okay=False),
-            help="Write to this file instead of stdout (its suffix picks the format).",
+            help="Write to this file instead of stdout; its suffix (.json, .csv, .md, .txt) picks "
+            "the format unless --format is given.",
         )(func)
         func = click.option(
             "--format",
@@ -156,14 +158,27 @@ def table_width(width: int | None, output: str | None) -> int | None:
 
 
 def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:
-    """The format asked for, else the one the output file's suffix names, else the default."""
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        guessed = FORMAT_BY_SUFFIX.get(Path(output).suffix.lower())
-        if guessed in formats:
-            return guessed
-    return formats[0]
+    """The format asked for, else the one the output file's suffix names, else the default.
+
+    A suffix that names no format this command writes (``out.xlsx``, ``report.html``, ``-o
+    loss.csv`` where ``loss`` writes only table and JSON) is a usage error, not a text table
+    written under a misleading name. A file without a suffix gets the default format.
+    """
+    if fmt is not None or output is None:
+        return fmt or formats[0]
+    suffix = Path(output).suffix.lower()
+    if not suffix:
+        return formats[0]
+    guessed = FORMAT_BY_SUFFIX.get(suffix)
+    if guessed in formats:
+        return str(guessed)
+    allowed = ", ".join(s for s, f in FORMAT_BY_SUFFIX.items() if f in formats)
+    hint = " (the HTML report is written with --html PATH)" if suffix in (".html", ".htm") else ""
+    raise click.BadParameter(
+        f"{output}: this command does not write {suffix} files{hint}; use a file ending in "
+        f"{allowed}, or give --format ({', '.join(formats)})",
+        param_hint="'--output'",
+    )
 
 
 def check_outputs(

@@ -55,6 +55,17 @@ def _range(
     return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
 
 
+def _accelerators(count: int | None) -> str:
+    """``1 accelerator``, ``3 accelerators``, ``n/a accelerators`` when unknown.
+
+    >>> _accelerators(1), _accelerators(3), _accelerators(None)
+    ('1 accelerator', '3 accelerators', 'n/a accelerators')
+    """
+    if count is None:
+        return "n/a accelerators"
+    return f"{count:,} accelerator{'' if count == 1 else 's'}"
+
+
 def _optional(fmt: Callable[[float], str], value: float | None) -> str:
     return "n/a" if value is None else fmt(value)
 
@@ -106,9 +117,7 @@ ROWS: tuple[Row, ...] = (
     ("Wall-clock", lambda p: _mc(p, "wall_clock_days", units.format_days, units.format_number)),
     (
         "Memory, weights+grads+Adam",
-        lambda p: (
-            f"{units.format_bytes(p.memory_bytes)} (>= {_optional(str, p.min_accelerators)} accelerators)"
-        ),
+        lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_accelerators(p.min_accelerators)})",
     ),
     ("Memory per accelerator", lambda p: _per_accelerator(p)),
     ("Failures (inside utilisation)", lambda p: _failures(p)),

@@ -43,10 +43,11 @@ def _frame_text(frame: Any, fmt: str) -> str:
             "\n".join(lines + ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in rows])
             + "\n"
         )
-    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     return (
         "\n".join(
-            "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in [header, *rows]
         )
         + "\n"
     )

@@ -77,6 +77,8 @@ class ReportContext:
     """Columns of the data-source table."""
     source_rows: list[list[str]]
     """One row per (plan, source)."""
+    price_rows: list[list[str]]
+    """The scenario prices behind the sources' dollars: source, prices, plans they apply to."""
     flags: list[dict[str, str]]
     """Risk flags, each once: level, message, source and the plans it applies to."""
     warnings: list[str]
@@ -103,8 +105,14 @@ def _dodge_note(plans: list[PlanResult]) -> str:
     )
 
 
-def _chart_notes(found: Analysis) -> list[str]:
+def _chart_notes(found: Analysis, given: bool = True) -> list[str]:
     """Why a chart is absent, instead of dropping it silently."""
+    if not given:  # the README's one-line library call: say what is missing and how to get it
+        return [
+            "No recommended plan, synthetic-share curve or sensitivity chart: this page was "
+            "rendered without an analysis. Pass analysis=planner.analyse(results) to "
+            "planner.render_report (the planner command does) to add them."
+        ]
     notes = []
     if not found.share_curve:
         reason = found.share_curve_note or "No analysis was given to the report."
@@ -206,9 +214,10 @@ def build_context(
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
         charts=_charts(results, plans, found),
-        chart_notes=_chart_notes(found),
+        chart_notes=_chart_notes(found, given=analysis is not None),
         source_headers=source_headers,
         source_rows=source_rows,
+        price_rows=report_tables.price_table(results),
         flags=report_tables.flag_groups(plans),
         warnings=[f"{p.plan}: {w}" for p in plans for w in p.warnings],
         notes=list(results.notes),
@@ -271,7 +280,10 @@ def render_fragment(item: Any) -> str:
     if isinstance(item, Results):
         headers, rows, _ = report_tables.summary_table(item)
         keep = [0, 1, 3, 4, 5, 9]
-        caption = f"{item.scenario}: {len(item.plans)} plan(s), baseline {item.baseline}"
+        count = len(item.plans)
+        caption = (
+            f"{item.scenario}: {count} plan{'' if count == 1 else 's'}, baseline {item.baseline}"
+        )
         head = "".join(f"<th>{escape(headers[i])}</th>" for i in keep)
         body = "".join(
             "<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>" for row in rows

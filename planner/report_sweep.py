@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,23 @@ def _value(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def _flag_label(name: str) -> str:
+    """A flag column's rule name as words, with the unit its threshold is in.
+
+    >>> _flag_label("synthetic_share_over_50"), _flag_label("epochs_over_4")
+    ('synthetic share above 50%', 'a pool read more than 4 epochs')
+    >>> _flag_label("human_stock_exceeded")
+    'human stock exceeded'
+    """
+    share = re.fullmatch(r"(\w+)_share_over_(\d+)", name)
+    if share:
+        return f"{share[1].replace('_', ' ')} share above {share[2]}%"
+    epochs = re.fullmatch(r"epochs_over_(\d+)", name)
+    if epochs:
+        return f"a pool read more than {epochs[1]} epochs"
+    return name.replace("_", " ")
+
+
 def _flags(frame: Any) -> list[dict[str, str]]:
     """Each flag raised anywhere in the sweep, once, with how many points raise it."""
     from planner.flags import RULES
@@ -61,7 +79,7 @@ def _flags(frame: Any) -> list[dict[str, str]]:
         raised = int(frame[column].astype(bool).sum())
         rule = rules.get(column[len(FLAG_PREFIX) :])
         if raised and rule is not None:
-            found.append({"level": rule.level, "message": rule.name.replace("_", " "), "source": rule.source,
+            found.append({"level": rule.level, "message": _flag_label(rule.name), "source": rule.source,
                           "plans": f"{raised:,} of {len(frame):,} points"})  # fmt: skip
     return found
 
@@ -93,16 +111,39 @@ def _share_notes(frame: Any, axes: list[str], scenario: Scenario | None) -> list
     return notes
 
 
-def _assumptions(scenario: Scenario | None) -> list[list[str]]:
+def _prices(scenario: Scenario, frame: Any, axes: list[str]) -> list[list[str]]:
+    """The accelerator price of every row: each swept accelerator's, or the swept prices."""
+    training = scenario.training
+    if "training.price_usd_per_hour" in axes:
+        swept = sorted({float(v) for v in frame["training.price_usd_per_hour"]})
+        return [["price per accelerator-hour", ", ".join(f"${v:.2f}" for v in swept), "swept"]]
+    if training.price_usd_per_hour:
+        ids = [training.accelerator.id]
+        if "training.accelerator" in axes:
+            ids = sorted({str(v) for v in frame["training.accelerator"]})
+        return [[f"price ({', '.join(ids)})", f"${training.price_usd_per_hour:.2f} per hour",
+                 "given in the scenario"]]  # fmt: skip
+    accelerators = [training.accelerator]
+    if "training.accelerator" in axes:
+        from planner.hardware import hardware
+
+        ids = sorted({str(v) for v in frame["training.accelerator"]})
+        accelerators = [
+            training.accelerator if i == training.accelerator.id else hardware(i) for i in ids
+        ]
+    return [[f"price ({a.id})", f"${a.price_usd_per_hour or math.nan:.2f} per hour", a.price_source or "catalog"]
+            for a in accelerators]  # fmt: skip
+
+
+def _assumptions(
+    scenario: Scenario | None, frame: Any = None, axes: list[str] | None = None
+) -> list[list[str]]:
     rows = [[a.name, str(a.value), a.source] for a in ASSUMPTIONS_IN_FORCE]
     if scenario is not None:
         law, training = scenario.law, scenario.training
         rows.append([f"scaling law ({law.name})", law.fitted_on, law.source])
         rows.append(["FLOPs convention", training.flops_convention, "docs/decisions.md"])
-        price = training.price_usd_per_hour
-        rows.append([f"price ({training.accelerator.id})",
-                     f"${price if price else training.accelerator.price_usd_per_hour or math.nan:.2f} per hour",
-                     "given in the scenario" if price else training.accelerator.price_source or "catalog"])  # fmt: skip
+        rows += _prices(scenario, frame, axes or [])
     return rows
 
 
@@ -150,7 +191,7 @@ def render_sweep_report(
     return environment().get_template("sweep.html").render(
         version=__version__, name=name, points=f"{len(frame):,}", axes=axes, charts=items, headers=headers,
         rows=rows, frontier=f"{int(front.sum()):,}", flags=_flags(frame), notes=_share_notes(frame, axes, scenario),
-        assumptions=_assumptions(scenario), files=_files(file),
+        assumptions=_assumptions(scenario, frame, axes), files=_files(file),
         seed=scenario.uncertainty.seed if scenario is not None else None,
         generated=generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )  # fmt: skip

@@ -23,6 +23,8 @@ __all__ = [
     "cost_table",
     "flag_groups",
     "plan_range",
+    "price_table",
+    "priced_at",
     "recommended",
     "resource_table",
     "source_table",
@@ -49,10 +51,18 @@ def plan_range(
     return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
 
 
-def _delta(value: float, base: float, fmt: Callable[[float], str]) -> str:
+def _delta(value: float, base: float, fmt: Callable[[float], str], baseline: bool = False) -> str:
+    """The difference from the baseline in words a reader cannot misread: the baseline's own
+    row says ``baseline``, an unchanged value ``same`` (a bare dash read as "not available").
+
+    >>> _delta(5.0, 5.0, str, baseline=True), _delta(5.0, 5.0, str), _delta(7.0, 5.0, str)
+    ('baseline', 'same', '+2.0')
+    """
+    if baseline:
+        return "baseline"
     difference = value - base
-    if abs(difference) < 1e-12:
-        return "-"
+    if abs(difference) <= 1e-12 * max(abs(base), 1.0):
+        return "same"
     sign = "+" if difference > 0 else "-"
     return f"{sign}{fmt(abs(difference))}"
 
@@ -79,13 +89,14 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
     rows, classes = [], []
     for p in results.plans:
         optimum = p.optimal_tokens_per_param
+        is_base = p.plan == results.baseline
         rows.append(
             [
                 p.plan,
                 plan_range(
                     units.format_usd, p.total_cost_usd, p.total_cost_usd_p10, p.total_cost_usd_p90
                 ),
-                _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd),
+                _delta(p.total_cost_usd, base.total_cost_usd, units.format_usd, is_base),
                 plan_range(
                     units.format_count,
                     p.accelerator_hours,
@@ -100,7 +111,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
                     units.format_number,
                 ),
                 plan_range(_loss, p.loss, p.loss_p10, p.loss_p90),
-                _delta(p.loss, base.loss, _loss),
+                _delta(p.loss, base.loss, _loss, is_base),
                 units.format_count(p.effective_tokens),
                 f"{p.tokens_per_param:.0f}" + (f" ({optimum:.0f})" if optimum else ""),
                 units.format_ratio(p.synthetic_share),
@@ -217,8 +228,38 @@ def _hour_unit(p: PlanResult) -> str:
     return "TPU-h" if p.accelerator.startswith("tpu") else "GPU-h"
 
 
+def _generator(generator: Any) -> str:
+    """A generator or judge as priced: ``API $2.5/M in, $10/M out`` or ``self-hosted 70B on ...``."""
+    if generator.api is not None:
+        api = generator.api
+        return f"API ${api.input_usd_per_million_tokens:g}/M in, ${api.output_usd_per_million_tokens:g}/M out"
+    hosted = generator.self_hosted
+    price = hosted.price_usd_per_hour or hosted.accelerator.price_usd_per_hour
+    hourly = "" if price is None else f" at ${price:.2f}/h"
+    return (f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
+            f"{hosted.utilization * 100:.2g}% utilisation")  # fmt: skip
+
+
+def priced_at(source: Any) -> str:
+    """The scenario inputs behind a source's dollars, so every cost in the table has its price:
+    a synthetic source's generator, prompt ratio, acceptance yield and judges; then licence,
+    processing and fixed fee, those given."""
+    parts = []
+    if source.synthetic is not None:
+        synthetic = source.synthetic
+        parts += [_generator(synthetic.generator),
+                  f"prompts {synthetic.prompt_tokens_per_token:g}x the output",
+                  f"yield {units.format_ratio(synthetic.acceptance_yield)}"]  # fmt: skip
+        parts += [f"graded by {g.name} ({_generator(g.judge)})" for g in synthetic.grading]
+    fees = ((f"licence ${source.license_usd_per_million_tokens:g}/M tokens", source.license_usd_per_million_tokens),
+            (f"processing ${source.processing_usd_per_million_tokens:g}/M tokens", source.processing_usd_per_million_tokens),
+            (f"fee {units.format_usd(source.fixed_fee_usd)}", source.fixed_fee_usd))  # fmt: skip
+    parts += [text for text, amount in fees if amount]
+    return "; ".join(parts) or "no price given (free)"
+
+
 def source_table(results: Results) -> Table:
-    """One row per (plan, data source)."""
+    """One row per (plan, data source), with the synthetic tokens generated (before filtering)."""
     headers = [
         "plan",
         "source",
@@ -228,6 +269,7 @@ def source_table(results: Results) -> Table:
         "epochs",
         "effective tokens",
         "value weight",
+        "generated",
         "acquisition",
         "generation",
         "grading",
@@ -245,12 +287,29 @@ def source_table(results: Results) -> Table:
                     "n/a" if s.epochs is None else f"{s.epochs:.2f}",
                     units.format_count(s.effective_tokens),
                     f"{s.value_weight:g}",
+                    units.format_count(s.generated_tokens) if s.generated_tokens else "none",
                     units.format_usd(s.acquisition_usd),
                     units.format_usd(s.generation_usd),
                     units.format_usd(s.grading_usd),
                 ]
             )
     return headers, rows
+
+
+def price_table(results: Results) -> list[list[str]]:
+    """The scenario prices behind the sources' dollars: one row per (source, prices), with the
+    plans they apply to ("all plans" when every plan shares them)."""
+    if not results.inputs:
+        return []
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for plan in results.inputs:
+        for source in plan.scenario.data:
+            grouped.setdefault((source.name, priced_at(source)), []).append(plan.name)
+    everyone = len(results.inputs)
+    return [
+        [name, text, "all plans" if len(plans) == everyone else ", ".join(plans)]
+        for (name, text), plans in grouped.items()
+    ]
 
 
 def assumptions(results: Results) -> list[list[str]]:

@@ -53,6 +53,21 @@ class QuantityError(ValueError):
     """A value that is not a usable quantity; the message says what was expected."""
 
 
+def _hint(text: str) -> str:
+    """What a usual slip meant: ``$300k`` (a currency sign), ``1,000,000`` (separators).
+
+    >>> _hint("$300k"), _hint("1,000,000"), _hint("lots")
+    (' (write it without the $ sign: 300k)', ' (write it without separators: 1000000)', '')
+    """
+    bare = text.lstrip("$").strip()
+    if text.startswith("$") and _QUANTITY.fullmatch(bare):
+        return f" (write it without the $ sign: {bare})"
+    joined = text.replace(",", "").replace("_", "")
+    if joined != text and _QUANTITY.fullmatch(joined):
+        return f" (write it without separators: {joined})"
+    return ""
+
+
 def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
     """Parse a human quantity into a float.
 
@@ -84,10 +99,18 @@ def parse_quantity(value: object, *, allow_zero: bool = False) -> float:
             raise QuantityError(f"an empty string is not a quantity; expected {EXPECTED}")
         match = _QUANTITY.fullmatch(value.strip())
         if match is None:
-            raise QuantityError(f"{text} is not a number; expected {EXPECTED}")
+            raise QuantityError(
+                f"{text} is not a number{_hint(value.strip())}; expected {EXPECTED}"
+            )
         digits, suffix = match.groups()
         if suffix not in SUFFIXES:
-            raise QuantityError(f"{text} has an unknown suffix {suffix!r}; expected {EXPECTED}")
+            upper = suffix.upper()
+            hint = ""
+            if upper in SUFFIXES:  # 1.4t, 3b, 500m: the usual slip; suffixes are upper case but k
+                hint = f" (did you mean {digits}{upper}? suffixes are upper case except k)"
+            raise QuantityError(
+                f"{text} has an unknown suffix {suffix!r}{hint}; expected {EXPECTED}"
+            )
         number = float(digits) * SUFFIXES[suffix]
     else:
         raise QuantityError(f"{value!r} is not a number; expected {EXPECTED}")
@@ -121,10 +144,20 @@ def _scaled(value: float, digits: int = 2) -> str:
 
 
 def _sig(value: float, digits: int) -> str:
-    """Round to ``digits`` significant figures but never hide integer digits."""
+    """Round to ``digits`` significant figures but never hide integer digits.
+
+    The number of decimals follows the rounded value, so 0.99999 days reads ``1.0``, not
+    ``1.00``, and 9.97 reads ``10``, not ``10.0``.
+
+    >>> _sig(0.99999, 2), _sig(9.97, 2), _sig(0.5, 2), _sig(21.04, 2), _sig(130.2, 2)
+    ('1.0', '10', '0.50', '21', '130')
+    """
     if value == 0:
         return "0"
     places = max(digits - 1 - math.floor(math.log10(value)), 0)
+    rounded = round(value, places)
+    if rounded != 0:
+        places = max(digits - 1 - math.floor(math.log10(abs(rounded))), 0)
     return f"{value:.{places}f}"
 
 

@@ -161,3 +161,26 @@ def test_heatmap_counts_read_like_1b() -> None:
     svg = _svg(charts.heatmap([7e9, 14e9], [1e12, 2e12], [[2.0, 1.9], [1.9, 1.8]], "model.params",
                               "training.tokens", "Expected loss"))  # fmt: skip
     assert ticks(svg, "x") == ["7B", "14B"] and ticks(svg, "y")[:2] == ["1T", "2T"]
+
+
+def test_tornado_title_does_not_run_into_an_axis_title(phi4: planner.Results) -> None:
+    # "Sensitivity of base" above a left-hand "cost" title read as "Sensitivity of base cost"
+    found = planner.analyse(phi4, optimise=False)
+    svg = _svg(charts.tornado(found.sensitivity, "base"))
+    texts = [t.get_text(" ", strip=True) for t in svg.find_all("text")]
+    assert "Sensitivity of base to each assumption" in texts
+    assert "cost" not in texts and "expected loss" not in texts
+    assert "change in total cost (USD)" in texts and any("expected loss" in t for t in texts)
+
+
+def test_a_long_plan_name_is_shortened_in_charts_not_in_titles(phi4: planner.Results) -> None:
+    # a 120-character variant name collapsed the axes ("constrained_layout not applied")
+    long = "x" * 120
+    plans = [replace(p, plan=long if i == 1 else p.plan) for i, p in enumerate(phi4.plans)]
+    cost = _svg(charts.cost_breakdown(plans))
+    assert all(len(label) <= 40 for label in ticks(cost, "y")) and any(
+        "\u2026" in t for t in ticks(cost, "y")
+    )
+    assert long in cost.find("title").get_text()  # the accessible title keeps the whole name
+    loss = _svg(charts.loss_vs_cost(plans, [plans[0].plan]))
+    assert all(len(label) <= 40 for label in legend(loss))

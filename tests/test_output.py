@@ -149,3 +149,39 @@ def test_paired_loss_difference_and_mixture_note_are_printed() -> None:
     presets = {results.inputs[1].scenario.mixture.gain("rephrased").name}
     note = next(n for n in results.notes if n.startswith("Mixture model"))
     assert all(f"rephrased: {name}" in note for name in presets) and note in text
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "says"),
+    [(["run", PHI4], "out.xlsx", "does not write .xlsx files"),
+     (["run", PHI4], "report.html", "written with --html PATH"),
+     (["loss", "--params", "7B", "--tokens", "1T"], "loss.csv", "ending in .json, .txt")],
+    ids=["xlsx", "html", "loss-csv"],
+)  # fmt: skip
+def test_an_output_suffix_without_a_format_is_refused_before_any_work(
+    tmp_path: Path, command: list[str], name: str, says: str
+) -> None:
+    # -o out.xlsx once wrote the text table under a spreadsheet's name, exit 0
+    target = tmp_path / name
+    result = CliRunner().invoke(main, [*command, "-o", str(target)])
+    assert result.exit_code == 2 and says in result.stderr and "Traceback" not in result.stderr
+    assert not target.exists()
+    forced = CliRunner().invoke(main, [*command, "-o", str(target), "--format", "json"])
+    assert forced.exit_code == 0 and target.read_text().lstrip().startswith("{")
+
+
+def test_a_file_without_a_suffix_gets_the_default_format(tmp_path: Path) -> None:
+    target = tmp_path / "plans"
+    result = CliRunner().invoke(main, ["run", PHI4, "-o", str(target)])
+    assert result.exit_code == 0 and target.read_text().startswith("phi4-style-14b:")
+
+
+def test_memory_names_one_accelerator_in_the_singular(
+    write_scenario: Callable[..., Path],
+) -> None:
+    # "48 GB (>= 1 accelerators)" in every 3B/7B plan
+    small = write_scenario({**MINIMAL, "model": {"params": "3B"}})
+    memory = next(line for line in render_table(planner.run(planner.load_scenario(small))).splitlines() if "Memory" in line)  # fmt: skip
+    assert memory.rstrip().endswith("48 GB (>= 1 accelerator)")
+    large = planner.run(planner.load_scenario(write_scenario(MINIMAL, "large.yaml")))
+    assert "112 GB (>= 2 accelerators)" in render_table(large)

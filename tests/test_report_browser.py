@@ -137,3 +137,54 @@ def test_report_in_chromium(browser: Any, tmp_path: Path, kind: str) -> None:
     # SVG user units are points (72/in); at 96 px/in a chart at natural size has scale 4/3
     assert min(layout["charts"]) >= 1.0, "a printed chart shrinks its 8-9 pt labels below 6 pt"
     assert pdf.startswith(b"%PDF") and 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 40
+
+
+LINE_BREAKS = """() => [...document.querySelectorAll('td:first-child')].flatMap(cell => {
+    const text = cell.firstChild;
+    if (!text || text.nodeType !== Node.TEXT_NODE || text.length < 2) return [];
+    const range = document.createRange();
+    const tops = [...text.data].map((_, i) => {
+        range.setStart(text, i); range.setEnd(text, i + 1);
+        return range.getBoundingClientRect().top;
+    });
+    return tops.flatMap((top, i) => (i > 0 && top > tops[i - 1] + 1) ? [[text.data, i]] : []);
+})"""
+"""Every place a first-column cell (a plan name) wraps: (text, index of the first character on the
+new line)."""
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_printed_plan_names_break_at_their_hyphens(browser: Any, tmp_path: Path, kind: str) -> None:
+    # "pessimistic-synthetic" once printed as "pessimist" / "ic-synthetic"
+    page = browser.new_page()
+    page.goto(PAGES[kind][0](tmp_path).as_uri())
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_TEXT_WIDTH, "height": A4_TEXT_HEIGHT})
+    breaks = page.evaluate(LINE_BREAKS)
+    page.close()
+    mid_word = [(text, i) for text, i in breaks if text[i - 1] not in "-/ " and text[i] != " "]
+    assert mid_word == [], mid_word
+
+
+def test_a_long_unbroken_plan_name_still_prints_inside_the_margins(
+    browser: Any, tmp_path: Path
+) -> None:
+    # keeping plan names whole at their hyphens must not let a 120-character name push a table
+    # past the right margin
+    import yaml
+
+    scenario = yaml.safe_load((SCENARIOS / "data_constrained_3b.yaml").read_text())
+    scenario["variants"][0]["name"] = "x" * 120
+    source, path = tmp_path / "long.yaml", tmp_path / "long.html"
+    source.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(source), "--html", str(path)])
+    assert result.exit_code == 0, result.stderr
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_TEXT_WIDTH, "height": A4_TEXT_HEIGHT})
+    rights = page.evaluate(
+        "[...document.querySelectorAll('table')].map(t => t.getBoundingClientRect().right)"
+    )
+    page.close()
+    assert rights and all(right <= A4_TEXT_WIDTH + 1 for right in rights), rights

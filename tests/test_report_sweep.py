@@ -51,6 +51,8 @@ def test_footer_flags_and_assumptions(page: BeautifulSoup) -> None:
     )
     flags = page.find("h2", id="flags").find_next("ul").get_text()
     assert "of 6 points" in flags and "Phi-4 technical report" in flags
+    # flag names once read "synthetic share over 50", a percentage without its unit
+    assert "synthetic share above 50%" in flags and "over 50 " not in flags + " "
     assumptions = page.find("h2", id="assumptions").find_next("table").get_text()
     assert "besiroglu-2024" in assumptions and "whole-run MFU" in assumptions
 
@@ -70,5 +72,24 @@ def test_a_categorical_axis_makes_a_page(tmp_path: Path) -> None:
             "--out", str(tmp_path / "s.csv"), "--html", str(html)]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.stderr
-    cells = {td.get_text() for td in BeautifulSoup(html.read_text(), "html.parser").find_all("td")}
+    page = BeautifulSoup(html.read_text(), "html.parser")
+    cells = {td.get_text() for td in page.find_all("td")}
     assert "h200" in cells or "h100-sxm" in cells
+    # half the rows run on H200s: their price and its source are listed, not only the base's H100
+    assumptions = page.find("h2", id="assumptions").find_next("table").get_text(" ")
+    h200 = planner.hardware("h200")
+    assert (
+        "price (h200)" in assumptions and f"${h200.price_usd_per_hour:.2f} per hour" in assumptions
+    )
+    assert str(h200.price_source) in assumptions and "price (h100-sxm)" in assumptions
+
+
+def test_a_swept_price_is_not_listed_as_the_catalog_price(tmp_path: Path) -> None:
+    html = tmp_path / "s.html"
+    args = ["sweep", PHI4, "--grid", "training.price_usd_per_hour=2,3",
+            "--out", str(tmp_path / "s.csv"), "--html", str(html)]  # fmt: skip
+    assert CliRunner().invoke(main, args).exit_code == 0
+    page = BeautifulSoup(html.read_text(), "html.parser")
+    rows = [tr.get_text(" | ", strip=True) for tr in page.find("h2", id="assumptions").find_next("table").find_all("tr")]  # fmt: skip
+    assert "price per accelerator-hour | $2.00, $3.00 | swept" in rows
+    assert not any(row.startswith("price (h100-sxm)") for row in rows)
