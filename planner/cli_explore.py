@@ -75,24 +75,15 @@ def optimize(
 
     Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.output import render_json
     from planner.output_commands import render_allocation
 
     if file is None:
         if flops is None:
             raise PlannerError("give a scenario FILE, or --flops for a quick allocation")
         from planner.allocation import optimize_flops
+        from planner.output_commands import render_split
 
-        emit(
-            render_json(optimize_flops(flops, unique_tokens, law_name))
-            if fmt == "json"
-            else "".join(
-                f"{k:14} {v:.6g}\n"
-                for k, v in optimize_flops(flops, unique_tokens, law_name).items()
-            ),
-            output,
-            force,
-        )
+        emit(render_split(optimize_flops(flops, unique_tokens, law_name), fmt), output, force)
         return
     from planner.optimize import optimize_file
 

@@ -22,6 +22,7 @@ __all__ = [
     "render_catalog",
     "render_fit",
     "render_loss",
+    "render_split",
 ]
 
 
@@ -174,6 +175,23 @@ def move_label(move: str) -> str:
     if words and words[-1].endswith("pct") and words[-1][:-3].isdigit():
         return " ".join(words[:-1]) + f" (+{words[-1][:-3]}%)"
     return " ".join(words)
+
+
+def render_split(split: dict[str, float], fmt: str) -> str:
+    """A FLOP budget's compute-optimal split (``planner optimize --flops``)."""
+    if fmt == "json":
+        return render_json(split)
+    shown = {
+        "params": units.format_count,
+        "tokens": units.format_count,
+        "unique_tokens": units.format_count,
+        "flops": units.format_flops,
+        "loss": lambda v: f"{v:.4f}",
+        "epochs": lambda v: f"{v:.2f}",
+    }
+    return "".join(
+        f"{name:14} {shown.get(name, lambda v: f'{v:.4g}')(value)}\n" for name, value in split.items()
+    )
 
 
 def render_allocation(allocation: Any, fmt: str) -> str:

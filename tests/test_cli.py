@@ -270,6 +270,14 @@ def test_optimize_quick_json_keys_and_check_12() -> None:
     assert data["params"] == pytest.approx(7.022365e9, rel=1e-4)
 
 
+def test_optimize_quick_table_reads_like_the_other_commands() -> None:
+    code, out, _ = invoke("optimize", "--flops", "1e22", "--unique-tokens", "25B")
+    assert code == 0 and "e+" not in out
+    lines = dict(line.split(None, 1) for line in out.splitlines())
+    assert lines["unique_tokens"] == "25B" and lines["flops"] == "1.0e22 FLOPs"
+    assert lines["params"].endswith("B") and lines["tokens"].endswith("B")
+
+
 def test_optimize_scenario_file() -> None:
     path = str(ROOT / "scenarios" / "data_constrained_3b.yaml")
     code, out, _ = invoke("optimize", path, "--plan", "rephrase", "--format", "json")
