@@ -40,6 +40,10 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
+PLANNER = str(Path(sys.executable).with_name("planner"))
+"""The console script installed beside this interpreter (works without activating the venv)."""
+
+
 def command(*args: str, repeat: int = 3) -> tuple[float, float]:
     return timed(lambda: subprocess.run(args, check=True, capture_output=True, cwd=ROOT), repeat)
 
@@ -193,11 +197,11 @@ def measure(dask: bool) -> None:
 
     best, median = command(sys.executable, "-c", "import planner")
     line("import", "import planner", best, 0.5, median=median)
-    best, median = command("planner", "--help", repeat=5)
+    best, median = command(PLANNER, "--help", repeat=5)
     line("help", "planner --help", best, 0.15, median=median)
     with tempfile.TemporaryDirectory() as folder:
         report = str(Path(folder) / "phi4.html")
-        best, median = command("planner", "run", str(PHI4), "--html", report, "--force")
+        best, median = command(PLANNER, "run", str(PHI4), "--html", report, "--force")
         line(
             "run_html",
             "planner run phi4 --html (report, analysis, optimiser)",
@@ -207,7 +211,7 @@ def measure(dask: bool) -> None:
         )
         out = str(Path(folder) / "sweep.csv")
         seconds, peak = peak_mb(
-            "planner",
+            PLANNER,
             "sweep",
             str(PHI4),
             "--grid",
