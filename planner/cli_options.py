@@ -18,8 +18,8 @@ from planner import units
 from planner.errors import PlannerError
 
 __all__ = [
-    "QUANTITY",
     "FORMAT_BY_SUFFIX",
+    "QUANTITY",
     "RangeType",
     "check_outputs",
     "emit",
@@ -164,9 +164,18 @@ def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) ->
     loss.csv`` where ``loss`` writes only table and JSON) is a usage error, not a text table
     written under a misleading name. A file without a suffix gets the default format.
     """
-    if fmt is not None or output is None:
+    if output is None:
         return fmt or formats[0]
     suffix = Path(output).suffix.lower()
+    named = FORMAT_BY_SUFFIX.get(suffix)
+    if fmt is not None:
+        if named is not None and named in formats and named != fmt:
+            raise click.BadParameter(
+                f"{output} ends in {suffix}, which is {named}, but --format is {fmt}; "
+                "drop --format or change the suffix",
+                param_hint="'--output'",
+            )
+        return fmt
     if not suffix:
         return formats[0]
     guessed = FORMAT_BY_SUFFIX.get(suffix)

@@ -108,7 +108,31 @@ def _accelerator(value: object) -> object:
     return value
 
 
+SHARE_FIELDS = frozenset(
+    {"share", "utilization", "low", "high", "point", "acceptance_yield", "evaluation_share",
+     "max_synthetic_share", "interconnect_share"}
+)  # fmt: skip
+"""Fields that are shares of a whole, so ``30%`` may be written for 0.3."""
+
+
+def _written_number(value: str, field: str) -> object:
+    """``30%`` as 0.3 in a share field; a ``$`` in front of a number refused with how to write it."""
+    text = value.strip()
+    if len(text) > 40:
+        return value
+    if text.startswith("$"):
+        raise ValueError(f"write {text[1:].strip()!r} without the '$': the field is in dollars already")
+    if text.endswith("%") and field in SHARE_FIELDS:
+        try:
+            return float(text[:-1]) / 100
+        except ValueError:
+            return value
+    return value
+
+
 def _range(value: object) -> object:
+    if isinstance(value, str):
+        value = _written_number(value, "utilization")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"low": value, "high": value}
     return value
@@ -180,6 +204,8 @@ class Strict(BaseModel):
         yes_no = value is True or value is False
         if yes_no and info.field_name is not None and _numeric_field(cls, info.field_name):
             raise ValueError("is a yes/no value; give a number")
+        if isinstance(value, str) and info.field_name is not None:
+            return _written_number(value, info.field_name)
         return value
 
     @field_validator("*", mode="after")

@@ -1,7 +1,7 @@
 """The accelerator catalog: one row per accelerator, each with its source.
 
-Data lives in ``planner/data/hardware.csv`` (built from the project's reference
-``hardware_prices.csv``). Peaks are *dense* tensor FLOP/s: datasheet figures
+Data lives in ``planner/data/hardware.csv``, with a source on every row (where each
+column comes from: ``planner/data/README.md``). Peaks are *dense* tensor FLOP/s: datasheet figures
 quoted "with sparsity" are halved. Prices are on-demand or capacity-block
 quotes with the date the source gives, not today's price.
 """

@@ -263,7 +263,9 @@ def compare(*many: Results) -> Results:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
     return Results(
         scenario=" vs ".join(r.scenario for r in many),
-        description="; ".join(f"{r.scenario}: {r.description}" for r in many if r.description),
+        description=" ".join(
+            f"{r.scenario}: {r.description.strip().rstrip('.')}." for r in many if r.description.strip()
+        ),
         baseline=f"{many[0].scenario}/{many[0].baseline}",
         plans=tuple(plans_out),
         notes=notes,

@@ -75,3 +75,11 @@ def test_every_schema_field_is_described() -> None:
     for value in models:
         for name, field in value.model_fields.items():
             assert field.description, f"{value.__name__}.{name} has no description"
+
+
+def test_compare_joins_descriptions_as_sentences() -> None:
+    first = planner.run(planner.load_scenario(SCENARIOS[0]))
+    second = planner.run(planner.load_scenario(SCENARIOS[1]))
+    joined = planner.compare(first, second).description
+    assert ".;" not in joined and ".." not in joined
+    assert joined.startswith(f"{first.scenario}: ") and f" {second.scenario}: " in joined

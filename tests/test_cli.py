@@ -195,7 +195,7 @@ def test_output_file_is_written_and_never_overwritten_without_force(tmp_path: Pa
     code, _, err = invoke("run", BASELINE, "-o", str(target))
     assert code == 2 and "already exists; pass --force" in err
     assert target.read_text() == first
-    assert invoke("run", BASELINE, "-o", str(target), "--force", "--format", "table")[0] == 0
+    assert invoke("run", BASELINE, "-o", str(target), "--force", "--law", "hoffmann-2022")[0] == 0
     assert target.read_text() != first
     code, _, err = invoke("run", BASELINE, "-o", str(tmp_path))
     assert code == 2

@@ -342,3 +342,23 @@ def test_variants_never_change_the_base_or_each_other(write_scenario: Callable[.
     tokens = {p.name: [s.tokens for s in p.scenario.data] for p in (base, a, b)}
     assert tokens == {"base": [1e12, 1e9], "a": [2e12, 1e9], "b": [1e12, 3e9]}
     assert [p.scenario.training.accelerator_count for p in (base, a, b)] == [64, 8, 64]
+
+
+def test_shares_may_be_written_as_percentages_and_dollars_are_explained(
+    write_scenario: Callable[..., Path],
+) -> None:
+    document = {
+        **MINIMAL,
+        "training": {**MINIMAL["training"], "utilization": "35%"},
+        "data": [{"name": "web", "share": "70%"}, {"name": "code", "share": " 30 % "}],
+    }
+    scenario = load_scenario(write_scenario(document))
+    assert scenario.training.utilization.mid == pytest.approx(0.35)
+    assert [s.share for s in scenario.data] == pytest.approx([0.7, 0.3])
+    priced = {**MINIMAL, "training": {**MINIMAL["training"], "price_usd_per_hour": "$2.50"}}
+    with pytest.raises(InputError, match=r"training.price_usd_per_hour: write '2.50' without the '\$'"):
+        load_scenario(write_scenario(priced))
+    # a percentage is a share, never a price or a count
+    wrong = {**MINIMAL, "training": {**MINIMAL["training"], "price_usd_per_hour": "30%"}}
+    with pytest.raises(InputError, match="price_usd_per_hour"):
+        load_scenario(write_scenario(wrong))

@@ -185,3 +185,18 @@ def test_memory_names_one_accelerator_in_the_singular(
     assert memory.rstrip().endswith("48 GB (>= 1 accelerator)")
     large = planner.run(planner.load_scenario(write_scenario(MINIMAL, "large.yaml")))
     assert "112 GB (>= 2 accelerators)" in render_table(large)
+
+
+def test_a_format_that_contradicts_the_suffix_is_refused(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    target = tmp_path / "out.json"
+    result = CliRunner().invoke(main, ["run", PHI4, "-o", str(target), "--format", "csv"])
+    assert result.exit_code == 2 and "ends in .json, which is json, but --format is csv" in result.output
+    assert not target.exists()
+    # a suffix that names no format keeps the explicit one
+    other = tmp_path / "out.data"
+    assert CliRunner().invoke(main, ["run", PHI4, "-o", str(other), "--format", "csv"]).exit_code == 0
+    assert other.read_text().startswith("plan,")
