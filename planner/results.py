@@ -255,8 +255,14 @@ def compare(*many: Results) -> Results:
                 inputs.append(replace(given, name=name))
     names = [p.plan for p in plans_out]
     if len(set(names)) != len(names):
+        repeated = sorted(
+            {r.scenario for r in many if [m.scenario for m in many].count(r.scenario) > 1}
+        )
+        files = sorted({path for r in many if r.scenario in repeated for path, _ in r.files})
         raise InputError(
-            "two compared files share a scenario name", allowed="give each file its own name"
+            f"compared scenarios share the name {', '.join(map(repr, repeated))}"
+            + (f" ({', '.join(files)})" if files else ""),
+            allowed="give each file its own `name:` (or compare a file once)",
         )
     notes = tuple(dict.fromkeys(n for r in many for n in r.notes))
     if len({p.law for p in plans_out}) > 1:
@@ -264,7 +270,9 @@ def compare(*many: Results) -> Results:
     return Results(
         scenario=" vs ".join(r.scenario for r in many),
         description=" ".join(
-            f"{r.scenario}: {r.description.strip().rstrip('.')}." for r in many if r.description.strip()
+            f"{r.scenario}: {r.description.strip().rstrip('.')}."
+            for r in many
+            if r.description.strip()
         ),
         baseline=f"{many[0].scenario}/{many[0].baseline}",
         plans=tuple(plans_out),

@@ -345,3 +345,8 @@ def test_validate_refuses_a_variant_run_would_refuse(write_scenario: Callable[..
     document = {**MINIMAL, "variants": [{"name": "gb", "set": {"training.accelerator": "gb200"}}]}
     code, _, err = invoke("validate", str(write_scenario(document)))
     assert code == 2 and "variants.gb.training" in err and "gb200 has no default price" in err
+
+
+def test_compare_names_the_repeated_scenario() -> None:
+    code, _, err = invoke("compare", BASELINE, BASELINE)
+    assert code == 2 and "share the name 'web-baseline-7b'" in err and "web_baseline_7b.yaml" in err
