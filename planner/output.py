@@ -19,7 +19,6 @@ from planner import units
 from planner.estimate import PlanResult, Results
 
 __all__ = [
-    "FORMATS",
     "OPTIONAL_ROWS",
     "ROWS",
     "WIDTH",
@@ -34,7 +33,6 @@ __all__ = [
     "table_rows",
 ]
 
-FORMATS = ("table", "json", "csv", "markdown")
 
 
 def _unit(plan: PlanResult) -> str:
@@ -350,7 +348,7 @@ def render_json(data: dict[str, Any]) -> str:
 
 
 def render(results: Results, fmt: str) -> str:
-    """Results in one of FORMATS."""
+    """Results as a table, JSON, CSV or Markdown (``fmt``)."""
     if fmt == "json":
         return render_json(results.to_dict())
     if fmt == "csv":

@@ -250,7 +250,6 @@ def environment() -> Any:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    environment.filters.update(units.FILTERS)
     return environment
 
 

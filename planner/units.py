@@ -13,7 +13,6 @@ import re
 
 __all__ = [
     "EXPECTED",
-    "FILTERS",
     "MINUS",
     "SUFFIXES",
     "QuantityError",
@@ -319,14 +318,3 @@ def tick_labels(values: list[float], prefix: str = "") -> list[str]:
     return labels
 
 
-FILTERS = {
-    "count": format_count,
-    "flops": format_flops,
-    "hours": format_hours,
-    "usd": format_usd,
-    "days": format_days,
-    "energy": format_energy,
-    "co2": format_co2,
-    "ratio": format_ratio,
-    "bytes": format_bytes,
-}
