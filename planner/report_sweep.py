@@ -171,6 +171,10 @@ def render_sweep_report(
     items = [Chart("sweep-frontier", Markup(charts.sweep_frontier(cost, loss, front)),
                    f"Each of the {len(frame):,} points; the frontier joins those no other point beats on both.")]  # fmt: skip
     numeric = [a for a in axes if is_numeric_dtype(frame[a].dtype) and frame[a].nunique() > 1]
+    if len(numeric) < 2:
+        have = ", ".join(numeric) if numeric else "none"
+        items[0] = Chart(items[0].id, items[0].svg, items[0].caption + " No loss heatmap: it needs two "
+                         f"numeric swept axes with several values (here: {have}).")  # fmt: skip
     if len(numeric) >= 2:
         x_axis, y_axis = numeric[0], numeric[1]
         table = frame.pivot_table(index=y_axis, columns=x_axis, values="loss", aggfunc="min")
