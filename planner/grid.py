@@ -161,10 +161,22 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     Numeric fields' rules are bounds, so an array is checked by its extremes (and for NaN).
     """
     info = _field(path, scenario)
+    layout, arch = scenario.training.layout, scenario.model.architecture
+    if path == "training.accelerator_count" and layout is not None and arch is not None:
+        from planner.layout import check_counts
+
+        check_counts(layout, values, experts=arch.experts)
     adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():
             raise InputError("values must be finite numbers", field=f"grid {path}")
+        if info.annotation is int and (fraction := values[values != np.round(values)]).size:
+            raise InputError(
+                "must be whole numbers; this range makes fractions",
+                field=f"grid {path}",
+                value=float(fraction[0]),
+                allowed="whole numbers, e.g. a list 256,512,1024 or a range whose step is whole",
+            )
         values = [float(values.min()), float(values.max())]
     for value in dict.fromkeys(values):
         if path.endswith(".share") and value == 0:

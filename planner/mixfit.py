@@ -27,6 +27,7 @@ from planner import mix
 from planner.errors import InputError
 from planner.fields import Number, Range
 from planner.laws import ChinchillaLaw
+from planner.limits import MAX_MIX_FIT_WORK
 from planner.mixpresets import GainPreset
 
 __all__ = [
@@ -169,6 +170,43 @@ def _gain_fit(
     return best[1], best[2], best[3], best[0]
 
 
+def _check_work(runs: int, bootstrap: int) -> None:
+    """Bootstrap 1 (an interval from one draw) and fits too large to end in seconds."""
+    if bootstrap == 1:
+        raise InputError(
+            "one bootstrap resample gives no interval",
+            field="--bootstrap",
+            value=bootstrap,
+            allowed="0 (no intervals) or at least 2 (200 by default)",
+        )
+    if runs * (bootstrap + 1) > MAX_MIX_FIT_WORK:
+        raise InputError(
+            f"{runs:,} runs x {bootstrap + 1:,} fits is more than {MAX_MIX_FIT_WORK:,} run-fits "
+            "(planner.limits.MAX_MIX_FIT_WORK, a few seconds)",
+            field="--bootstrap",
+            value=bootstrap,
+            allowed=f"at most {max(MAX_MIX_FIT_WORK // runs - 1, 0):,} resamples for {runs:,} runs, "
+            "or average repeated runs of one mixture first",
+        )
+
+
+def _check_identifiable(shares: np.ndarray, losses: np.ndarray) -> None:
+    """Runs that cannot identify σ*, M_max and M_1: one loss, or too few distinct shares."""
+    if np.ptp(losses) == 0:
+        raise InputError(
+            f"every run has the same loss ({losses[0]:g}): the runs cannot identify the gain",
+            allowed="runs at several synthetic shares whose losses differ",
+        )
+    distinct = np.unique(shares)
+    if len(distinct) < 3 or np.count_nonzero(distinct) < 2:
+        raise InputError(
+            f"the runs have only {len(distinct)} distinct synthetic share value(s) "
+            f"({', '.join(f'{v:g}' for v in distinct[:5])}): the gain's optimum share, peak and "
+            "value alone cannot be told apart",
+            allowed="runs at 3 or more shares, 2 or more of them above 0 (e.g. 0, 0.1, 0.3, 0.5, 1)",
+        )
+
+
 def fit_mixture_gain(
     law: ChinchillaLaw,
     params: Sequence[float],
@@ -195,6 +233,7 @@ def fit_mixture_gain(
             value=len(x),
             allowed="4 or more runs; shares 0 to 1 including both ends if you can",
         )
+    _check_work(len(x), bootstrap)
     s = mix.speedup(law.E, law.A, law.B, law.alpha, law.beta, n, d, y)
     ok = np.isfinite(s) & (s > 0)
     if ok.sum() < 4:
@@ -202,6 +241,7 @@ def fit_mixture_gain(
             "fewer than 4 runs have a loss above what the base law reaches with infinite data",
             allowed="check that the base law was fitted on the same evaluation set",
         )
+    _check_identifiable(x[ok], y[ok])
     x, log_s = x[ok], np.log(s[ok])
     optimum, top, alone, sse = _gain_fit(x, log_s, sharpness)
     rng = np.random.default_rng(seed)
@@ -258,16 +298,19 @@ def fit_gain_table(
             file=name,
             allowed="a synthetic_share column (0 to 1), or --column synthetic_share=YOUR_COLUMN",
         )
-    return fit_mixture_gain(
-        law,
-        runs["params"].tolist(),
-        runs["tokens"].tolist(),
-        runs["synthetic_share"].tolist(),
-        runs["loss"].tolist(),
-        name=f"fitted:{name}",
-        bootstrap=bootstrap,
-        seed=seed,
-    )
+    try:
+        return fit_mixture_gain(
+            law,
+            runs["params"].tolist(),
+            runs["tokens"].tolist(),
+            runs["synthetic_share"].tolist(),
+            runs["loss"].tolist(),
+            name=f"fitted:{name}",
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    except InputError as exc:
+        raise exc.located(file=name) from None
 
 
 def gain_file_text(result: GainFit) -> str:
