@@ -166,6 +166,18 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
         from planner.layout import check_counts
 
         check_counts(layout, values, experts=arch.experts)
+    parts = path.split(".")
+    numbers = isinstance(values, np.ndarray) or _all_numbers(values)
+    if parts[0] == "mixture" and parts[2:] == ["max_gain"] and numbers:
+        cap = scenario.mixture.gain(parts[1]).speedup_cap  # the file's rule, per swept value
+        top = float(np.max(np.asarray(values, dtype=float)))
+        if top > cap:
+            raise InputError(
+                f"is above the preset's speedup_cap {cap:g}",
+                field=f"grid {path}",
+                value=top,
+                allowed=f"values up to {cap:g}, or sweep mixture.{parts[1]} with inline constants",
+            )
     adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():

@@ -15,6 +15,8 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_GENERATIONS",
     "MAX_LAW_BYTES",
+    "MAX_LAW_E",
+    "MAX_LAW_VARIANCE",
     "MAX_LIST_ITEMS",
     "MAX_MEMORY_BW_TBS",
     "MAX_MEMORY_GB",
@@ -95,6 +97,13 @@ MIN_PEAK_TFLOPS = 1e-3
 MAX_PEAK_TFLOPS = 1e7
 """Dense peak, TFLOP/s. Sanity bound: ~10^3 x a 2025 accelerator (B200 fp8 dense: 4.5e3)."""
 
+MAX_LAW_E = 100.0
+"""Irreducible loss E of a law, nats per token. Sanity bound: a uniform guess over a
+million-token vocabulary is ln(1e6) = 13.8 nats; published fits have E of 1.7-2.0."""
+MAX_LAW_VARIANCE = 100.0
+"""Largest variance on a law's covariance diagonal. Sanity bound: a standard deviation of 10 (in
+nats for E, in e-folds for A and B; Besiroglu's bootstrap: at most 0.18). The Monte Carlo also
+clips its draws to a law's bounds."""
 MAX_MEMORY_GB = 1e6
 """Accelerator memory, GB. Sanity bound: ~10^4 x a 2025 accelerator (MI300X: 192 GB)."""
 MIN_MEMORY_GB = 1e-3

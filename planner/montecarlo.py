@@ -21,6 +21,7 @@ import numpy as np
 
 from planner import compute, cost, quality
 from planner.laws import LAW_CONSTANTS, ChinchillaLaw
+from planner.limits import MAX_LAW_E, MAX_QUANTITY
 from planner.model import Evaluation
 from planner.sampling import from_normals
 from planner.schema import Uncertainty
@@ -100,15 +101,17 @@ def law_draws(law: ChinchillaLaw, z: np.ndarray) -> tuple[np.ndarray, ...]:
     """
     if law.covariance is not None:
         x = z @ _root(law.covariance).T
-        alpha = np.maximum(law.alpha + x[:, 3], 1e-3)
-        beta = np.maximum(law.beta + x[:, 4], 1e-3)
-        return law.E + x[:, 0], law.A * np.exp(x[:, 1]), law.B * np.exp(x[:, 2]), alpha, beta
-    E = law.E + (law.E_se or 0.0) * z[:, 0]
-    alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 3]
-    beta = law.beta + (law.beta_se or 0.0) * z[:, 4]
-    A = law.A * law.pivot_params ** (alpha - law.alpha)
-    B = law.B * law.pivot_tokens ** (beta - law.beta)
-    return E, A, B, alpha, beta
+        E, alpha, beta = law.E + x[:, 0], law.alpha + x[:, 3], law.beta + x[:, 4]
+        A, B = law.A * np.exp(np.minimum(x[:, 1], 700)), law.B * np.exp(np.minimum(x[:, 2], 700))
+    else:
+        E = law.E + (law.E_se or 0.0) * z[:, 0]
+        alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 3]
+        beta = law.beta + (law.beta_se or 0.0) * z[:, 4]
+        A = law.A * law.pivot_params ** (alpha - law.alpha)  # at most 1e16^25: finite
+        B = law.B * law.pivot_tokens ** (beta - law.beta)
+    # draws stay inside a law file's bounds: a wide law cannot overflow the float32 draws to inf
+    A, B, alpha, beta = (np.minimum(v, MAX_QUANTITY) for v in (A, B, alpha, beta))
+    return np.clip(E, 0.0, MAX_LAW_E), A, B, np.clip(alpha, 1e-3, 5), np.clip(beta, 1e-3, 5)
 
 
 @functools.lru_cache(maxsize=16)
