@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from planner import mix
-from planner.errors import InputError
+from planner.errors import InputError, validation_problems
 from planner.fields import Number, Range
 from planner.laws import ChinchillaLaw
 from planner.limits import MAX_MIX_FIT_WORK
@@ -170,6 +171,11 @@ def _gain_fit(
     return best[1], best[2], best[3], best[0]
 
 
+MIN_FIT_SHARE = 1e-6
+"""Smallest non-zero synthetic share in an ablation run. Sanity bound: a millionth of the tokens
+cannot change a loss measurably; subnormal shares (2e-313) made the least squares NaN."""
+
+
 def _check_work(runs: int, bootstrap: int) -> None:
     """Bootstrap 1 (an interval from one draw) and fits too large to end in seconds."""
     if bootstrap == 1:
@@ -234,6 +240,13 @@ def fit_mixture_gain(
             allowed="4 or more runs; shares 0 to 1 including both ends if you can",
         )
     _check_work(len(x), bootstrap)
+    tiny = x[(x > 0) & (x < MIN_FIT_SHARE)]
+    if tiny.size:  # subnormal shares made the least squares NaN
+        raise InputError(
+            f"a synthetic share of {tiny[0]:g} is below {MIN_FIT_SHARE:g} (sanity bound)",
+            value=float(tiny[0]),
+            allowed="0 for a run without synthetic data, else a share of at least 1e-6",
+        )
     s = mix.speedup(law.E, law.A, law.B, law.alpha, law.beta, n, d, y)
     ok = np.isfinite(s) & (s > 0)
     if ok.sum() < 4:
@@ -266,16 +279,39 @@ def fit_mixture_gain(
     low, high = (
         (float(np.quantile(draws[:, 1], q)) for q in (0.1, 0.9)) if len(draws) else (top, top)
     )
-    preset = GainPreset(
+    try:
+        preset = _preset(name, law, len(x), bootstrap, sharpness, optimum, top, alone, low, high)
+    except ValidationError as exc:
+        raise InputError(
+            f"the fitted gain is outside what a preset allows ({validation_problems(exc)}): peak "
+            f"{top:.3g}x, alone {alone:.3g}x",
+            allowed="runs whose losses the base law describes (same tokenizer and evaluation "
+            "set), with shares spread from 0 to 1",
+        ) from None
+    return GainFit(preset, intervals, tuple(float(v) for v in s), float(np.sqrt(sse / len(x))))
+
+
+def _preset(
+    name: str,
+    law: ChinchillaLaw,
+    runs: int,
+    bootstrap: int,
+    sharpness: float,
+    optimum: float,
+    top: float,
+    alone: float,
+    low: float,
+    high: float,
+) -> GainPreset:
+    return GainPreset(
         name=name,
-        source=f"planner.mixfit.fit_mixture_gain on {len(x)} ablation runs (base law {law.name}); "
+        source=f"planner.mixfit.fit_mixture_gain on {runs} ablation runs (base law {law.name}); "
         f"max_gain P10-P90 from {bootstrap} bootstrap resamples",
         optimum_share=min(max(optimum, 0.01), 0.99),
         sharpness=sharpness,
         max_gain=Range(low=min(low, top), high=max(high, top), point=top),
         alone_gain=alone,
     )
-    return GainFit(preset, intervals, tuple(float(v) for v in s), float(np.sqrt(sse / len(x))))
 
 
 def fit_gain_table(
