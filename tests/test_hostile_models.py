@@ -169,6 +169,17 @@ def test_valid_model_inputs_give_finite_outputs(workdir: Path) -> None:
     assert sorted(os.listdir(out)) == ["gain.yaml"]
 
 
+def test_a_mixture_gain_below_zero_is_floored_and_flagged(workdir: Path) -> None:
+    path = workdir / "in" / "mixture_gain_below_zero.yaml"
+    result = planner_cli("run", str(path), "--format", "json", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    document = json.loads(result.stdout)
+    _finite(document)
+    assert "floored at 0.001" in result.stdout
+    optimized = planner_cli("optimize", str(path), "--budget-usd", "5e6", cwd=workdir)
+    assert optimized.returncode == 0, optimized.stderr[-3000:]
+
+
 def test_a_variant_may_drop_a_source_and_repoint_its_rephrasings() -> None:
     """The check for orphaned rephrasings runs after every change of the variant (any order)."""
     import planner
