@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner import flags, model, montecarlo
 from planner.errors import InputError
+from planner.gridchecks import check_axis
 from planner.loader import _model_in as model_in, set_path, validate
 from planner.schema import Scenario
 from planner.units import parse_quantity
@@ -161,34 +162,11 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     Numeric fields' rules are bounds, so an array is checked by its extremes (and for NaN).
     """
     info = _field(path, scenario)
-    layout, arch = scenario.training.layout, scenario.model.architecture
-    if path == "training.accelerator_count" and layout is not None and arch is not None:
-        from planner.layout import check_counts
-
-        check_counts(layout, values, experts=arch.experts)
-    parts = path.split(".")
-    numbers = isinstance(values, np.ndarray) or _all_numbers(values)
-    if parts[0] == "mixture" and parts[2:] == ["max_gain"] and numbers:
-        cap = scenario.mixture.gain(parts[1]).speedup_cap  # the file's rule, per swept value
-        top = float(np.max(np.asarray(values, dtype=float)))
-        if top > cap:
-            raise InputError(
-                f"is above the preset's speedup_cap {cap:g}",
-                field=f"grid {path}",
-                value=top,
-                allowed=f"values up to {cap:g}, or sweep mixture.{parts[1]} with inline constants",
-            )
+    check_axis(scenario, path, values, info.annotation)
     adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():
             raise InputError("values must be finite numbers", field=f"grid {path}")
-        if info.annotation is int and (fraction := values[values != np.round(values)]).size:
-            raise InputError(
-                "must be whole numbers; this range makes fractions",
-                field=f"grid {path}",
-                value=float(fraction[0]),
-                allowed="whole numbers, e.g. a list 256,512,1024 or a range whose step is whole",
-            )
         values = [float(values.min()), float(values.max())]
     for value in dict.fromkeys(values):
         if path.endswith(".share") and value == 0:

@@ -40,6 +40,7 @@ __all__ = [
     "MIN_MEMORY_GB",
     "MIN_PEAK_TFLOPS",
     "MIN_UTILIZATION",
+    "MIN_YIELD",
     "SHOWN_CHARS",
 ]
 
@@ -126,6 +127,10 @@ rates are 1e6-1e8 (data-mix-literature.md §7); 1e-30 gave costs of 1e42 USD (in
 MIN_UTILIZATION = 1e-4
 """Utilisation (share of peak) of training or a self-hosted generator. Sanity bound: 0.01% of
 peak; published runs are at 20-60% and inference at several percent. 1e-30 gave inf costs."""
+
+MIN_YIELD = 1e-6
+"""Acceptance yield of a synthetic pool (kept / generated). Sanity bound: filters keeping one
+token in a million; 5e-30 made 6e40 generated tokens, inf in the Monte Carlo's float32."""
 
 # --- work ----------------------------------------------------------------------------------
 MAX_SWEEP_POINTS = 20_000_000

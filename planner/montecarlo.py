@@ -23,7 +23,7 @@ from planner import compute, cost, quality
 from planner.laws import LAW_CONSTANTS, ChinchillaLaw
 from planner.limits import MAX_LAW_E, MAX_QUANTITY
 from planner.model import Evaluation
-from planner.sampling import from_normals
+from planner.sampling import from_normals, row_columns
 from planner.schema import Uncertainty
 from planner.sources import KINDS
 
@@ -265,8 +265,9 @@ def samples(
         drawn_yield = np.minimum(
             kept * (1 + settings.yield_spread * (2 * z.pool_yield[i] - 1)), 1.0
         )
-        moved = source.model_copy(
-            update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})}
+        cut = row_columns(synthetic, rows, ev.size)  # swept prices etc. as (rows, 1) columns
+        moved = row_columns(source, rows, ev.size).model_copy(
+            update={"synthetic": cut.model_copy(update={"acceptance_yield": drawn_yield})}
         )
         spent = cost.source_cost(
             moved,
@@ -285,7 +286,7 @@ def samples(
                 ),
             )
         )
-    mixture = scenario.mixture
+    mixture = row_columns(scenario.mixture, rows, ev.size)  # swept gains as (rows, 1) columns
     gains: dict[str, Any] = {}
     for kind in {p.synthetic_kind for p in pools if p.synthetic_kind and not p.weighted}:
         spread_gain = mixture.gain(kind).max_gain  # numbers, or row arrays in a sweep

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from planner import defaults
 from planner.fields import (
@@ -34,6 +34,7 @@ from planner.limits import (
     MAX_TOKEN_RATIO,
     MIN_MEASURED_RATE,
     MIN_UTILIZATION,
+    MIN_YIELD,
 )
 
 __all__ = [
@@ -234,6 +235,15 @@ class Grading(Strict):
     )
 
 
+def _sane_yield(value: float) -> float:
+    if value < MIN_YIELD:
+        raise ValueError(
+            f"is below {MIN_YIELD:g}, the sanity bound (planner.limits): generated = kept / yield "
+            "would overflow the cost"
+        )
+    return value
+
+
 class RephraseSource(Strict):
     """Source text that is rephrased but not itself trained on."""
 
@@ -253,7 +263,7 @@ class Synthetic(Strict):
         le=MAX_TOKEN_RATIO,
         description="Prompt tokens read per generated token (assumption: 1.0, rephrasing).",
     )
-    acceptance_yield: float = Field(
+    acceptance_yield: Annotated[float, AfterValidator(_sane_yield)] = Field(
         1.0,
         gt=0,
         le=1,

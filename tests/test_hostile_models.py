@@ -73,6 +73,16 @@ MODEL_CASES = [
     case("sweep-tp-not-dividing", ["sweep", "{in}/layout_count_sweep.yaml", "--grid",
                                    "training.layout.tp=1,3", "-o", "{out}/s.csv"],
          ["training.layout.tp", "tp 3 does not divide the 32 attention heads"]),
+    case("sweep-unset-generator", ["sweep", "{in}/mixture_gain_text.yaml", "--grid",
+                                   "data.syn.synthetic.generator.self_hosted.utilization=0.1,0.2",
+                                   "-o", "{out}/s.csv"],
+         ["data.syn.synthetic.generator.self_hosted is not set in the base scenario"]),
+    case("sweep-yield-tiny", ["sweep", "{in}/mixture_gain_text.yaml", "--grid",
+                              "data.syn.synthetic.acceptance_yield=4.9e-30,0.5", "-o", "{out}/s.csv"],
+         ["grid data.syn.synthetic.acceptance_yield", "below 1e-06", "4.9e-30"]),
+    case("sweep-price-tiny", ["sweep", "{in}/mixture_gain_text.yaml", "--grid",
+                              "training.price_usd_per_hour=1e-40,2", "-o", "{out}/s.csv"],
+         ["grid training.price_usd_per_hour", "sanity bound", "1e-40"]),
     case("sweep-gain-above-cap", ["sweep", "{in}/mixture_gain_text.yaml", "--grid",
                                   "mixture.rephrased.max_gain=1,1e30", "-o", "{out}/s.csv"],
          ["grid mixture.rephrased.max_gain", "speedup_cap 10"]),
@@ -167,6 +177,20 @@ def test_valid_model_inputs_give_finite_outputs(workdir: Path) -> None:
     assert found["feasible"] > 0 and "nan" not in layout.stdout.lower()
     _finite(found)
     assert sorted(os.listdir(out)) == ["gain.yaml"]
+
+
+def test_swept_prices_and_gains_work_with_the_monte_carlo(workdir: Path) -> None:
+    """Swept row arrays reach the Monte Carlo as columns: an API price or an alone_gain swept
+    with --uncertainty raised ValueError (shapes (3,10000) and (3,))."""
+    for grid in ("data.syn.synthetic.generator.api.output_usd_per_million_tokens=1,2,3",
+                 "mixture.rephrased.alone_gain=0.5,1,2"):  # fmt: skip
+        out = workdir / "out" / "s.csv"
+        result = planner_cli("sweep", str(workdir / "in" / "mixture_gain_text.yaml"), "--grid",
+                             grid, "--uncertainty", "-o", str(out), cwd=workdir)  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        text = out.read_text()
+        assert "loss_p90" in text and "inf" not in text and "nan" not in text.lower()
+        out.unlink()
 
 
 def test_a_mixture_gain_below_zero_is_floored_and_flagged(workdir: Path) -> None:
