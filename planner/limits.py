@@ -30,6 +30,7 @@ __all__ = [
     "MAX_RUNS_BYTES",
     "MAX_SCENARIO_BYTES",
     "MAX_SOURCES",
+    "MAX_SOURCE_TEXT",
     "MAX_SWEEP_POINTS",
     "MAX_TDP_W",
     "MAX_TOKENS",
@@ -79,6 +80,10 @@ Assumption: real comparisons are tens of plans of tens of sources; 500 variants 
 sources (100k) took 28 s to run."""
 MAX_NAME_LENGTH = 200
 """Characters in a scenario, plan or source name (names label tables and chart axes)."""
+MAX_SOURCE_TEXT = 2_000
+"""Characters of a provenance text (a preset's or a rate's ``source``), shown beside losses and
+costs. Assumption: the shipped ones are under 400; a 90k-character preset name slowed the
+HTML report threefold."""
 MAX_GENERATIONS = 1_000
 """``synthetic.generations`` (model-collapse loop). Assumption: published collapse studies run
 at most tens of generations (Shumailov et al. 2024: 9; Gerstgrasser et al. 2024: 50)."""

@@ -31,6 +31,7 @@ from planner.fields import (
 from planner.limits import (
     MAX_API_USD_PER_MILLION,
     MAX_GENERATIONS,
+    MAX_SOURCE_TEXT,
     MAX_TOKEN_RATIO,
     MIN_MEASURED_RATE,
     MIN_UTILIZATION,
@@ -140,7 +141,11 @@ class Measured(Strict):
     price_usd_per_hour: PriceUsdPerHour | None = Field(
         None, description="Price per accelerator-hour, USD. Default: the catalog price."
     )
-    source: str = Field("given in the scenario", description="Where the rate comes from.")
+    source: str = Field(
+        "given in the scenario",
+        max_length=MAX_SOURCE_TEXT,
+        description="Where the rate comes from.",
+    )
 
     @property
     def price(self) -> float:
