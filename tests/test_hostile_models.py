@@ -103,6 +103,8 @@ FIT_MIX_CASES = [
     ("empty", ["ablation_empty.csv"], ["ablation_empty.csv", "file is empty"]),
     ("one-row", ["ablation_one_row.csv"], ["at least 4 runs", "(got 1)"]),
     ("bootstrap-one", ["ablation_good.csv", "--bootstrap", "1"], ["--bootstrap", "at least 2"]),
+    ("column-typo", ["ablation_good.csv", "--column", "synthetic_share=sharee"],
+     ["--column synthetic_share=sharee", "the CSV has no column 'sharee'"]),
 ]  # fmt: skip
 
 
