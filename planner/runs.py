@@ -50,11 +50,17 @@ def prepare(
 
     for target, source in (columns or {}).items():  # a typo must not be ignored silently
         if target not in COLUMNS or source not in frame:
-            problem = (f"unknown name {shown(target)}" if target not in COLUMNS
-                       else f"the CSV has no column {shown(source)}")
-            raise InputError(f"--column {shown_text(f'{target}={source}', 120)}: {problem}", file=name,
-                             allowed=f"NAME one of {', '.join(COLUMNS)}; CSV columns: "
-                             + shown_text(", ".join(map(str, frame.columns)), 300))
+            problem = (
+                f"unknown name {shown(target)}"
+                if target not in COLUMNS
+                else f"the CSV has no column {shown(source)}"
+            )
+            raise InputError(
+                f"--column {shown_text(f'{target}={source}', 120)}: {problem}",
+                file=name,
+                allowed=f"NAME one of {', '.join(COLUMNS)}; CSV columns: "
+                + shown_text(", ".join(map(str, frame.columns)), 300),
+            )
     mapping = {source: target for target, source in (columns or {}).items()}
     frame = frame.rename(columns=mapping)
     if "tokens" not in frame and {"flops", "params"} <= set(frame):
