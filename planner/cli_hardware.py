@@ -64,11 +64,16 @@ def layout(file: str, show_all: bool, fmt: str, output: str | None, force: bool)
 
     Example: planner layout scenarios/phi4_style_14b.yaml --format json
     """
+    from planner.errors import InputError
     from planner.loader import load_scenario
     from planner.utilization import layouts
 
     check_outputs(output, force=force)
-    found = layouts(load_scenario(file))
+    scenario = load_scenario(file)
+    try:
+        found = layouts(scenario)
+    except InputError as exc:
+        raise exc.located(file=file) from None
     feasible = [c for c in found if c.feasible]
     shown = found if show_all else feasible[:10] + [c for c in found if not c.feasible][:10]
     rows = [

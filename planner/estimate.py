@@ -291,6 +291,21 @@ def quick_estimate(
         "vocab_size": vocab,
         "seq_len": seq_len,
     }
+    extra = {
+        "--kv-heads": kv_heads,
+        "--ffn-size": ffn_size,
+        "--experts": experts,
+        "--top-k": top_k,
+        "--glu": glu or None,
+        "--tied-embeddings": tied_embeddings or None,
+    }
+    if all(v is None for v in shape.values()) and (named := [k for k, v in extra.items() if v]):
+        raise InputError(
+            f"architecture flags without the model's shape (--layers, --d-model, "
+            f"--heads, --vocab, --seq-len) would be ignored: {', '.join(named)}",
+            field=named[0],
+            allowed="give the architecture flags too, or drop them",
+        )
     if any(v is not None for v in shape.values()):
         shape_model = {
             "architecture": {

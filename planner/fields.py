@@ -36,6 +36,7 @@ from planner.limits import (
     MAX_QUANTITY,
     MAX_TOKENS,
     MIN_PEAK_TFLOPS,
+    MIN_UTILIZATION,
 )
 from planner.units import parse_quantity
 
@@ -133,6 +134,11 @@ def _written_number(value: str, field: str) -> object:
 def _range(value: object) -> object:
     if isinstance(value, str):
         value = _written_number(value, "utilization")
+    if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as text: take it as the number
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"low": value, "high": value}
     return value
@@ -254,6 +260,11 @@ def _at_most_one(value: Range) -> Range:
     if value.high > 1:
         raise ValueError(
             f"utilisation {value.high} is above 1 (100% of peak); give a share such as 0.4"
+        )
+    if value.low < MIN_UTILIZATION:
+        raise ValueError(
+            f"utilisation {value.low:g} is below {MIN_UTILIZATION:g}, the sanity bound "
+            "(planner.limits); give a share of peak such as 0.4"
         )
     return value
 

@@ -198,6 +198,18 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "mixture_gain_floored",
+        "risk",
+        "planner assumption (planner.quality.MIN_GAIN): Option A adds each kind's gain - 1",
+        mixchecks.floored,
+        _one(
+            lambda ev, row: (
+                "the mixture gain of these shares is 0 or below (kinds with max_gain or alone_gain "
+                "under 1 add up); floored at 0.001, so the whole mix counts as almost no data"
+            )
+        ),
+    ),
+    Rule(
         "synthetic_share_over_50",
         "risk",
         "Phi-4 technical report (arXiv 2412.08905) Table 3",

@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner import flags, model, montecarlo
 from planner.errors import InputError
+from planner.gridchecks import check_axis
 from planner.loader import _model_in as model_in, set_path, validate
 from planner.schema import Scenario
 from planner.units import parse_quantity
@@ -161,6 +162,7 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     Numeric fields' rules are bounds, so an array is checked by its extremes (and for NaN).
     """
     info = _field(path, scenario)
+    check_axis(scenario, path, values, info.annotation)
     adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():

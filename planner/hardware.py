@@ -16,7 +16,16 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.errors import InputError
-from planner.limits import MAX_PEAK_TFLOPS, MIN_PEAK_TFLOPS
+from planner.limits import (
+    MAX_MEMORY_BW_TBS,
+    MAX_MEMORY_GB,
+    MAX_NAME_LENGTH,
+    MAX_PEAK_TFLOPS,
+    MAX_PRICE_USD_PER_HOUR,
+    MAX_TDP_W,
+    MIN_MEMORY_GB,
+    MIN_PEAK_TFLOPS,
+)
 
 __all__ = ["Accelerator", "catalog", "closest", "hardware"]
 
@@ -28,8 +37,14 @@ class Accelerator(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    id: str = Field(description="Catalog id, e.g. 'h100-sxm', or a name for a custom spec.")
-    name: str = Field("custom accelerator", description="Human-readable name.")
+    id: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        description="Catalog id, e.g. 'h100-sxm', or a name for a custom spec.",
+    )
+    name: str = Field(
+        "custom accelerator", max_length=MAX_NAME_LENGTH, description="Human-readable name."
+    )
     peak_bf16_tflops: float = Field(
         ge=MIN_PEAK_TFLOPS, le=MAX_PEAK_TFLOPS, description="Dense BF16 (16-bit) peak, TFLOP/s."
     )
@@ -39,13 +54,23 @@ class Accelerator(BaseModel):
         le=MAX_PEAK_TFLOPS,
         description="Dense FP8 peak, TFLOP/s; empty if the part has no FP8.",
     )
-    memory_gb: float | None = Field(None, gt=0, description="Accelerator memory, GB (1e9 bytes).")
-    memory_bw_tbs: float | None = Field(None, gt=0, description="Memory bandwidth, TB/s.")
+    memory_gb: float | None = Field(
+        None, ge=MIN_MEMORY_GB, le=MAX_MEMORY_GB, description="Accelerator memory, GB (1e9 bytes)."
+    )
+    memory_bw_tbs: float | None = Field(
+        None, gt=0, le=MAX_MEMORY_BW_TBS, description="Memory bandwidth, TB/s."
+    )
     tdp_w: float | None = Field(
-        None, gt=0, description="Board power (TDP, or measured maximum where no TDP exists), W."
+        None,
+        gt=0,
+        le=MAX_TDP_W,
+        description="Board power (TDP, or measured maximum where no TDP exists), W.",
     )
     price_usd_per_hour: float | None = Field(
-        None, gt=0, description="Default price per accelerator-hour, USD."
+        None,
+        gt=0,
+        le=MAX_PRICE_USD_PER_HOUR,
+        description="Default price per accelerator-hour, USD.",
     )
     scale_up_gbs: float | None = Field(
         None,
@@ -120,6 +145,7 @@ def closest(word: str, choices: list[str], n: int = 3) -> list[str]:
     >>> closest("tpuv4", list(catalog()))
     ['tpu-v4', 'tpu-v3', 'tpu-v5e']
     """
+
     def score(choice: str) -> tuple[bool, float]:
         ratio = difflib.SequenceMatcher(None, word, choice).ratio()
         return (bool(word) and word in choice, ratio)

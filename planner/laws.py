@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from planner.errors import InputError
 from planner.fields import Number
+from planner.limits import MAX_LAW_E, MAX_LAW_VARIANCE, MAX_PARAMS, MAX_QUANTITY, MAX_TOKENS
 
 __all__ = [
     "BESIROGLU_COVARIANCE",
@@ -86,16 +87,18 @@ class ChinchillaLaw(BaseModel):
 
     name: str = Field("custom", description="Preset name or a label for user constants.")
     form: Literal["chinchilla"] = Field("chinchilla", description="Functional form.")
-    E: float = Field(gt=0, description="Irreducible loss.")
-    A: float = Field(gt=0, description="Parameter-term coefficient.")
-    B: float = Field(gt=0, description="Data-term coefficient.")
+    E: float = Field(gt=0, le=MAX_LAW_E, description="Irreducible loss.")
+    A: float = Field(gt=0, le=MAX_QUANTITY, description="Parameter-term coefficient.")
+    B: float = Field(gt=0, le=MAX_QUANTITY, description="Data-term coefficient.")
     alpha: float = Field(gt=0, le=5, description="Parameter exponent (published fits: 0.28-0.37).")
     beta: float = Field(gt=0, le=5, description="Data exponent (published fits: 0.28-0.37).")
     source: str = Field("given in the scenario", description="Where the constants come from.")
     fitted_on: str = Field("unknown", description="Data and tokenizer the fit used.")
-    E_se: float | None = Field(None, ge=0, description="Standard error of E (Monte Carlo).")
-    alpha_se: float | None = Field(None, ge=0, description="Standard error of alpha.")
-    beta_se: float | None = Field(None, ge=0, description="Standard error of beta.")
+    E_se: float | None = Field(
+        None, ge=0, le=MAX_LAW_E, description="Standard error of E (Monte Carlo)."
+    )
+    alpha_se: float | None = Field(None, ge=0, le=5, description="Standard error of alpha.")
+    beta_se: float | None = Field(None, ge=0, le=5, description="Standard error of beta.")
     covariance: tuple[tuple[float, float, float, float, float], ...] | None = Field(
         None,
         description="Covariance of (E, ln A, ln B, alpha, beta), e.g. from a bootstrap: the Monte Carlo "
@@ -103,11 +106,15 @@ class ChinchillaLaw(BaseModel):
     )
     pivot_params: float = Field(
         8.7e8,
-        gt=0,
+        ge=1,
+        le=MAX_PARAMS,
         description="Model size where the fit is pinned when alpha is sampled (A follows alpha).",
     )
     pivot_tokens: float = Field(
-        1.6e10, gt=0, description="Token count where the fit is pinned when beta is sampled."
+        1.6e10,
+        ge=1,
+        le=MAX_TOKENS,
+        description="Token count where the fit is pinned when beta is sampled.",
     )
     fit: dict[str, Any] | None = Field(
         None, description="Fit statistics, for a law written by `planner fit` (not used in estimates)."
@@ -122,6 +129,12 @@ class ChinchillaLaw(BaseModel):
             or any(c[i][i] < 0 for i in range(5))
         ):
             raise ValueError("covariance must be a symmetric 5 x 5 matrix of (E, ln_A, ln_B, alpha, beta)")
+        if c is not None and max(c[i][i] for i in range(5)) > MAX_LAW_VARIANCE:
+            raise ValueError(
+                f"a variance of {max(c[i][i] for i in range(5)):g} is above "
+                f"{MAX_LAW_VARIANCE:g}, the sanity bound (a standard deviation of 10 in E, ln A, "
+                "ln B, alpha or beta; Besiroglu's bootstrap: at most 0.18)"
+            )
         return self
 
     @property

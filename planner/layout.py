@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BeforeValidator, Field
 
 from planner.errors import InputError
 from planner.fields import Strict
 
-__all__ = ["ZERO_NAMES", "Layout", "check_layout", "check_model_layout", "zero_stage"]
+__all__ = ["ZERO_NAMES", "Layout", "check_counts", "check_layout", "check_model_layout", "zero_stage"]
 
 ZERO_NAMES: dict[str, int] = {
     "none": 0,
@@ -238,3 +239,47 @@ def check_model_layout(model: Any, training: Any) -> None:
         experts=arch.experts,
         accelerators=training.accelerator_count,
     )
+
+
+def check_counts(layout: Layout, counts: Any, *, experts: int) -> None:
+    """The count rules of :func:`check_layout` over an array of accelerator counts (a sweep).
+
+    A swept ``training.accelerator_count`` is a numeric axis, so the loader never sees each
+    value: ``t·p·c·d ≤ n``, ``e | d`` and ``B % (b·d) = 0`` are checked here for every value at
+    once (a count of 1 under a tp 8 × pp 4 layout gave a plan on 1 accelerator). The
+    divisibility rules that do not depend on the count were checked when the scenario loaded.
+    """
+    n = np.asarray(counts, dtype=float).ravel()
+    mp = layout.model_parallel
+    dp = np.full_like(n, layout.dp) if layout.dp is not None else np.floor(n / mp)
+
+    def refuse(broken: Any, problem: str, fix: str) -> None:
+        if broken.any():
+            i = int(np.argmax(broken))
+            c, d = n[i], max(dp[i], 1)
+            raise InputError(
+                problem.format(count=c, dp=d, need=mp * d),
+                field="grid training.accelerator_count",
+                value=int(c),
+                allowed=fix,
+            )
+
+    refuse(
+        (dp < 1) | (mp * dp > n),
+        f"a count of {{count:,.0f}} is fewer than the layout needs (tp·pp·cp·dp = {mp}·{{dp:,.0f}} "
+        "= {need:,.0f})",
+        f"sweep counts of at least {mp * (layout.dp or 1):,}",
+    )
+    if experts > 1:
+        refuse(
+            np.mod(dp, layout.ep) != 0,
+            f"ep {layout.ep} does not divide dp {{dp:,.0f}} at {{count:,.0f}} accelerators",
+            "sweep counts whose dp is a multiple of ep",
+        )
+    if layout.global_batch is not None:
+        refuse(
+            np.mod(layout.global_batch, layout.micro_batch * dp) != 0,
+            f"global_batch {layout.global_batch:,} is not a multiple of micro_batch × dp = "
+            f"{layout.micro_batch} × {{dp:,.0f}} at {{count:,.0f}} accelerators",
+            "sweep counts whose dp divides global_batch / micro_batch, or leave global_batch out",
+        )

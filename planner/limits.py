@@ -8,13 +8,19 @@ plan: a limit that a real plan could reach is a bug, report it.
 from __future__ import annotations
 
 __all__ = [
+    "MAX_API_USD_PER_MILLION",
     "MAX_BACKTEST_BYTES",
     "MAX_CSV_COLUMNS",
     "MAX_CSV_ROWS",
     "MAX_DEPTH",
     "MAX_GENERATIONS",
     "MAX_LAW_BYTES",
+    "MAX_LAW_E",
+    "MAX_LAW_VARIANCE",
     "MAX_LIST_ITEMS",
+    "MAX_MEMORY_BW_TBS",
+    "MAX_MEMORY_GB",
+    "MAX_MIX_FIT_WORK",
     "MAX_NAME_LENGTH",
     "MAX_PARAMS",
     "MAX_PEAK_TFLOPS",
@@ -24,11 +30,18 @@ __all__ = [
     "MAX_RUNS_BYTES",
     "MAX_SCENARIO_BYTES",
     "MAX_SOURCES",
+    "MAX_SOURCE_TEXT",
     "MAX_SWEEP_POINTS",
+    "MAX_TDP_W",
     "MAX_TOKENS",
+    "MAX_TOKEN_RATIO",
     "MAX_VARIANTS",
     "MAX_YAML_NODES",
+    "MIN_MEASURED_RATE",
+    "MIN_MEMORY_GB",
     "MIN_PEAK_TFLOPS",
+    "MIN_UTILIZATION",
+    "MIN_YIELD",
     "SHOWN_CHARS",
 ]
 
@@ -67,6 +80,10 @@ Assumption: real comparisons are tens of plans of tens of sources; 500 variants 
 sources (100k) took 28 s to run."""
 MAX_NAME_LENGTH = 200
 """Characters in a scenario, plan or source name (names label tables and chart axes)."""
+MAX_SOURCE_TEXT = 2_000
+"""Characters of a provenance text (a preset's or a rate's ``source``), shown beside losses and
+costs. Assumption: the shipped ones are under 400; a 90k-character preset name slowed the
+HTML report threefold."""
 MAX_GENERATIONS = 1_000
 """``synthetic.generations`` (model-collapse loop). Assumption: published collapse studies run
 at most tens of generations (Shumailov et al. 2024: 9; Gerstgrasser et al. 2024: 50)."""
@@ -86,11 +103,50 @@ MIN_PEAK_TFLOPS = 1e-3
 MAX_PEAK_TFLOPS = 1e7
 """Dense peak, TFLOP/s. Sanity bound: ~10^3 x a 2025 accelerator (B200 fp8 dense: 4.5e3)."""
 
+MAX_LAW_E = 100.0
+"""Irreducible loss E of a law, nats per token. Sanity bound: a uniform guess over a
+million-token vocabulary is ln(1e6) = 13.8 nats; published fits have E of 1.7-2.0."""
+MAX_LAW_VARIANCE = 100.0
+"""Largest variance on a law's covariance diagonal. Sanity bound: a standard deviation of 10 (in
+nats for E, in e-folds for A and B; Besiroglu's bootstrap: at most 0.18). The Monte Carlo also
+clips its draws to a law's bounds."""
+MAX_MEMORY_GB = 1e6
+"""Accelerator memory, GB. Sanity bound: ~10^4 x a 2025 accelerator (MI300X: 192 GB)."""
+MIN_MEMORY_GB = 1e-3
+"""Accelerator memory, GB. Sanity bound: 1 MB; no training accelerator has less."""
+MAX_MEMORY_BW_TBS = 1e4
+"""Memory bandwidth, TB/s. Sanity bound: ~10^3 x a 2025 accelerator (B200: 8 TB/s)."""
+MAX_TDP_W = 1e6
+"""Board power, W. Sanity bound: ~10^3 x a 2025 accelerator (B200: 1,200 W)."""
+MAX_API_USD_PER_MILLION = 1e6
+"""USD per million tokens (API prices, licences, processing). Sanity bound: list prices are
+$0.01-$100 per million tokens; above 10^6 a cost of 10^18 tokens stays inside the Monte
+Carlo's float32 cells (about 3.4e38), where 1e30 per million overflowed to inf."""
+MAX_TOKEN_RATIO = 1e3
+"""Tokens read or written per generated token (prompt ratio, a judge's tokens) and grading
+passes. Sanity bound: real values are 0.01-4 (assumption); 1e30 overflowed costs to inf."""
+MIN_MEASURED_RATE = 1.0
+"""Generated tokens per accelerator-hour of a measured generator. Sanity bound: measured
+rates are 1e6-1e8 (data-mix-literature.md §7); 1e-30 gave costs of 1e42 USD (inf in float32)."""
+
+MIN_UTILIZATION = 1e-4
+"""Utilisation (share of peak) of training or a self-hosted generator. Sanity bound: 0.01% of
+peak; published runs are at 20-60% and inference at several percent. 1e-30 gave inf costs."""
+
+MIN_YIELD = 1e-6
+"""Acceptance yield of a synthetic pool (kept / generated). Sanity bound: filters keeping one
+token in a million; 5e-30 made 6e40 generated tokens, inf in the Monte Carlo's float32."""
+
 # --- work ----------------------------------------------------------------------------------
 MAX_SWEEP_POINTS = 20_000_000
 """Plans in one in-memory sweep. Derived from memory: a sweep row carries about 40 float64
 outputs (320 bytes) plus about as much in temporaries, so 2e7 rows need about 13 GB at once
 in the worst case and about 1-2 GB when streamed in chunks; above this, use the Dask engine."""
+
+MAX_MIX_FIT_WORK = 1_000_000
+"""Runs x (bootstrap resamples + 1) in one ``planner fit-mix``. Derived from time: each run of
+each fit costs about 4 us (97 optimum shares, least squares), so this is about 4 s; 200,000
+runs with 20 resamples took 17 s. Assumption: ablation studies have tens of runs."""
 
 # --- messages ------------------------------------------------------------------------------
 SHOWN_CHARS = 80

@@ -149,6 +149,14 @@ def load_scenario(path: str | Path) -> Scenario:
     ):
         # a law file is found next to the scenario file that names it
         document = {**document, "law": {**law, "file": str(Path(path).parent / law["file"])}}
+    mixture = document.get("mixture")
+    if isinstance(mixture, dict):  # so are mixture preset files (planner fit-mix --out)
+        document = {**document, "mixture": {
+            key: {"file": str(Path(path).parent / value["file"])}
+            if isinstance(value, dict) and set(value) == {"file"} and isinstance(value["file"], str)
+            and not Path(value["file"]).is_absolute() else value
+            for key, value in mixture.items()
+        }}  # fmt: skip
     scenario = validate(document, file=str(path))
     plans(scenario, file=str(path))  # every variant must validate as well
     return scenario

@@ -14,6 +14,7 @@ __all__ = [
     "GENERATOR_NO_GAIN_PARAMS",
     "REPHRASINGS_PLATEAU",
     "capped",
+    "floored",
     "families_over",
     "family_epochs",
     "large_generators",
@@ -74,6 +75,15 @@ def capped(ev: Evaluation) -> np.ndarray:
         return np.zeros(ev.size, dtype=bool)
     cap = min(mixture.gain(kind).speedup_cap for kind in ev.mix.shares)
     return np.asarray(ev["mixture_gain"] >= cap * (1 - 1e-9))
+
+
+def floored(ev: Evaluation) -> np.ndarray:
+    """Rows whose mixture gain sits at the floor :data:`planner.quality.MIN_GAIN` (M ≤ 0 before)."""
+    from planner.quality import MIN_GAIN
+
+    if ev.mix is None or not ev.mix.shares:
+        return np.zeros(ev.size, dtype=bool)
+    return np.asarray(ev["mixture_gain"] <= MIN_GAIN)
 
 
 def family_epochs(ev: Evaluation) -> dict[str, np.ndarray]:

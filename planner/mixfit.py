@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from planner import mix
-from planner.errors import InputError
+from planner.errors import InputError, validation_problems
 from planner.fields import Number, Range
 from planner.laws import ChinchillaLaw
+from planner.limits import MAX_MIX_FIT_WORK
 from planner.mixpresets import GainPreset
 
 __all__ = [
@@ -169,6 +171,48 @@ def _gain_fit(
     return best[1], best[2], best[3], best[0]
 
 
+MIN_FIT_SHARE = 1e-6
+"""Smallest non-zero synthetic share in an ablation run. Sanity bound: a millionth of the tokens
+cannot change a loss measurably; subnormal shares (2e-313) made the least squares NaN."""
+
+
+def _check_work(runs: int, bootstrap: int) -> None:
+    """Bootstrap 1 (an interval from one draw) and fits too large to end in seconds."""
+    if bootstrap == 1:
+        raise InputError(
+            "one bootstrap resample gives no interval",
+            field="--bootstrap",
+            value=bootstrap,
+            allowed="0 (no intervals) or at least 2 (200 by default)",
+        )
+    if runs * (bootstrap + 1) > MAX_MIX_FIT_WORK:
+        raise InputError(
+            f"{runs:,} runs x {bootstrap + 1:,} fits is more than {MAX_MIX_FIT_WORK:,} run-fits "
+            "(planner.limits.MAX_MIX_FIT_WORK, a few seconds)",
+            field="--bootstrap",
+            value=bootstrap,
+            allowed=f"at most {max(MAX_MIX_FIT_WORK // runs - 1, 0):,} resamples for {runs:,} runs, "
+            "or average repeated runs of one mixture first",
+        )
+
+
+def _check_identifiable(shares: np.ndarray, losses: np.ndarray) -> None:
+    """Runs that cannot identify σ*, M_max and M_1: one loss, or too few distinct shares."""
+    if np.ptp(losses) == 0:
+        raise InputError(
+            f"every run has the same loss ({losses[0]:g}): the runs cannot identify the gain",
+            allowed="runs at several synthetic shares whose losses differ",
+        )
+    distinct = np.unique(shares)
+    if len(distinct) < 3 or np.count_nonzero(distinct) < 2:
+        raise InputError(
+            f"the runs have only {len(distinct)} distinct synthetic share value(s) "
+            f"({', '.join(f'{v:g}' for v in distinct[:5])}): the gain's optimum share, peak and "
+            "value alone cannot be told apart",
+            allowed="runs at 3 or more shares, 2 or more of them above 0 (e.g. 0, 0.1, 0.3, 0.5, 1)",
+        )
+
+
 def fit_mixture_gain(
     law: ChinchillaLaw,
     params: Sequence[float],
@@ -195,6 +239,14 @@ def fit_mixture_gain(
             value=len(x),
             allowed="4 or more runs; shares 0 to 1 including both ends if you can",
         )
+    _check_work(len(x), bootstrap)
+    tiny = x[(x > 0) & (x < MIN_FIT_SHARE)]
+    if tiny.size:  # subnormal shares made the least squares NaN
+        raise InputError(
+            f"a synthetic share of {tiny[0]:g} is below {MIN_FIT_SHARE:g} (sanity bound)",
+            value=float(tiny[0]),
+            allowed="0 for a run without synthetic data, else a share of at least 1e-6",
+        )
     s = mix.speedup(law.E, law.A, law.B, law.alpha, law.beta, n, d, y)
     ok = np.isfinite(s) & (s > 0)
     if ok.sum() < 4:
@@ -202,6 +254,7 @@ def fit_mixture_gain(
             "fewer than 4 runs have a loss above what the base law reaches with infinite data",
             allowed="check that the base law was fitted on the same evaluation set",
         )
+    _check_identifiable(x[ok], y[ok])
     x, log_s = x[ok], np.log(s[ok])
     optimum, top, alone, sse = _gain_fit(x, log_s, sharpness)
     rng = np.random.default_rng(seed)
@@ -226,16 +279,39 @@ def fit_mixture_gain(
     low, high = (
         (float(np.quantile(draws[:, 1], q)) for q in (0.1, 0.9)) if len(draws) else (top, top)
     )
-    preset = GainPreset(
+    try:
+        preset = _preset(name, law, len(x), bootstrap, sharpness, optimum, top, alone, low, high)
+    except ValidationError as exc:
+        raise InputError(
+            f"the fitted gain is outside what a preset allows ({validation_problems(exc)}): peak "
+            f"{top:.3g}x, alone {alone:.3g}x",
+            allowed="runs whose losses the base law describes (same tokenizer and evaluation "
+            "set), with shares spread from 0 to 1",
+        ) from None
+    return GainFit(preset, intervals, tuple(float(v) for v in s), float(np.sqrt(sse / len(x))))
+
+
+def _preset(
+    name: str,
+    law: ChinchillaLaw,
+    runs: int,
+    bootstrap: int,
+    sharpness: float,
+    optimum: float,
+    top: float,
+    alone: float,
+    low: float,
+    high: float,
+) -> GainPreset:
+    return GainPreset(
         name=name,
-        source=f"planner.mixfit.fit_mixture_gain on {len(x)} ablation runs (base law {law.name}); "
+        source=f"planner.mixfit.fit_mixture_gain on {runs} ablation runs (base law {law.name}); "
         f"max_gain P10-P90 from {bootstrap} bootstrap resamples",
         optimum_share=min(max(optimum, 0.01), 0.99),
         sharpness=sharpness,
         max_gain=Range(low=min(low, top), high=max(high, top), point=top),
         alone_gain=alone,
     )
-    return GainFit(preset, intervals, tuple(float(v) for v in s), float(np.sqrt(sse / len(x))))
 
 
 def fit_gain_table(
@@ -258,16 +334,19 @@ def fit_gain_table(
             file=name,
             allowed="a synthetic_share column (0 to 1), or --column synthetic_share=YOUR_COLUMN",
         )
-    return fit_mixture_gain(
-        law,
-        runs["params"].tolist(),
-        runs["tokens"].tolist(),
-        runs["synthetic_share"].tolist(),
-        runs["loss"].tolist(),
-        name=f"fitted:{name}",
-        bootstrap=bootstrap,
-        seed=seed,
-    )
+    try:
+        return fit_mixture_gain(
+            law,
+            runs["params"].tolist(),
+            runs["tokens"].tolist(),
+            runs["synthetic_share"].tolist(),
+            runs["loss"].tolist(),
+            name=f"fitted:{name}",
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    except InputError as exc:
+        raise exc.located(file=name) from None
 
 
 def gain_file_text(result: GainFit) -> str:

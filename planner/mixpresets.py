@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from planner.fields import Range, Spread, Strict
+from planner.limits import MAX_NAME_LENGTH, MAX_SOURCE_TEXT
 
 __all__ = [
     "CAP_PRESETS",
@@ -39,8 +40,16 @@ class GainPreset(Strict):
     ``alone_gain`` are the speed-ups at ``reference_tokens`` and grow with the budget.
     """
 
-    name: str = Field("custom", description="Preset name, shown with every loss that uses it.")
-    source: str = Field("given in the scenario", description="Where the constants come from.")
+    name: str = Field(
+        "custom",
+        max_length=MAX_NAME_LENGTH,
+        description="Preset name, shown with every loss that uses it.",
+    )
+    source: str = Field(
+        "given in the scenario",
+        max_length=MAX_SOURCE_TEXT,
+        description="Where the constants come from.",
+    )
     optimum_share: float = Field(
         gt=0, lt=1, description="σ*: share of training tokens where the gain peaks."
     )
@@ -78,8 +87,12 @@ class GainPreset(Strict):
 class CapPreset(Strict):
     """How much information rephrasings of a source add: ``U* = U·[1 + ρ·(1 − exp(−(n − 1)⁺/k*))]``."""
 
-    name: str = Field("custom", description="Preset name.")
-    source: str = Field("given in the scenario", description="Where the constants come from.")
+    name: str = Field("custom", max_length=MAX_NAME_LENGTH, description="Preset name.")
+    source: str = Field(
+        "given in the scenario",
+        max_length=MAX_SOURCE_TEXT,
+        description="Where the constants come from.",
+    )
     rho: float = Field(
         ge=0, le=100, description="ρ: extra information at the plateau, as a share of the source."
     )
@@ -186,7 +199,16 @@ def _named(presets: dict[str, Any], what: str) -> Any:
             except InputError as exc:
                 raise ValueError(str(exc)) from None
             document.pop("fit", None)
-            return document
+            from pydantic import ValidationError
+
+            from planner.errors import validation_problems
+
+            try:  # validated here so the message names the preset file
+                return type(next(iter(presets.values()))).model_validate(document)
+            except ValidationError as exc:
+                raise ValueError(
+                    f"{value['file']}: invalid {what} preset file: {validation_problems(exc)}"
+                ) from None
         if isinstance(value, str):
             if value not in presets:
                 raise ValueError(

@@ -21,8 +21,9 @@ import numpy as np
 
 from planner import compute, cost, quality
 from planner.laws import LAW_CONSTANTS, ChinchillaLaw
+from planner.limits import MAX_LAW_E, MAX_QUANTITY
 from planner.model import Evaluation
-from planner.sampling import from_normals
+from planner.sampling import from_normals, row_columns
 from planner.schema import Uncertainty
 from planner.sources import KINDS
 
@@ -100,15 +101,17 @@ def law_draws(law: ChinchillaLaw, z: np.ndarray) -> tuple[np.ndarray, ...]:
     """
     if law.covariance is not None:
         x = z @ _root(law.covariance).T
-        alpha = np.maximum(law.alpha + x[:, 3], 1e-3)
-        beta = np.maximum(law.beta + x[:, 4], 1e-3)
-        return law.E + x[:, 0], law.A * np.exp(x[:, 1]), law.B * np.exp(x[:, 2]), alpha, beta
-    E = law.E + (law.E_se or 0.0) * z[:, 0]
-    alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 3]
-    beta = law.beta + (law.beta_se or 0.0) * z[:, 4]
-    A = law.A * law.pivot_params ** (alpha - law.alpha)
-    B = law.B * law.pivot_tokens ** (beta - law.beta)
-    return E, A, B, alpha, beta
+        E, alpha, beta = law.E + x[:, 0], law.alpha + x[:, 3], law.beta + x[:, 4]
+        A, B = law.A * np.exp(np.minimum(x[:, 1], 700)), law.B * np.exp(np.minimum(x[:, 2], 700))
+    else:
+        E = law.E + (law.E_se or 0.0) * z[:, 0]
+        alpha = law.alpha + (law.alpha_se or 0.0) * z[:, 3]
+        beta = law.beta + (law.beta_se or 0.0) * z[:, 4]
+        A = law.A * law.pivot_params ** (alpha - law.alpha)  # at most 1e16^25: finite
+        B = law.B * law.pivot_tokens ** (beta - law.beta)
+    # draws stay inside a law file's bounds: a wide law cannot overflow the float32 draws to inf
+    A, B, alpha, beta = (np.minimum(v, MAX_QUANTITY) for v in (A, B, alpha, beta))
+    return np.clip(E, 0.0, MAX_LAW_E), A, B, np.clip(alpha, 1e-3, 5), np.clip(beta, 1e-3, 5)
 
 
 @functools.lru_cache(maxsize=16)
@@ -262,8 +265,9 @@ def samples(
         drawn_yield = np.minimum(
             kept * (1 + settings.yield_spread * (2 * z.pool_yield[i] - 1)), 1.0
         )
-        moved = source.model_copy(
-            update={"synthetic": synthetic.model_copy(update={"acceptance_yield": drawn_yield})}
+        cut = row_columns(synthetic, rows, ev.size)  # swept prices etc. as (rows, 1) columns
+        moved = row_columns(source, rows, ev.size).model_copy(
+            update={"synthetic": cut.model_copy(update={"acceptance_yield": drawn_yield})}
         )
         spent = cost.source_cost(
             moved,
@@ -282,7 +286,7 @@ def samples(
                 ),
             )
         )
-    mixture = scenario.mixture
+    mixture = row_columns(scenario.mixture, rows, ev.size)  # swept gains as (rows, 1) columns
     gains: dict[str, Any] = {}
     for kind in {p.synthetic_kind for p in pools if p.synthetic_kind and not p.weighted}:
         spread_gain = mixture.gain(kind).max_gain  # numbers, or row arrays in a sweep

@@ -261,13 +261,25 @@ def _gain(mixture: Mixture, shares: dict[str, Number], law: object, data: Number
         {k: p.alone_gain for k, p in presets.items()},
     )
     if mixture.form == "share-gain":
-        return mix.share_gain(*args)
+        return _positive(mix.share_gain(*args))
     if not isinstance(law, ChinchillaLaw):
         raise InputError("mixture form budget-gain needs a Chinchilla-form law (E, A, B, alpha, beta)",
                          field="mixture.form", value=mixture.form, allowed="share-gain, or a Chinchilla-form law")
     cap = min(p.speedup_cap for p in presets.values())
-    return mix.budget_gain(*args, {k: p.reference_tokens for k, p in presets.items()}, cap,
-                           law.B, law.beta, data)
+    return _positive(mix.budget_gain(*args, {k: p.reference_tokens for k, p in presets.items()}, cap,
+                                     law.B, law.beta, data))
+
+
+MIN_GAIN = 1e-3
+"""Floor on the mixture gain M. Option A adds each kind's ``M − 1``, so gains below 1 for
+several kinds can sum to M ≤ 0: negative effective data, a NaN loss that the optimiser and the
+sweeps carried silently. Assumption: the mix then counts as almost no data (M = 0.001); the
+floored rows are flagged (planner.flags, ``mixture_gain_floored``)."""
+
+
+def _positive(gain: Number) -> Number:
+    """The gain, floored at :data:`MIN_GAIN` (flagged where it binds)."""
+    return np.maximum(gain, MIN_GAIN)
 
 
 def expected_loss(

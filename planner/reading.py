@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.documents import parse_mapping
-from planner.errors import InputError, shown_text
+from planner.errors import InputError, shown, shown_text
 from planner.limits import MAX_CSV_COLUMNS, MAX_CSV_ROWS
 
 if TYPE_CHECKING:
@@ -175,6 +175,14 @@ def read_csv_frame(
             f"has {len(header):,} columns",
             file=file,
             allowed=f"at most {MAX_CSV_COLUMNS:,} columns",
+        )
+    names = [name.strip() for name in header]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # pandas would rename the second to 'loss.1' and silently use the first
+        raise InputError(
+            f"column {shown(twice[0])} appears more than once in the header",
+            file=file,
+            allowed="one column per name; rename or remove the copy",
         )
     rows = text.count("\n")
     if rows > max_rows + 1:

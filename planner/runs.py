@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.errors import InputError
+from planner.errors import InputError, shown, shown_text
 from planner.limits import MAX_PARAMS, MAX_RUNS_BYTES, MAX_TOKENS
 
 if TYPE_CHECKING:
@@ -48,6 +48,19 @@ def prepare(
     """Rename mapped columns, check every value, derive tokens from FLOPs if needed."""
     import pandas as pd
 
+    for target, source in (columns or {}).items():  # a typo must not be ignored silently
+        if target not in COLUMNS or source not in frame:
+            problem = (
+                f"unknown name {shown(target)}"
+                if target not in COLUMNS
+                else f"the CSV has no column {shown(source)}"
+            )
+            raise InputError(
+                f"--column {shown_text(f'{target}={source}', 120)}: {problem}",
+                file=name,
+                allowed=f"NAME one of {', '.join(COLUMNS)}; CSV columns: "
+                + shown_text(", ".join(map(str, frame.columns)), 300),
+            )
     mapping = {source: target for target, source in (columns or {}).items()}
     frame = frame.rename(columns=mapping)
     if "tokens" not in frame and {"flops", "params"} <= set(frame):

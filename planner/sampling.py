@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Z90", "Z975", "from_normals", "split_lognormal"]
+__all__ = ["Z90", "Z975", "from_normals", "row_columns", "split_lognormal"]
 
 Z90 = 1.2815515655446004
 """Standard-normal 90th percentile: a range given as P10-P90 spans ±Z90 sigmas."""
@@ -42,3 +42,22 @@ def split_lognormal(
     """
     result: np.ndarray = from_normals(rng.standard_normal(size), median, low, high, z)
     return result
+
+
+def row_columns(model: Any, rows: slice, size: int) -> Any:
+    """A copy of a pydantic ``model`` whose swept fields (row arrays of length ``size``, nested
+    models included) are cut to ``rows`` as ``(rows, 1)`` columns, so they broadcast against a
+    Monte Carlo chunk of ``(rows, draws)``. A swept API price met ``(rows, draws)`` tokens as a
+    ``(size,)`` array: ValueError. Unchanged fields are shared, not copied."""
+    from pydantic import BaseModel
+
+    changes: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, np.ndarray) and value.ndim == 1 and len(value) == size:
+            changes[name] = value[rows, None]
+        elif isinstance(value, BaseModel):
+            inner = row_columns(value, rows, size)
+            if inner is not value:
+                changes[name] = inner
+    return model.model_copy(update=changes) if changes else model

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from planner import defaults
 from planner.fields import (
@@ -28,7 +28,15 @@ from planner.fields import (
     Tokens,
     price_or_catalog,
 )
-from planner.limits import MAX_GENERATIONS
+from planner.limits import (
+    MAX_API_USD_PER_MILLION,
+    MAX_GENERATIONS,
+    MAX_SOURCE_TEXT,
+    MAX_TOKEN_RATIO,
+    MIN_MEASURED_RATE,
+    MIN_UTILIZATION,
+    MIN_YIELD,
+)
 
 __all__ = [
     "GENERATION_RATES",
@@ -50,7 +58,9 @@ __all__ = [
 KINDS = ("rephrased", "generated", "distillation", "self_training")
 """Synthetic kinds, each with its own mixture-gain preset (planner.mixpresets)."""
 
-__all__ = ["Api", "DataSource", "Generator", "Grading", "SelfHosted", "Synthetic", "VALUE_PRESETS"]
+
+PerMillion = Annotated[Amount, Field(le=MAX_API_USD_PER_MILLION)]
+"""USD per million tokens (at most ``MAX_API_USD_PER_MILLION``, a sanity bound)."""
 
 VALUE_PRESETS: dict[str, dict[str, float]] = {
     "pessimistic": {"low": 0.5, "high": 0.5, "point": 0.5},
@@ -65,6 +75,10 @@ VALUE_PRESETS: dict[str, dict[str, float]] = {
 
 def _value_preset(value: object) -> object:
     if isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-3 (no dot) as text: take it as the number
+            return float(value)
+        except ValueError:
+            pass
         if value not in VALUE_PRESETS:
             raise ValueError(
                 f"unknown value preset {value!r}; use {', '.join(VALUE_PRESETS)} or a number"
@@ -81,8 +95,12 @@ ValueWeight = Annotated[
 class Api(Strict):
     """A hosted model billed per token."""
 
-    input_usd_per_million_tokens: Amount = Field(description="Price of prompt tokens, USD per 1M.")
-    output_usd_per_million_tokens: Amount = Field(description="Price of output tokens, USD per 1M.")
+    input_usd_per_million_tokens: PerMillion = Field(
+        description="Price of prompt tokens, USD per 1M."
+    )
+    output_usd_per_million_tokens: PerMillion = Field(
+        description="Price of output tokens, USD per 1M."
+    )
 
 
 class SelfHosted(Strict):
@@ -92,7 +110,7 @@ class SelfHosted(Strict):
     accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
     utilization: float = Field(
         defaults.INFERENCE_UTILIZATION,
-        gt=0,
+        ge=MIN_UTILIZATION,
         le=1,
         description="Inference utilisation of the bf16 peak. Default derived from WRAP (see docs).",
     )
@@ -103,7 +121,9 @@ class SelfHosted(Strict):
     @property
     def price(self) -> float:
         """The price per accelerator-hour in force (scenario, else catalog)."""
-        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour")
+        return price_or_catalog(
+            self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour"
+        )
 
 
 class Measured(Strict):
@@ -112,17 +132,27 @@ class Measured(Strict):
     The measured rate already includes reading the prompts and the serving stack's efficiency.
     """
 
-    tokens_per_accelerator_hour: Quantity = Field(description="Kept-or-generated tokens per accelerator-hour.")
-    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec the rate was measured on.")
+    tokens_per_accelerator_hour: Quantity = Field(
+        ge=MIN_MEASURED_RATE, description="Kept-or-generated tokens per accelerator-hour."
+    )
+    accelerator: AcceleratorRef = Field(
+        description="Catalog id or inline spec the rate was measured on."
+    )
     price_usd_per_hour: PriceUsdPerHour | None = Field(
         None, description="Price per accelerator-hour, USD. Default: the catalog price."
     )
-    source: str = Field("given in the scenario", description="Where the rate comes from.")
+    source: str = Field(
+        "given in the scenario",
+        max_length=MAX_SOURCE_TEXT,
+        description="Where the rate comes from.",
+    )
 
     @property
     def price(self) -> float:
         """The price per accelerator-hour in force (scenario, else catalog)."""
-        return price_or_catalog(self.price_usd_per_hour, self.accelerator, "measured.price_usd_per_hour")
+        return price_or_catalog(
+            self.price_usd_per_hour, self.accelerator, "measured.price_usd_per_hour"
+        )
 
 
 GENERATION_RATES: dict[str, dict[str, object]] = {
@@ -193,17 +223,30 @@ class Grading(Strict):
 
     name: Name = Field("grading", description="Label in the cost breakdown.")
     judge: GeneratorRef = Field(description="The judge: api, self_hosted or measured.")
-    passes: int = Field(1, ge=1, description="How many times each candidate is graded.")
+    passes: int = Field(
+        1, ge=1, le=MAX_TOKEN_RATIO, description="How many times each candidate is graded."
+    )
     input_tokens_per_token: float = Field(
         defaults.GRADER_INPUT_TOKENS_PER_TOKEN,
         ge=0,
+        le=MAX_TOKEN_RATIO,
         description="Tokens the judge reads per generated token (assumption: 1.0).",
     )
     output_tokens_per_token: float = Field(
         defaults.GRADER_OUTPUT_TOKENS_PER_TOKEN,
         ge=0,
+        le=MAX_TOKEN_RATIO,
         description="Tokens the judge writes per generated token (assumption: 0.01).",
     )
+
+
+def _sane_yield(value: float) -> float:
+    if value < MIN_YIELD:
+        raise ValueError(
+            f"is below {MIN_YIELD:g}, the sanity bound (planner.limits): generated = kept / yield "
+            "would overflow the cost"
+        )
+    return value
 
 
 class RephraseSource(Strict):
@@ -222,9 +265,10 @@ class Synthetic(Strict):
     prompt_tokens_per_token: float = Field(
         defaults.PROMPT_TOKENS_PER_TOKEN,
         ge=0,
+        le=MAX_TOKEN_RATIO,
         description="Prompt tokens read per generated token (assumption: 1.0, rephrasing).",
     )
-    acceptance_yield: float = Field(
+    acceptance_yield: Annotated[float, AfterValidator(_sane_yield)] = Field(
         1.0,
         gt=0,
         le=1,
@@ -281,7 +325,8 @@ class Synthetic(Strict):
         description="Rounds of training on model output (self-training); 1 = one generator pass.",
     )
     policy: Literal["accumulate", "replace"] = Field(
-        "accumulate", description="Across generations: keep earlier data (accumulate) or replace it."
+        "accumulate",
+        description="Across generations: keep earlier data (accumulate) or replace it.",
     )
 
     @model_validator(mode="after")
@@ -289,7 +334,9 @@ class Synthetic(Strict):
         if self.rephrases is not None and self.kind != "rephrased":
             raise ValueError(f"rephrases applies to kind rephrased, not {self.kind}")
         if self.kind == "distillation" and self.generator.measured is not None:
-            raise ValueError("distillation needs an api or self_hosted teacher (a measured rate is for generation)")
+            raise ValueError(
+                "distillation needs an api or self_hosted teacher (a measured rate is for generation)"
+            )
         if self.saturation_tokens is not None and self.kind not in ("generated", "self_training"):
             raise ValueError(
                 f"saturation_tokens applies to kinds generated and self_training, not {self.kind}"
@@ -314,11 +361,11 @@ class DataSource(Strict):
     allow_repetition: bool = Field(
         True, description="False makes drawing more than unique_tokens an error."
     )
-    license_usd_per_million_tokens: Amount = Field(
+    license_usd_per_million_tokens: PerMillion = Field(
         0.0, description="Licence price per 1M unique tokens, USD."
     )
     fixed_fee_usd: Amount = Field(0.0, description="Flat acquisition fee, USD.")
-    processing_usd_per_million_tokens: Amount = Field(
+    processing_usd_per_million_tokens: PerMillion = Field(
         0.0, description="Cleaning, filtering and tokenising per 1M unique tokens, USD."
     )
     synthetic: Synthetic | None = Field(

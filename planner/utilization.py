@@ -364,14 +364,31 @@ def layouts(scenario: Any) -> list[Candidate]:
             field="model.architecture",
             allowed="give layers, d_model, heads, vocab_size and seq_len",
         )
+    accelerator = scenario.training.accelerator
+    missing = [
+        what
+        for what, value in (
+            ("memory_gb", accelerator.memory_gb),
+            (
+                "scale_up_gbs or scale_out_gbs",
+                accelerator.scale_up_gbs or accelerator.scale_out_gbs,
+            ),
+        )
+        if not value
+    ]
+    if missing:
+        raise InputError(
+            f"a layout search needs the accelerator's memory and link bandwidth; "
+            f"{accelerator.id} has no {' and no '.join(missing)}",
+            field="training.accelerator",
+            allowed=f"give {' and '.join(missing)} in the inline accelerator spec",
+        )
     given = scenario.training.layout
     if given is not None and given.global_batch is not None:
         batch_tokens = float(given.global_batch * arch.seq_len)
     else:
         batch_tokens = float(batch.step_law_batch_tokens(scenario.total_tokens))
-    return search_layouts(
-        arch, scenario.training.accelerator, scenario.training.accelerator_count, batch_tokens
-    )
+    return search_layouts(arch, accelerator, scenario.training.accelerator_count, batch_tokens)
 
 
 def failure_share(accelerators: Any) -> Any:

@@ -57,6 +57,7 @@ def apply_variant(
             continue
         if parts[0] == "data" and parts[2:] == ["share"]:
             varied.add(parts[1])
+    problems.extend(_orphans(document, dropped, where))
     if problems:
         raise _together(problems)
     notes = _price(base, document, name, changes, base_accelerator)
@@ -86,6 +87,30 @@ def _drop(document: dict[str, Any], source: str, where: str) -> None:
     document["data"] = [
         item for item in data if not (isinstance(item, dict) and item.get("name") == source)
     ]
+
+
+def _orphans(document: dict[str, Any], dropped: set[str], where: str) -> list[InputError]:
+    """A dropped source that a kept rephrased source still ``rephrases``: named with the fix
+    (without this the schema said only that the name is not a source of the scenario)."""
+    problems = []
+    for item in document.get("data") or []:
+        synthetic = item.get("synthetic") if isinstance(item, dict) else None
+        target = synthetic.get("rephrases") if isinstance(synthetic, dict) else None
+        if isinstance(target, str) and target in dropped:
+            other = item.get("name")
+            problems.append(
+                InputError(
+                    f"drops {shown(target)}, which {shown(other)} rephrases",
+                    field=f"{where}.data.{target}",
+                    allowed=shown_text(
+                        f"drop {other} too (data.{other}: null), or set "
+                        f"data.{other}.synthetic.rephrases to {{unique_tokens: ...}} (source "
+                        "text not trained on)",
+                        300,
+                    ),
+                )
+            )
+    return problems
 
 
 def _together(problems: list[InputError]) -> InputError:
