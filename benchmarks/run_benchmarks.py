@@ -226,10 +226,10 @@ def measure(dask: bool) -> None:
         line("sweep_csv_cli_mb", "  peak memory of that process", peak, 1024, "MB")
         if dask:
             code = (
-                "import planner; s = planner.load_scenario(%r);"
-                "planner.sweep_to_file(s, {'model.params': '1B:100B:5000', 'training.tokens': '1T:20T:10000'},"
-                " %r, engine='dask', overwrite=True)"
-            ) % (str(PHI4), str(Path(folder) / "big.parquet"))
+                "import planner; s = planner.load_scenario({!r});"
+                "planner.sweep_to_file(s, {{'model.params': '1B:100B:5000', 'training.tokens': '1T:20T:10000'}},"
+                " {!r}, engine='dask', overwrite=True)"
+            ).format(str(PHI4), str(Path(folder) / "big.parquet"))
             seconds, peak = peak_mb(sys.executable, "-c", code)
             line(
                 "dask_50m", "Dask sweep of 50,000,000 points to Parquet (2 workers)", seconds, 3600

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from planner.errors import InputError
-from planner.laws import ChinchillaLaw, law as preset
+from planner.laws import ChinchillaLaw
+from planner.laws import law as preset
 
 __all__ = ["deepseek_allocation", "optimize_flops"]
 

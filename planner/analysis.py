@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Analysis",
-    "SharePoint",
     "Sensitivity",
+    "SharePoint",
     "analyse",
     "frontier_mask",
     "pareto",
@@ -126,7 +126,11 @@ def sensitivity(scenario: Scenario) -> list[Sensitivity]:
     )
     if any(d.synthetic for d in scenario.data):
         kinds = sorted(
-            {d.synthetic.kind for d in scenario.data if d.synthetic and d.synthetic.value_weight is None}
+            {
+                d.synthetic.kind
+                for d in scenario.data
+                if d.synthetic and d.synthetic.value_weight is None
+            }
         )
         if kinds:
             batch = scenario
@@ -222,7 +226,7 @@ class SharePoint:
     loss: float
 
 
-SHARES = tuple(i / 20 for i in range(0, 17))
+SHARES = tuple(i / 20 for i in range(17))
 """Synthetic shares of the curve: 0 to 80% in steps of 5%."""
 
 

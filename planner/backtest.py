@@ -20,22 +20,35 @@ from planner.errors import InputError
 from planner.hardware import catalog
 
 __all__ = [
-    "Backtest",
-    "BacktestRow",
     "NUMERIC",
     "REQUIRED",
     "UNSCORED_EVIDENCE",
+    "Backtest",
+    "BacktestRow",
     "backtest",
     "calibrate",
+    "layout_shapes",
 ]
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Backtest", "BacktestRow", "backtest", "calibrate", "layout_shapes"]
 
-REQUIRED = ("model", "params_total", "params_active", "training_tokens", "accelerator", "accelerator_hours")
-NUMERIC = ("params_total", "params_active", "training_tokens", "accelerator_hours", "reported_training_flops")
+REQUIRED = (
+    "model",
+    "params_total",
+    "params_active",
+    "training_tokens",
+    "accelerator",
+    "accelerator_hours",
+)
+NUMERIC = (
+    "params_total",
+    "params_active",
+    "training_tokens",
+    "accelerator_hours",
+    "reported_training_flops",
+)
 # Rows whose numbers are someone's guesses, not a developer's report: listed, never scored.
 UNSCORED_EVIDENCE = ("estimate", "unverified")
 
@@ -104,7 +117,11 @@ def _read(path: str | Path | None) -> pd.DataFrame:
 
     if path is None:
         name = "published_runs.csv (shipped)"
-        text = resources.files("planner").joinpath("data/published_runs.csv").read_text(encoding="utf-8")
+        text = (
+            resources.files("planner")
+            .joinpath("data/published_runs.csv")
+            .read_text(encoding="utf-8")
+        )
         frame = read_csv_frame(name, limit=MAX_BACKTEST_BYTES, text=text)
     else:  # a regular UTF-8 file under the size limit, errors naming it (planner.reading)
         name = str(path)
@@ -164,7 +181,9 @@ def backtest(path: str | Path | None = None) -> Backtest:
 
 
 def _number(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
 
 
 def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
@@ -175,10 +194,14 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
     accelerator = record["accelerator"] if isinstance(record["accelerator"], str) else None
     evidence = str(record.get("evidence_level", ""))
     flops = compute.flops_6nd(active) * tokens if active and tokens else None
-    empty: dict[str, Any] = dict(
-        predicted_hours=None, predicted_hours_low=None, predicted_hours_high=None,
-        hours_ratio=None, implied_utilization=None, in_range=None,
-    )
+    empty: dict[str, Any] = {
+        "predicted_hours": None,
+        "predicted_hours_low": None,
+        "predicted_hours_high": None,
+        "hours_ratio": None,
+        "implied_utilization": None,
+        "in_range": None,
+    }
     note = ""
     if flops is None:
         note = "no tokens or parameters"
@@ -191,14 +214,14 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
         predicted = compute.accelerator_hours(flops, peak, defaults.UTILIZATION)
         low = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_HIGH)
         high = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_LOW)
-        empty = dict(
-            predicted_hours=predicted,
-            predicted_hours_low=low,
-            predicted_hours_high=high,
-            hours_ratio=predicted / reported_hours,
-            implied_utilization=flops / (reported_hours * 3600 * peak),
-            in_range=bool(low <= reported_hours <= high),
-        )
+        empty = {
+            "predicted_hours": predicted,
+            "predicted_hours_low": low,
+            "predicted_hours_high": high,
+            "hours_ratio": predicted / reported_hours,
+            "implied_utilization": flops / (reported_hours * 3600 * peak),
+            "in_range": bool(low <= reported_hours <= high),
+        }
     scored = empty["hours_ratio"] is not None and not evidence.startswith(UNSCORED_EVIDENCE)
     predicted = None
     if scored and active and tokens and reported_hours and accelerator is not None:
@@ -233,7 +256,11 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
 def calibrate(result: Backtest) -> tuple[float, float, float]:
     """Median, 10th and 90th percentile of implied whole-run utilisation over scored runs."""
     values = np.array([r.implied_utilization for r in result.rows if r.scored])
-    return float(np.median(values)), float(np.quantile(values, 0.1)), float(np.quantile(values, 0.9))
+    return (
+        float(np.median(values)),
+        float(np.quantile(values, 0.1)),
+        float(np.quantile(values, 0.9)),
+    )
 
 
 def layout_shapes(path: str | Path | None = None) -> tuple[list[calibration.RunShape], list[float]]:

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from planner.cli_explore import fit, fit_mix, optimize, sweep
+from planner.cli_hardware import LAYOUT_FLAGS, layout, layout_options
 from planner.cli_options import (
     QUANTITY,
     RangeType,
@@ -22,8 +24,6 @@ from planner.cli_options import (
     output_options,
     report_page,
 )
-from planner.cli_explore import fit, fit_mix, optimize, sweep
-from planner.cli_hardware import LAYOUT_FLAGS, layout, layout_options
 from planner.errors import PlannerError
 
 __all__ = ["main"]
@@ -300,7 +300,8 @@ def loss(
 
     Example: planner loss --params 6.34B --tokens 242B --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.laws import law, loss as expected_loss
+    from planner.laws import law
+    from planner.laws import loss as expected_loss
     from planner.output_commands import render_loss
 
     value = expected_loss(params, tokens, unique_tokens, law_name)

@@ -253,19 +253,48 @@ def fit(
 
 @click.command("fit-mix")
 @click.argument("runs_csv", type=click.Path(dir_okay=False))
-@click.option("--law", "law_name", default="besiroglu-2024", show_default=True,
-              help="Base law fitted on web-only runs (preset or law file from planner fit).")
-@click.option("--output", "-o", "--out", "out_path", type=click.Path(dir_okay=False),
-              help="Write the preset file (YAML) here.")
+@click.option(
+    "--law",
+    "law_name",
+    default="besiroglu-2024",
+    show_default=True,
+    help="Base law fitted on web-only runs (preset or law file from planner fit).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Write the preset file (YAML) here.",
+)
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
-@click.option("--column", "mapping", multiple=True,
-              help="NAME=CSV_COLUMN for params, tokens, loss, flops, synthetic_share.")
-@click.option("--bootstrap", type=click.IntRange(min=0, max=10_000), default=200, show_default=True,
-              help="Bootstrap resamples.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--column",
+    "mapping",
+    multiple=True,
+    help="NAME=CSV_COLUMN for params, tokens, loss, flops, synthetic_share.",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0, max=10_000),
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed."
+)
 @friendly_errors
-def fit_mix(runs_csv: str, law_name: str, out_path: str | None, force: bool, mapping: tuple[str, ...],
-            bootstrap: int, seed: int) -> None:
+def fit_mix(
+    runs_csv: str,
+    law_name: str,
+    out_path: str | None,
+    force: bool,
+    mapping: tuple[str, ...],
+    bootstrap: int,
+    seed: int,
+) -> None:
     """Fit one synthetic type's mixture gain (optimum share, gain at it, gain alone) to ablation runs.
 
     Each run's loss becomes a speed-up under the base law; the gain M(share) is fitted on log speed-up
@@ -287,8 +316,9 @@ def fit_mix(runs_csv: str, law_name: str, out_path: str | None, force: bool, map
         if not sep:
             raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
         columns[key.strip()] = value.strip()
-    result = fit_gain_table(read_runs(runs_csv), base, columns=columns, name=runs_csv,
-                            bootstrap=bootstrap, seed=seed)
+    result = fit_gain_table(
+        read_runs(runs_csv), base, columns=columns, name=runs_csv, bootstrap=bootstrap, seed=seed
+    )
     text = gain_file_text(result)
     click.echo(text, nl=False)
     if out_path is not None:
@@ -296,4 +326,3 @@ def fit_mix(runs_csv: str, law_name: str, out_path: str | None, force: bool, map
 
         write_atomic(out_path, text, overwrite=force)
         click.echo(f"wrote {out_path}", err=True)
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 from planner import defaults
 from planner.errors import InputError
 from planner.fields import Number
@@ -16,8 +17,8 @@ from planner.schema import Architecture, Model, Training
 
 __all__ = [
     "HOURS_PER_DAY",
-    "ParamCount",
     "SECONDS_PER_HOUR",
+    "ParamCount",
     "accelerator_hours",
     "attention_params",
     "count_params",

@@ -13,8 +13,8 @@ from planner.fields import Number
 from planner.schema import DataSource, Generator
 
 __all__ = [
-    "InferenceCost",
     "MILLION",
+    "InferenceCost",
     "SourceCost",
     "amortised_usd_per_hour",
     "co2_tonnes",

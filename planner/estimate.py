@@ -30,10 +30,14 @@ __all__ = [
 ]
 
 NOTES = (
-    "Dollars are accelerator-hours times an hourly price; published training costs are "
-    "computed the same way, so hours are the figure to check.",
-    "Utilisation is whole-run MFU (restarts, evaluation and idle time included), "
-    "calibrated on published runs: see `planner backtest`.",
+    (
+        "Dollars are accelerator-hours times an hourly price; published training costs are "
+        "computed the same way, so hours are the figure to check."
+    ),
+    (
+        "Utilisation is whole-run MFU (restarts, evaluation and idle time included), "
+        "calibrated on published runs: see `planner backtest`."
+    ),
 )
 
 
@@ -81,8 +85,10 @@ def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
     law = scenarios[0].law
     notes: tuple[str, ...] = (
         *NOTES,
-        f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
-        "Absolute loss is specific to the data a law was fitted on: compare plans under one law only.",
+        (
+            f"Expected loss comes from {', '.join(laws)} ({law.source}; fitted on {law.fitted_on}). "
+            "Absolute loss is specific to the data a law was fitted on: compare plans under one law only."
+        ),
     )
     if len(laws) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
@@ -90,16 +96,6 @@ def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
         if line:
             notes = (*notes, line)
     return notes
-
-
-def _mixture_note(scenario: Scenario) -> str:
-    """Which mixture form and presets value the plan's synthetic data (none: no note)."""
-    kinds = sorted({d.synthetic.kind for d in scenario.data if d.synthetic is not None})
-    if not kinds:
-        return ""
-    from planner.mixcurves import describe
-
-    return describe(scenario.mixture, kinds)
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
@@ -205,7 +201,7 @@ def _mixture_note(scenario: Any) -> str:
     """The mixture note of a plan with synthetic data (planner.mixcurves.describe), else empty."""
     from planner.mixcurves import describe
 
-    kinds = sorted({d.synthetic.kind for d in scenario.data if d.synthetic is not None})
+    kinds: list[str] = sorted({d.synthetic.kind for d in scenario.data if d.synthetic is not None})
     return describe(scenario.mixture, kinds) if kinds else ""
 
 

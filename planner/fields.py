@@ -122,7 +122,9 @@ def _written_number(value: str, field: str) -> object:
     if len(text) > 40:
         return value
     if text.startswith("$"):
-        raise ValueError(f"write {text[1:].strip()!r} without the '$': the field is in dollars already")
+        raise ValueError(
+            f"write {text[1:].strip()!r} without the '$': the field is in dollars already"
+        )
     if text.endswith("%") and field in SHARE_FIELDS:
         try:
             return float(text[:-1]) / 100

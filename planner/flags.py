@@ -160,7 +160,8 @@ RULES: tuple[Rule, ...] = (
         lambda ev: mixchecks.families_over(ev, EPOCHS_WARN),
         lambda ev, row: [
             f"data.{name} and its rephrasings: {e[row]:.1f} epochs over the information they hold"
-            for name, e in mixchecks.family_epochs(ev).items() if e[row] > EPOCHS_WARN
+            for name, e in mixchecks.family_epochs(ev).items()
+            if e[row] > EPOCHS_WARN
         ],
     ),
     Rule(
@@ -170,7 +171,8 @@ RULES: tuple[Rule, ...] = (
         mixchecks.over_plateau,
         lambda ev, row: [
             f"data.{name}: {count[row]:.0f} rephrasings per document; beyond ~32 they add almost no information"
-            for name, count in mixchecks.rephrasings(ev).items() if count[row] > mixchecks.REPHRASINGS_PLATEAU
+            for name, count in mixchecks.rephrasings(ev).items()
+            if count[row] > mixchecks.REPHRASINGS_PLATEAU
         ],
     ),
     Rule(

@@ -25,7 +25,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from planner import flags, model, montecarlo
 from planner.errors import InputError
 from planner.gridchecks import check_axis
-from planner.loader import _model_in as model_in, set_path, validate
+from planner.loader import _model_in as model_in
+from planner.loader import set_path, validate
 from planner.schema import Scenario
 from planner.units import parse_quantity
 

@@ -27,9 +27,12 @@ from planner.limits import (
     MIN_PEAK_TFLOPS,
 )
 
-__all__ = ["Accelerator", "catalog", "closest", "hardware"]
-
-__all__ = ["Accelerator", "catalog", "closest", "hardware"]
+__all__ = [
+    "Accelerator",
+    "catalog",
+    "closest",
+    "hardware",
+]
 
 
 class Accelerator(BaseModel):

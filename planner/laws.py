@@ -35,22 +35,6 @@ __all__ = [
     "kaplan_params_loss",
     "law",
     "loss",
-    "read_law_file",
-    "saturate",
-]
-
-__all__ = [
-    "ChinchillaLaw",
-    "DEFAULT_LAW",
-    "KaplanLaw",
-    "PRESETS",
-    "R_STAR_DATA",
-    "R_STAR_PARAMS",
-    "data_constrained_loss",
-    "effective_tokens",
-    "law",
-    "loss",
-    "read_law_file",
     "saturate",
 ]
 
@@ -117,7 +101,8 @@ class ChinchillaLaw(BaseModel):
         description="Token count where the fit is pinned when beta is sampled.",
     )
     fit: dict[str, Any] | None = Field(
-        None, description="Fit statistics, for a law written by `planner fit` (not used in estimates)."
+        None,
+        description="Fit statistics, for a law written by `planner fit` (not used in estimates).",
     )
 
     @model_validator(mode="after")
@@ -125,10 +110,16 @@ class ChinchillaLaw(BaseModel):
         c = self.covariance
         if c is not None and (
             len(c) != len(LAW_CONSTANTS)
-            or any(abs(c[i][j] - c[j][i]) > 1e-9 * (1 + abs(c[i][j])) for i in range(5) for j in range(5))
+            or any(
+                abs(c[i][j] - c[j][i]) > 1e-9 * (1 + abs(c[i][j]))
+                for i in range(5)
+                for j in range(5)
+            )
             or any(c[i][i] < 0 for i in range(5))
         ):
-            raise ValueError("covariance must be a symmetric 5 x 5 matrix of (E, ln_A, ln_B, alpha, beta)")
+            raise ValueError(
+                "covariance must be a symmetric 5 x 5 matrix of (E, ln_A, ln_B, alpha, beta)"
+            )
         if c is not None and max(c[i][i] for i in range(5)) > MAX_LAW_VARIANCE:
             raise ValueError(
                 f"a variance of {max(c[i][i] for i in range(5)):g} is above "
@@ -179,8 +170,15 @@ class ChinchillaLaw(BaseModel):
         # D' counts what is drawn; the excess-parameter cap takes the unique data available, as
         # datablations' scaling_law(N, D, U) does (D_to_N(U)): 100T available is not scarce.
         return data_constrained_loss(
-            self.E, self.A, self.B, self.alpha, self.beta, params,
-            effective_tokens(unique_tokens, tokens, r_star_data), unique_tokens, r_star_params,
+            self.E,
+            self.A,
+            self.B,
+            self.alpha,
+            self.beta,
+            params,
+            effective_tokens(unique_tokens, tokens, r_star_data),
+            unique_tokens,
+            r_star_params,
         )
 
 
@@ -227,7 +225,9 @@ class KaplanLaw(BaseModel):
 
     def loss(self, params: Number, tokens: Number) -> Number:
         """Expected loss for non-embedding ``params`` trained on ``tokens``."""
-        return ((self.n_c / params) ** (self.alpha_n / self.alpha_d) + self.d_c / tokens) ** self.alpha_d
+        return (
+            (self.n_c / params) ** (self.alpha_n / self.alpha_d) + self.d_c / tokens
+        ) ** self.alpha_d
 
 
 def saturate(unique: Number, repeats: Number, r_star: float) -> Number:
@@ -268,7 +268,10 @@ def kaplan_data_loss(tokens: Number, d_c: float = 5.4e13, alpha_d: float = 0.095
 def covariance_of(draws: dict[str, Any]) -> tuple[tuple[float, ...], ...]:
     """Covariance of (E, ln A, ln B, alpha, beta) over draws of the constants (e.g. a bootstrap),
     in :data:`LAW_CONSTANTS` order: what ``ChinchillaLaw.covariance`` holds for joint draws."""
-    rows = [np.log(draws[k]) if k in ("A", "B") else np.asarray(draws[k]) for k in ("E", "A", "B", "alpha", "beta")]
+    rows = [
+        np.log(draws[k]) if k in ("A", "B") else np.asarray(draws[k])
+        for k in ("E", "A", "B", "alpha", "beta")
+    ]
     return tuple(tuple(float(v) for v in row) for row in np.cov(np.stack(rows)))
 
 
@@ -278,32 +281,57 @@ PRESETS: dict[str, Law] = {
     law.name: law
     for law in (
         ChinchillaLaw(
-            name="besiroglu-2024", E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
+            name="besiroglu-2024",
+            E=1.8172,
+            A=482.01,
+            B=2085.43,
+            alpha=0.3478,
+            beta=0.3658,
             source="Besiroglu et al. 2024 (arXiv 2404.10102), refit of Hoffmann's Fig. 4 data; "
             "standard errors from the analyzing-chinchilla bootstrap",
             fitted_on="MassiveText, SentencePiece (Chinchilla's data, digitised)",
-            E_se=0.026, alpha_se=0.015, beta_se=0.021, covariance=BESIROGLU_COVARIANCE,
+            E_se=0.026,
+            alpha_se=0.015,
+            beta_se=0.021,
+            covariance=BESIROGLU_COVARIANCE,
         ),
         ChinchillaLaw(
-            name="hoffmann-2022", E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
+            name="hoffmann-2022",
+            E=1.69,
+            A=406.4,
+            B=410.7,
+            alpha=0.34,
+            beta=0.28,
             source="Hoffmann et al. 2022 (arXiv 2203.15556) App. D.2, rounded Approach-3 constants",
             fitted_on="MassiveText, SentencePiece",
         ),
         ChinchillaLaw(
-            name="hoffmann-2022-unrounded", E=1.69337, A=406.401, B=410.723,
-            alpha=0.33917084, beta=0.2849083,
+            name="hoffmann-2022-unrounded",
+            E=1.69337,
+            A=406.401,
+            B=410.723,
+            alpha=0.33917084,
+            beta=0.2849083,
             source="Hoffmann et al. 2022 Approach 3, unrounded (epoch-research/analyzing-chinchilla cell 27)",
             fitted_on="MassiveText, SentencePiece",
         ),
         ChinchillaLaw(
-            name="muennighoff-2023", E=math.exp(0.6254804), A=math.exp(6.255414),
-            B=math.exp(7.3049974), alpha=0.3526596, beta=0.3526596,
+            name="muennighoff-2023",
+            E=math.exp(0.6254804),
+            A=math.exp(6.255414),
+            B=math.exp(7.3049974),
+            alpha=0.3526596,
+            beta=0.3526596,
             source="Muennighoff et al. 2023 (arXiv 2305.16264), datablations C4 fit, tied exponents "
             "(README log-constants e, a, b exponentiated: E 1.8691, A 520.83, B 1487.72)",
             fitted_on="C4 (digitised Chinchilla C4 IsoFLOPs)",
         ),
         KaplanLaw(
-            name="kaplan-2020", alpha_n=0.076, alpha_d=0.103, n_c=6.4e13, d_c=1.8e13,
+            name="kaplan-2020",
+            alpha_n=0.076,
+            alpha_d=0.103,
+            n_c=6.4e13,
+            d_c=1.8e13,
             source="Kaplan et al. 2020 (arXiv 2001.08361) Eq. 1.5, Table 2 constants",
             fitted_on="WebText2, GPT-2 BPE (non-embedding parameters)",
         ),
@@ -317,45 +345,19 @@ def law(name: str) -> Law:
     if name in PRESETS:
         return PRESETS[name]
     if name.endswith((".yaml", ".yml", ".json")):
+        from planner.lawfile import read_law_file
+
         return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
-    raise InputError("unknown scaling law", value=name,
-                     allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit")
+    raise InputError(
+        "unknown scaling law",
+        value=name,
+        allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit",
+    )
 
 
-def read_law_file(path: str) -> dict[str, Any]:
-    """The mapping in a law file, checked as a Chinchilla-form law; errors name the file.
-
-    Read through :mod:`planner.reading` (regular file, size limit, UTF-8, bounded YAML), then
-    validated, so a bad law file is an InputError naming the file and fields, never a raw
-    pydantic error, whether it comes from ``--law`` or from ``law: {file: ...}`` in a scenario.
-    """
-    from pydantic import ValidationError
-
-    from planner.errors import validation_problems
-    from planner.limits import MAX_LAW_BYTES
-    from planner.reading import read_mapping
-
-    document = read_mapping(path, limit=MAX_LAW_BYTES, what="law file",
-                            expected="a law file is a mapping of E, A, B, alpha, beta; write one with planner fit")
-    document.pop("form", None)
-    from planner.fields import MAGNITUDE
-
-    for key, value in document.items():  # the law models accept inf; a law file may not
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0 and not (
-            MAGNITUDE[0] <= abs(value) <= MAGNITUDE[1]
-        ):
-            raise InputError(f"{key} must be a finite number within {MAGNITUDE[0]:g} to {MAGNITUDE[1]:g} in size",
-                             file=path, field=key, value=value, allowed="sanity bound, planner.limits")
-    try:
-        ChinchillaLaw.model_validate(document)
-    except ValidationError as exc:
-        raise InputError(f"invalid law file: {validation_problems(exc)}", file=path,
-                         allowed="a law file sets E, A, B, alpha, beta (positive finite numbers), "
-                         "as written by planner fit RUNS.csv --out law.yaml") from None
-    return document
-
-
-def loss(params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW) -> float:
+def loss(
+    params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW
+) -> float:
     """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted."""
     chosen = law(law_name)
     if unique_tokens is None:
@@ -374,6 +376,8 @@ def _preset(value: object) -> object:
         if isinstance(value, str):
             return law(value)
         if isinstance(value, dict) and set(value) == {"file"}:
+            from planner.lawfile import read_law_file
+
             return {**read_law_file(str(value["file"])), "form": "chinchilla"}
     except InputError as exc:
         raise ValueError(str(exc)) from None

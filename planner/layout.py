@@ -17,7 +17,14 @@ from pydantic import BeforeValidator, Field
 from planner.errors import InputError
 from planner.fields import Strict
 
-__all__ = ["ZERO_NAMES", "Layout", "check_counts", "check_layout", "check_model_layout", "zero_stage"]
+__all__ = [
+    "ZERO_NAMES",
+    "Layout",
+    "check_counts",
+    "check_layout",
+    "check_model_layout",
+    "zero_stage",
+]
 
 ZERO_NAMES: dict[str, int] = {
     "none": 0,

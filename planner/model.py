@@ -303,8 +303,18 @@ def _sources(
     ones = np.ones(1)
     if not scenario.data:
         tokens: Any = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
-        pool = quality.Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
-                            family="all data", declared=False)
+        pool = quality.Pool(
+            "all data",
+            "real",
+            tokens,
+            tokens,
+            R_STAR_DATA,
+            1.0,
+            1.0,
+            1.0,
+            family="all data",
+            declared=False,
+        )
         return [], [pool], quality.mix_effective([pool], scenario.mixture, scenario.law)
     pools = quality.pools(scenario, list[Any](drawn))
     terms = quality.mix_effective(pools, scenario.mixture, scenario.law)

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from planner.allocation import optimize_flops
 from planner import decisions
+from planner.allocation import optimize_flops
 from planner.decisions import Problem, problem_for, reach, repair
 from planner.errors import InputError
 from planner.laws import ChinchillaLaw

@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 
-
 def _unit(plan: PlanResult) -> str:
     return "TPU-h" if plan.accelerator.startswith("tpu") else "GPU-h"
 
@@ -183,9 +182,17 @@ def table_rows(results: Results) -> tuple[list[str], list[list[str]]]:
         base = results[results.baseline]
         rows.append(["Total $ vs baseline", *(_delta(p, base) for p in results.plans)])
         rows.append(
-            ["Loss vs baseline (paired P10-P90)", *(_paired(p, results.baseline) for p in results.plans)]
+            [
+                "Loss vs baseline (paired P10-P90)",
+                *(_paired(p, results.baseline) for p in results.plans),
+            ]
         )
-        rows.append(["Chance loss is below baseline", *(_chance(p, results.baseline) for p in results.plans)])
+        rows.append(
+            [
+                "Chance loss is below baseline",
+                *(_chance(p, results.baseline) for p in results.plans),
+            ]
+        )
     for label, key, fmt in OPTIONAL_ROWS:
         if any(getattr(p, key) is not None for p in results.plans):
             rows.append([label, *(fmt(p) for p in results.plans)])

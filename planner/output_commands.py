@@ -177,11 +177,15 @@ def move_label(move: str) -> str:
     return " ".join(words)
 
 
+def _general(value: float) -> str:
+    return f"{value:.4g}"
+
+
 def render_split(split: dict[str, float], fmt: str) -> str:
     """A FLOP budget's compute-optimal split (``planner optimize --flops``)."""
     if fmt == "json":
         return render_json(split)
-    shown = {
+    shown: dict[str, Callable[[float], str]] = {
         "params": units.format_count,
         "tokens": units.format_count,
         "unique_tokens": units.format_count,
@@ -190,7 +194,8 @@ def render_split(split: dict[str, float], fmt: str) -> str:
         "epochs": lambda v: f"{v:.2f}",
     }
     return "".join(
-        f"{name:14} {shown.get(name, lambda v: f'{v:.4g}')(value)}\n" for name, value in split.items()
+        f"{name:14} {shown.get(name, _general)(value)}\n"
+        for name, value in split.items()
     )
 
 

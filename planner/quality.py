@@ -103,29 +103,72 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
     """
     if not scenario.data:
         tokens = scenario.total_tokens
-        return [Pool("all data", "real", tokens, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
-                     family="all data", declared=False)]
+        return [
+            Pool(
+                "all data",
+                "real",
+                tokens,
+                tokens,
+                R_STAR_DATA,
+                1.0,
+                1.0,
+                1.0,
+                family="all data",
+                declared=False,
+            )
+        ]
     out = []
     for source, tokens in zip(scenario.data, drawn):
         unique = source.unique_tokens if source.unique_tokens is not None else tokens
         synthetic = source.synthetic
         if synthetic is None:
-            out.append(Pool(source.name, "real", unique, tokens, R_STAR_DATA, 1.0, 1.0, 1.0,
-                            family=source.name, declared=source.unique_tokens is not None))
+            out.append(
+                Pool(
+                    source.name,
+                    "real",
+                    unique,
+                    tokens,
+                    R_STAR_DATA,
+                    1.0,
+                    1.0,
+                    1.0,
+                    family=source.name,
+                    declared=source.unique_tokens is not None,
+                )
+            )
             continue
         w: Any = synthetic.value_weight  # a range, a number (a sweep sets arrays), or None
-        mid, low, high = (w.mid, w.low, w.high) if hasattr(w, "mid") else (1.0, 1.0, 1.0) if w is None else (w, w, w)
+        mid, low, high = (
+            (w.mid, w.low, w.high)
+            if hasattr(w, "mid")
+            else (1.0, 1.0, 1.0)
+            if w is None
+            else (w, w, w)
+        )
         target = synthetic.rephrases
-        out.append(Pool(
-            source.name, "synthetic", unique, tokens, synthetic.r_star, mid, low, high,
-            synthetic.kind, synthetic.generations, synthetic.policy,
-            family=target if isinstance(target, str) else source.name,
-            source_unique=target.unique_tokens if target is not None and not isinstance(target, str) else None,
-            weighted=w is not None,
-            declared=source.unique_tokens is not None,
-            saturation_tokens=synthetic.saturation_tokens,
-            tied=target is not None,
-        ))
+        out.append(
+            Pool(
+                source.name,
+                "synthetic",
+                unique,
+                tokens,
+                synthetic.r_star,
+                mid,
+                low,
+                high,
+                synthetic.kind,
+                synthetic.generations,
+                synthetic.policy,
+                family=target if isinstance(target, str) else source.name,
+                source_unique=target.unique_tokens
+                if target is not None and not isinstance(target, str)
+                else None,
+                weighted=w is not None,
+                declared=source.unique_tokens is not None,
+                saturation_tokens=synthetic.saturation_tokens,
+                tied=target is not None,
+            )
+        )
     return out
 
 
@@ -244,11 +287,18 @@ def mix_effective(
 def _own_effective(pool: Pool) -> Number:
     """A pool's tokens discounted for its own repetition: ``D'(U_p, T_p)`` (0 when it draws nothing)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0)
+        return np.where(
+            pool.tokens > 0, effective_tokens(pool.unique_tokens, pool.tokens, pool.r_star), 0.0
+        )
 
 
-def _gain(mixture: Mixture, shares: dict[str, Number], law: object, data: Number,
-          max_gains: dict[str, Number]) -> Number:
+def _gain(
+    mixture: Mixture,
+    shares: dict[str, Number],
+    law: object,
+    data: Number,
+    max_gains: dict[str, Number],
+) -> Number:
     """The mixture gain of :func:`mix_effective`: the presets' constants wired to the formula."""
     if not shares:
         return 1.0
@@ -263,11 +313,18 @@ def _gain(mixture: Mixture, shares: dict[str, Number], law: object, data: Number
     if mixture.form == "share-gain":
         return _positive(mix.share_gain(*args))
     if not isinstance(law, ChinchillaLaw):
-        raise InputError("mixture form budget-gain needs a Chinchilla-form law (E, A, B, alpha, beta)",
-                         field="mixture.form", value=mixture.form, allowed="share-gain, or a Chinchilla-form law")
+        raise InputError(
+            "mixture form budget-gain needs a Chinchilla-form law (E, A, B, alpha, beta)",
+            field="mixture.form",
+            value=mixture.form,
+            allowed="share-gain, or a Chinchilla-form law",
+        )
     cap = min(p.speedup_cap for p in presets.values())
-    return _positive(mix.budget_gain(*args, {k: p.reference_tokens for k, p in presets.items()}, cap,
-                                     law.B, law.beta, data))
+    return _positive(
+        mix.budget_gain(
+            *args, {k: p.reference_tokens for k, p in presets.items()}, cap, law.B, law.beta, data
+        )
+    )
 
 
 MIN_GAIN = 1e-3

@@ -15,6 +15,7 @@ from typing import Any
 from planner import charts, report_tables, units
 from planner.analysis import Analysis, pareto
 from planner.estimate import PlanResult, Results
+from planner.report_recommended import recommended
 from planner.version import __version__
 
 __all__ = [
@@ -109,9 +110,11 @@ def _chart_notes(found: Analysis, given: bool = True) -> list[str]:
     """Why a chart is absent, instead of dropping it silently."""
     if not given:  # the README's one-line library call: say what is missing and how to get it
         return [
-            "No recommended plan, synthetic-share curve or sensitivity chart: this page was "
-            "rendered without an analysis. Pass analysis=planner.analyse(results) to "
-            "planner.render_report (the planner command does) to add them."
+            (
+                "No recommended plan, synthetic-share curve or sensitivity chart: this page was "
+                "rendered without an analysis. Pass analysis=planner.analyse(results) to "
+                "planner.render_report (the planner command does) to add them."
+            )
         ]
     notes = []
     if not found.share_curve:
@@ -159,11 +162,18 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
         svg = charts.share_curve(found.share_curve, curve_plan, share, found.share_curve_note)
         items.append(Chart("share", Markup(svg), caption))
     if found.mixture_curves and curve_plan is not None:
-        presets = "; ".join(f"{c.kind}: {c.preset} ({c.preset_source})" for c in found.mixture_curves)
-        items.append(Chart("mixture", Markup(charts.mixture_curves(found.mixture_curves, curve_plan)),
-                           f"Expected loss of a run of {curve_plan}'s size and tokens as one synthetic kind's "
-                           "share moves from 0 to 100%, the rest ample fresh web text; open diamonds are "
-                           f"published speed-ups turned into the loss they imply. Presets: {presets}."))
+        presets = "; ".join(
+            f"{c.kind}: {c.preset} ({c.preset_source})" for c in found.mixture_curves
+        )
+        items.append(
+            Chart(
+                "mixture",
+                Markup(charts.mixture_curves(found.mixture_curves, curve_plan)),
+                f"Expected loss of a run of {curve_plan}'s size and tokens as one synthetic kind's "
+                "share moves from 0 to 100%, the rest ample fresh web text; open diamonds are "
+                f"published speed-ups turned into the loss they imply. Presets: {presets}.",
+            )
+        )
     if found.sensitivity:
         items.append(
             Chart(
@@ -225,7 +235,7 @@ def build_context(
         files=[{"path": path, "sha256": digest} for path, digest in results.files],
         generated=generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         recommended=(
-            report_tables.recommended(allocation, found.allocation_plan or results.baseline)
+            recommended(allocation, found.allocation_plan or results.baseline)
             if allocation is not None
             else None
         ),

@@ -16,25 +16,18 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from planner import defaults
 from planner.fields import (
-    AcceleratorRef,
     Amount,
     Name,
-    Params,
-    PriceUsdPerHour,
-    Quantity,
     Range,
     Spread,
     Strict,
     Tokens,
-    price_or_catalog,
 )
+from planner.generators import GENERATION_RATES, Api, Generator, GeneratorRef, Measured, SelfHosted
 from planner.limits import (
     MAX_API_USD_PER_MILLION,
     MAX_GENERATIONS,
-    MAX_SOURCE_TEXT,
     MAX_TOKEN_RATIO,
-    MIN_MEASURED_RATE,
-    MIN_UTILIZATION,
     MIN_YIELD,
 )
 
@@ -90,132 +83,6 @@ def _value_preset(value: object) -> object:
 ValueWeight = Annotated[
     Spread, BeforeValidator(_value_preset, json_schema_input_type=str | float | Range)
 ]
-
-
-class Api(Strict):
-    """A hosted model billed per token."""
-
-    input_usd_per_million_tokens: PerMillion = Field(
-        description="Price of prompt tokens, USD per 1M."
-    )
-    output_usd_per_million_tokens: PerMillion = Field(
-        description="Price of output tokens, USD per 1M."
-    )
-
-
-class SelfHosted(Strict):
-    """A model run on rented accelerators: cost follows from 2·params FLOPs per token."""
-
-    params: Params = Field(description="Generator (or judge) parameters, active per token.")
-    accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
-    utilization: float = Field(
-        defaults.INFERENCE_UTILIZATION,
-        ge=MIN_UTILIZATION,
-        le=1,
-        description="Inference utilisation of the bf16 peak. Default derived from WRAP (see docs).",
-    )
-    price_usd_per_hour: PriceUsdPerHour | None = Field(
-        None, description="Price per accelerator-hour, USD. Default: the catalog price."
-    )
-
-    @property
-    def price(self) -> float:
-        """The price per accelerator-hour in force (scenario, else catalog)."""
-        return price_or_catalog(
-            self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour"
-        )
-
-
-class Measured(Strict):
-    """A generator priced by a measured throughput: generated tokens per accelerator-hour.
-
-    The measured rate already includes reading the prompts and the serving stack's efficiency.
-    """
-
-    tokens_per_accelerator_hour: Quantity = Field(
-        ge=MIN_MEASURED_RATE, description="Kept-or-generated tokens per accelerator-hour."
-    )
-    accelerator: AcceleratorRef = Field(
-        description="Catalog id or inline spec the rate was measured on."
-    )
-    price_usd_per_hour: PriceUsdPerHour | None = Field(
-        None, description="Price per accelerator-hour, USD. Default: the catalog price."
-    )
-    source: str = Field(
-        "given in the scenario",
-        max_length=MAX_SOURCE_TEXT,
-        description="Where the rate comes from.",
-    )
-
-    @property
-    def price(self) -> float:
-        """The price per accelerator-hour in force (scenario, else catalog)."""
-        return price_or_catalog(
-            self.price_usd_per_hour, self.accelerator, "measured.price_usd_per_hour"
-        )
-
-
-GENERATION_RATES: dict[str, dict[str, object]] = {
-    "wrap-2024-mistral-7b": {
-        "tokens_per_accelerator_hour": 85e9 / 25_000,
-        "accelerator": "a100-80gb",
-        "source": "WRAP (Maini et al. 2024, arXiv 2401.16380) §7.1 via a course note: 85B tokens rephrased "
-        "by Mistral-7B in ~25K A100-hours with vLLM",
-    },
-    "cosmopedia-mixtral-8x7b": {
-        "tokens_per_accelerator_hour": 25e9 / 10_000,
-        "accelerator": "h100-sxm",
-        "source": "FinePhrase blog draft (HuggingFaceFW/finephrase): Cosmopedia, 25B tokens in >10K "
-        "H100-hours (so at most 2.5M tokens per hour)",
-    },
-    "rewire-2025-llama-3.3-70b": {
-        "tokens_per_accelerator_hour": 100e9 / 88_000,
-        "accelerator": "h100-sxm",
-        "source": "FinePhrase blog draft: REWIRE (Nguyen et al. 2025, arXiv 2506.04689), ~88K H100-hours "
-        "per 100B tokens with Llama-3.3-70B",
-    },
-    "finephrase-2026-smollm2-1.7b": {
-        "tokens_per_accelerator_hour": 486e9 / 14_700,
-        "accelerator": "h100-sxm",
-        "source": "FinePhrase blog draft (arXiv 2604.13977): 486B tokens in ~14.7K H100-hours with "
-        "SmolLM2-1.7B, speculative decoding and tuned serving",
-    },
-}
-"""Measured generation throughputs (docs/data-mix-literature.md §7 generation-cost table)."""
-
-
-def _generator_preset(value: object) -> object:
-    if isinstance(value, str):
-        if value not in GENERATION_RATES:
-            raise ValueError(
-                f"unknown generator preset {value!r}; use {', '.join(GENERATION_RATES)}, "
-                "or {api: ...}, {self_hosted: ...} or {measured: ...}"
-            )
-        return {"measured": GENERATION_RATES[value]}
-    return value
-
-
-class Generator(Strict):
-    """Exactly one of ``api``, ``self_hosted`` or ``measured`` (or a measured-rate preset name)."""
-
-    api: Api | None = Field(None, description="A hosted API billed per token.")
-    self_hosted: SelfHosted | None = Field(None, description="A model on rented accelerators.")
-    measured: Measured | None = Field(
-        None,
-        description=f"A measured throughput on rented accelerators; presets: {', '.join(GENERATION_RATES)}.",
-    )
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Generator:
-        if sum(x is not None for x in (self.api, self.self_hosted, self.measured)) != 1:
-            raise ValueError("give exactly one of api, self_hosted or measured")
-        return self
-
-
-GeneratorRef = Annotated[
-    Generator, BeforeValidator(_generator_preset, json_schema_input_type=str | Generator)
-]
-"""A generator, or a measured-rate preset name (``wrap-2024-mistral-7b``)."""
 
 
 class Grading(Strict):

@@ -316,5 +316,3 @@ def tick_labels(values: list[float], prefix: str = "") -> list[str]:
                 break
         labels.append((MINUS if value < 0 else "") + prefix + text)
     return labels
-
-

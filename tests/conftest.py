@@ -24,7 +24,9 @@ def write_scenario(tmp_path: Path) -> Callable[..., Path]:
 
     def write(content: object, name: str = "scenario.yaml") -> Path:
         path = tmp_path / name
-        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content), encoding="utf-8")
+        path.write_text(
+            content if isinstance(content, str) else yaml.safe_dump(content), encoding="utf-8"
+        )
         return path
 
     return write

@@ -38,8 +38,10 @@ def test_published_rows_phi4_and_deepseek() -> None:
 
 def test_any_csv_with_the_columns(tmp_path: Path) -> None:
     path = tmp_path / "runs.csv"
-    path.write_text("model,params_total,params_active,training_tokens,accelerator,accelerator_hours\n"
-                    "mine,1e9,,1e11,h100-sxm,100\n")
+    path.write_text(
+        "model,params_total,params_active,training_tokens,accelerator,accelerator_hours\n"
+        "mine,1e9,,1e11,h100-sxm,100\n"
+    )
     (row,) = backtest(path).rows
     assert row.implied_utilization == pytest.approx(6e20 / (100 * 3600 * 989.4e12))
 
@@ -49,7 +51,9 @@ def test_bad_csvs(tmp_path: Path) -> None:
     path.write_text("model,params_total\nx,1\n")
     with pytest.raises(InputError, match="missing columns: params_active"):
         backtest(path)
-    path.write_text("model,params_total,params_active,training_tokens,accelerator,accelerator_hours\n"
-                    "x,lots,,1e11,h100-sxm,100\n")
+    path.write_text(
+        "model,params_total,params_active,training_tokens,accelerator,accelerator_hours\n"
+        "x,lots,,1e11,h100-sxm,100\n"
+    )
     with pytest.raises(InputError, match="row 2: params_total is not a number"):
         backtest(path)

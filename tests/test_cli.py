@@ -211,9 +211,7 @@ def test_every_command_has_help_ending_with_an_example() -> None:
     for name, command in main.commands.items():
         code, out, _ = invoke(name, "--help")
         assert code == 0, name
-        assert out.startswith(f"Usage: main {name}") or out.startswith(f"Usage: planner {name}"), (
-            out
-        )
+        assert out.startswith((f"Usage: main {name}", f"Usage: planner {name}")), out
         assert "Example: planner " in (command.help or ""), name
 
 
@@ -334,8 +332,16 @@ def test_law_option_on_run_and_estimate() -> None:
 def test_sweep_writes_results_and_report_together_or_not_at_all(tmp_path: Path) -> None:
     out, html = tmp_path / "s.csv", tmp_path / "s.html"
     html.write_text("keep")
-    code, _, err = invoke("sweep", str(ROOT / "scenarios" / "phi4_style_14b.yaml"), "--grid", "model.params=1B,3B",
-                          "-o", str(out), "--html", str(html))
+    code, _, err = invoke(
+        "sweep",
+        str(ROOT / "scenarios" / "phi4_style_14b.yaml"),
+        "--grid",
+        "model.params=1B,3B",
+        "-o",
+        str(out),
+        "--html",
+        str(html),
+    )
     assert code == 2 and "already exists" in err
     assert not out.exists() and html.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.html"]  # no temporaries left

@@ -12,13 +12,23 @@ from planner.schema import Architecture, Model, Training
 H100 = {"accelerator": "h100-sxm", "accelerator_count": 1, "tokens": "1T"}
 
 # peers.md §1 worked example A: L=80, h=8192, 64 heads, f=32768 plain, V=32000, s=2048, tied.
-CONFIG_A = Architecture(layers=80, d_model=8192, heads=64, ffn_size=32768, vocab_size=32000,
-                        seq_len=2048, tied_embeddings=True)
+CONFIG_A = Architecture(
+    layers=80,
+    d_model=8192,
+    heads=64,
+    ffn_size=32768,
+    vocab_size=32000,
+    seq_len=2048,
+    tied_embeddings=True,
+)
 # Llama-2-7B: L=32, h=4096, 32 heads, SwiGLU 11008, V=32000, s=4096, untied.
-LLAMA2_7B = Architecture(layers=32, d_model=4096, heads=32, ffn_size=11008, glu=True,
-                         vocab_size=32000, seq_len=4096)
+LLAMA2_7B = Architecture(
+    layers=32, d_model=4096, heads=32, ffn_size=11008, glu=True, vocab_size=32000, seq_len=4096
+)
 # GPT-3 175B shape (literature.md §9 check 22): l=96, h=12288, s=2048, V=51200.
-GPT3 = Architecture(layers=96, d_model=12288, heads=96, vocab_size=51200, seq_len=2048, tied_embeddings=True)
+GPT3 = Architecture(
+    layers=96, d_model=12288, heads=96, vocab_size=51200, seq_len=2048, tied_embeddings=True
+)
 
 
 def per_token(arch: Architecture, convention: str, recompute: bool = False) -> tuple[float, float]:

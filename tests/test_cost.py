@@ -31,8 +31,11 @@ def synthetic(generator: dict, **extra: object) -> DataSource:
 
 
 def test_api_generation_cost_with_yield_and_prompts() -> None:
-    source = synthetic({"api": {"input_usd_per_million_tokens": 2.5, "output_usd_per_million_tokens": 10}},
-                       acceptance_yield=0.5, prompt_tokens_per_token=0.2)
+    source = synthetic(
+        {"api": {"input_usd_per_million_tokens": 2.5, "output_usd_per_million_tokens": 10}},
+        acceptance_yield=0.5,
+        prompt_tokens_per_token=0.2,
+    )
     spent = cost.source_cost(source, 1e9)
     assert spent.generated_tokens == 2e9
     assert spent.generation_usd == pytest.approx(2e9 * 10 / 1e6 + 0.4e9 * 2.5 / 1e6)
@@ -51,15 +54,23 @@ def test_self_hosted_generation_reproduces_wrap() -> None:
 
 def test_grading_reads_every_generated_candidate_per_pass() -> None:
     judge = {"api": {"input_usd_per_million_tokens": 1.0, "output_usd_per_million_tokens": 4.0}}
-    source = synthetic({"api": {"input_usd_per_million_tokens": 0, "output_usd_per_million_tokens": 0}},
-                       acceptance_yield=0.25,
-                       grading=[{"judge": judge, "passes": 2, "output_tokens_per_token": 0.01}])
+    source = synthetic(
+        {"api": {"input_usd_per_million_tokens": 0, "output_usd_per_million_tokens": 0}},
+        acceptance_yield=0.25,
+        grading=[{"judge": judge, "passes": 2, "output_tokens_per_token": 0.01}],
+    )
     spent = cost.source_cost(source, 1e9)
     # 4e9 generated, read twice at $1/M, plus 2 x 0.01 x 4e9 output tokens at $4/M
     assert spent.grading_usd == pytest.approx(8e9 / 1e6 + 0.08e9 * 4 / 1e6)
 
 
 def test_real_data_pays_licence_and_processing_once_plus_fee() -> None:
-    source = DataSource(name="books", unique_tokens=100e9, share=1.0, license_usd_per_million_tokens=2,
-                        processing_usd_per_million_tokens=0.5, fixed_fee_usd=10_000)
+    source = DataSource(
+        name="books",
+        unique_tokens=100e9,
+        share=1.0,
+        license_usd_per_million_tokens=2,
+        processing_usd_per_million_tokens=0.5,
+        fixed_fee_usd=10_000,
+    )
     assert cost.source_cost(source, 100e9).acquisition_usd == pytest.approx(100e3 * 2.5 + 10_000)

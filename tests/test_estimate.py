@@ -60,10 +60,24 @@ def test_accelerator_without_price_asks_for_one() -> None:
 
 
 def test_mix_epochs_and_synthetic_share() -> None:
-    doc = {**MINIMAL, "data": [
-        {"name": "web", "unique_tokens": "200B", "share": 0.6},
-        {"name": "syn", "share": 0.4, "synthetic": {"generator": {"api": {
-            "input_usd_per_million_tokens": 0, "output_usd_per_million_tokens": 1}}}}]}
+    doc = {
+        **MINIMAL,
+        "data": [
+            {"name": "web", "unique_tokens": "200B", "share": 0.6},
+            {
+                "name": "syn",
+                "share": 0.4,
+                "synthetic": {
+                    "generator": {
+                        "api": {
+                            "input_usd_per_million_tokens": 0,
+                            "output_usd_per_million_tokens": 1,
+                        }
+                    }
+                },
+            },
+        ],
+    }
     result = planner.estimate(validate(doc))
     web, syn = result.sources
     assert web.epochs == pytest.approx(3.0)
@@ -73,8 +87,11 @@ def test_mix_epochs_and_synthetic_share() -> None:
 
 
 def test_training_epochs_draws_every_source() -> None:
-    doc = {**MINIMAL, "training": {**MINIMAL["training"], "tokens": None, "epochs": 2},
-           "data": [{"name": "a", "unique_tokens": "100B"}, {"name": "b", "unique_tokens": "50B"}]}
+    doc = {
+        **MINIMAL,
+        "training": {**MINIMAL["training"], "tokens": None, "epochs": 2},
+        "data": [{"name": "a", "unique_tokens": "100B"}, {"name": "b", "unique_tokens": "50B"}],
+    }
     doc["training"].pop("tokens")
     result = planner.estimate(validate(doc))
     assert result.tokens == 300e9
@@ -85,12 +102,25 @@ positive = st.floats(min_value=1e6, max_value=1e13, allow_nan=False)
 
 @settings(max_examples=60, deadline=None)
 @given(params=positive, tokens=positive, factor=st.floats(min_value=1.0, max_value=100.0))
-def test_cost_and_hours_monotone_never_negative_or_nan(params: float, tokens: float, factor: float) -> None:
+def test_cost_and_hours_monotone_never_negative_or_nan(
+    params: float, tokens: float, factor: float
+) -> None:
     def result(p: float, t: float) -> planner.PlanResult:
-        return planner.estimate(validate({**MINIMAL, "model": {"params": p},
-                                          "training": {**MINIMAL["training"], "tokens": t}}))
+        return planner.estimate(
+            validate(
+                {
+                    **MINIMAL,
+                    "model": {"params": p},
+                    "training": {**MINIMAL["training"], "tokens": t},
+                }
+            )
+        )
 
-    base, more_tokens, more_params = result(params, tokens), result(params, tokens * factor), result(params * factor, tokens)
+    base, more_tokens, more_params = (
+        result(params, tokens),
+        result(params, tokens * factor),
+        result(params * factor, tokens),
+    )
     for r in (base, more_tokens, more_params):
         for value in (r.accelerator_hours, r.total_cost_usd, r.wall_clock_days, r.energy_kwh):
             assert value is not None and value >= 0 and not math.isnan(value)
@@ -101,15 +131,35 @@ def test_cost_and_hours_monotone_never_negative_or_nan(params: float, tokens: fl
 
 
 @settings(max_examples=40, deadline=None)
-@given(params=positive, tokens=positive, share=st.floats(min_value=0.01, max_value=0.99),
-       yield_=st.floats(min_value=0.01, max_value=1.0), count=st.integers(1, 100_000))
-def test_scenario_survives_dump_and_reload(params: float, tokens: float, share: float, yield_: float, count: int) -> None:
-    doc = {**MINIMAL, "model": {"params": params},
-           "training": {**MINIMAL["training"], "tokens": tokens, "accelerator_count": count},
-           "data": [{"name": "web", "share": 1 - share},
-                    {"name": "syn", "share": share, "synthetic": {"acceptance_yield": yield_, "generator": {
-                        "self_hosted": {"params": "7B", "accelerator": "h100-sxm"}}}}]}
+@given(
+    params=positive,
+    tokens=positive,
+    share=st.floats(min_value=0.01, max_value=0.99),
+    yield_=st.floats(min_value=0.01, max_value=1.0),
+    count=st.integers(1, 100_000),
+)
+def test_scenario_survives_dump_and_reload(
+    params: float, tokens: float, share: float, yield_: float, count: int
+) -> None:
+    doc = {
+        **MINIMAL,
+        "model": {"params": params},
+        "training": {**MINIMAL["training"], "tokens": tokens, "accelerator_count": count},
+        "data": [
+            {"name": "web", "share": 1 - share},
+            {
+                "name": "syn",
+                "share": share,
+                "synthetic": {
+                    "acceptance_yield": yield_,
+                    "generator": {"self_hosted": {"params": "7B", "accelerator": "h100-sxm"}},
+                },
+            },
+        ],
+    }
     scenario = validate(doc)
     assert Scenario.model_validate(scenario.model_dump()) == scenario
     assert Scenario.model_validate_json(scenario.model_dump_json()) == scenario
-    assert planner.estimate(Scenario.model_validate(scenario.model_dump())) == planner.estimate(scenario)
+    assert planner.estimate(Scenario.model_validate(scenario.model_dump())) == planner.estimate(
+        scenario
+    )

@@ -169,7 +169,7 @@ def test_valid_model_inputs_give_finite_outputs(workdir: Path) -> None:
     (workdir / "in" / "fitted.yaml").write_text(
         scenario.read_text().replace(
             "{optimum_share: 0.3, max_gain: 3e0, alone_gain: 1}", f"{{file: {out / 'gain.yaml'}}}"
-        )  # fmt: skip
+        )
     )
     for path in (scenario, workdir / "in" / "fitted.yaml"):
         result = planner_cli("run", str(path), "--format", "json", cwd=workdir)
@@ -314,7 +314,7 @@ def test_random_model_scenarios_give_finite_outputs_or_a_clean_error(
         ),
         min_size=0,
         max_size=12,
-    )  # fmt: skip
+    )
 )
 def test_random_ablations_fit_a_finite_gain_or_a_clean_error(
     runs: list[tuple[float, float, float, float]],

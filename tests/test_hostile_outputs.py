@@ -98,7 +98,10 @@ def test_a_sweep_too_large_is_refused_up_front(workdir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "value", "says"),
-    [("--budget-usd", "0.001", "no plan fits in the budget"), ("--deadline-days", "1e-9", "deadline")],
+    [
+        ("--budget-usd", "0.001", "no plan fits in the budget"),
+        ("--deadline-days", "1e-9", "deadline"),
+    ],
 )
 def test_an_infeasible_budget_is_refused(workdir: Path, flag: str, value: str, says: str) -> None:
     # the smallest plan (100M parameters, 1M tokens) costs about $0.003 and 4e-7 days

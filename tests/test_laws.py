@@ -44,8 +44,10 @@ def test_check_4_besiroglu() -> None:
     assert d / n == pytest.approx(21.6, abs=0.05)
 
 
-@pytest.mark.parametrize(("params", "tokens", "hoffmann", "besiroglu"),
-                         [(70e9, 1.4e12, 1.93665, 1.97388), (280e9, 300e9, 1.99326, 1.99961)])
+@pytest.mark.parametrize(
+    ("params", "tokens", "hoffmann", "besiroglu"),
+    [(70e9, 1.4e12, 1.93665, 1.97388), (280e9, 300e9, 1.99326, 1.99961)],
+)
 def test_check_5_losses(params: float, tokens: float, hoffmann: float, besiroglu: float) -> None:
     assert loss(params, tokens, law_name="hoffmann-2022") == pytest.approx(hoffmann, abs=1e-5)
     assert loss(params, tokens) == pytest.approx(besiroglu, abs=1e-5)
@@ -61,7 +63,9 @@ def test_check_7_muennighoff_tied_optimum() -> None:
         assert d / n == pytest.approx(19.613, abs=1e-3)
 
 
-@pytest.mark.parametrize(("epochs", "fraction"), [(4, 0.93142), (40, 0.37919), (16, 0.66140), (2, 0.98410)])
+@pytest.mark.parametrize(
+    ("epochs", "fraction"), [(4, 0.93142), (40, 0.37919), (16, 0.66140), (2, 0.98410)]
+)
 def test_checks_8_to_10_effective_data(epochs: float, fraction: float) -> None:
     assert effective_tokens(1e9, epochs * 1e9) / (epochs * 1e9) == pytest.approx(fraction, abs=1e-5)
 
@@ -113,14 +117,23 @@ def test_effective_tokens_bounded_and_never_above_fresh(unique: float, epochs: f
 
 
 def test_functions_take_arrays() -> None:
-    out = chinchilla("besiroglu-2024").constrained_loss(np.array([1e9, 7e9]), np.array([1e11, 1e12]), 5e10)
+    out = chinchilla("besiroglu-2024").constrained_loss(
+        np.array([1e9, 7e9]), np.array([1e11, 1e12]), 5e10
+    )
     assert out.shape == (2,)
 
 
 # Chinchilla Table 3 (Approach 1): params, tokens, FLOPs. literature.md §9 check 6.
-TABLE_3 = [(400e6, 8.0e9, 1.92e19), (1e9, 20.2e9, 1.21e20), (10e9, 205.1e9, 1.23e22),
-           (175e9, 3.7e12, 3.85e24), (280e9, 5.9e12, 9.90e24), (520e9, 11.0e12, 3.43e25),
-           (1e12, 21.2e12, 1.27e26), (10e12, 216.2e12, 1.30e28)]
+TABLE_3 = [
+    (400e6, 8.0e9, 1.92e19),
+    (1e9, 20.2e9, 1.21e20),
+    (10e9, 205.1e9, 1.23e22),
+    (175e9, 3.7e12, 3.85e24),
+    (280e9, 5.9e12, 9.90e24),
+    (520e9, 11.0e12, 3.43e25),
+    (1e12, 21.2e12, 1.27e26),
+    (10e12, 216.2e12, 1.30e28),
+]
 
 
 @pytest.mark.parametrize(("params", "tokens", "flops"), TABLE_3, ids=lambda v: f"{v:.3g}")

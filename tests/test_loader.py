@@ -356,7 +356,9 @@ def test_shares_may_be_written_as_percentages_and_dollars_are_explained(
     assert scenario.training.utilization.mid == pytest.approx(0.35)
     assert [s.share for s in scenario.data] == pytest.approx([0.7, 0.3])
     priced = {**MINIMAL, "training": {**MINIMAL["training"], "price_usd_per_hour": "$2.50"}}
-    with pytest.raises(InputError, match=r"training.price_usd_per_hour: write '2.50' without the '\$'"):
+    with pytest.raises(
+        InputError, match=r"training.price_usd_per_hour: write '2.50' without the '\$'"
+    ):
         load_scenario(write_scenario(priced))
     # a percentage is a share, never a price or a count
     wrong = {**MINIMAL, "training": {**MINIMAL["training"], "price_usd_per_hour": "30%"}}

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import planner
-from planner.errors import InputError
-from planner.laws import ChinchillaLaw
 import planner.defaults
 import planner.loader
 from planner.decisions import problem_for as _problem
+from planner.errors import InputError
+from planner.laws import ChinchillaLaw
 from planner.optimize import optimize, optimize_flops
 from planner.schema import Optimize, Scenario
 from tests.conftest import ROOT
@@ -49,7 +49,7 @@ def test_check_18_sardana_inference_aware() -> None:
     # problem (cheapest plan reaching the loss) with lifetime inference tokens, fresh data.
     constants = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.336, "beta": 0.283}
     law = ChinchillaLaw(**constants)
-    params, tokens = law.compute_optimal(6 * 13e9 * 5.765e11)
+    _params, tokens = law.compute_optimal(6 * 13e9 * 5.765e11)
     assert tokens == pytest.approx(5.765e11, rel=1e-3)
     target = float(law.loss(13e9, 5.765e11))
     scenario = planner.loader.validate(

@@ -194,9 +194,14 @@ def test_a_format_that_contradicts_the_suffix_is_refused(tmp_path: Path) -> None
 
     target = tmp_path / "out.json"
     result = CliRunner().invoke(main, ["run", PHI4, "-o", str(target), "--format", "csv"])
-    assert result.exit_code == 2 and "ends in .json, which is json, but --format is csv" in result.output
+    assert (
+        result.exit_code == 2
+        and "ends in .json, which is json, but --format is csv" in result.output
+    )
     assert not target.exists()
     # a suffix that names no format keeps the explicit one
     other = tmp_path / "out.data"
-    assert CliRunner().invoke(main, ["run", PHI4, "-o", str(other), "--format", "csv"]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["run", PHI4, "-o", str(other), "--format", "csv"]).exit_code == 0
+    )
     assert other.read_text().startswith("plan,")

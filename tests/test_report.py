@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -150,7 +151,7 @@ def test_context_fields_are_documented() -> None:
     body = tree.body[0].body  # type: ignore[attr-defined]
     documented = {
         node.target.id
-        for node, after in zip(body, body[1:], strict=False)
+        for node, after in itertools.pairwise(body)
         if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr)
     }
     assert documented == set(report.ReportContext.__dataclass_fields__)

@@ -85,7 +85,9 @@ def test_a_categorical_axis_makes_a_page(tmp_path: Path) -> None:
     # one numeric axis: the page says why there is no heatmap instead of dropping it silently
     assert page.find("figure", id="chart-sweep-heatmap") is None
     caption = page.find("figure", id="chart-sweep-frontier").find("figcaption").get_text()
-    assert "No loss heatmap: it needs two numeric swept axes" in caption and "model.params" in caption
+    assert (
+        "No loss heatmap: it needs two numeric swept axes" in caption and "model.params" in caption
+    )
 
 
 def test_a_swept_price_is_not_listed_as_the_catalog_price(tmp_path: Path) -> None:

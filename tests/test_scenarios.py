@@ -29,7 +29,13 @@ def test_phi4_comments() -> None:
     assert results["reported-mfu"].accelerator_hours == pytest.approx(1920 * 21 * 24, rel=3e-3)
     epochs = {s.name: s.epochs for s in base.sources}
     # literature.md §9 check 23 (Table 5 epochs, within 0.05 at 10T; 9.8T here, so x0.98)
-    for name, table in {"web": 1.15, "web-rewrites": 5.17, "synthetic": 13.79, "code": 2.44, "acquired": 1.72}.items():
+    for name, table in {
+        "web": 1.15,
+        "web-rewrites": 5.17,
+        "synthetic": 13.79,
+        "code": 2.44,
+        "acquired": 1.72,
+    }.items():
         assert epochs[name] == pytest.approx(table * 0.98, abs=0.05)
     synthetic = next(s for s in base.sources if s.name == "synthetic")
     assert synthetic.generation_usd == pytest.approx(290e9 / 0.7 * (10 + 0.5 * 2.5) / 1e6)
@@ -62,10 +68,16 @@ def test_llama2_70b_layout_comments() -> None:
     assert base is not None and base.fits
     params = results["base"].params
     assert base.weights_bytes == pytest.approx(params * 2 / 32) == pytest.approx(4.31e9, rel=3e-3)
-    assert base.optimizer_bytes == pytest.approx(params * 12 / 32 / 32) == pytest.approx(0.81e9, rel=5e-3)
+    assert (
+        base.optimizer_bytes
+        == pytest.approx(params * 12 / 32 / 32)
+        == pytest.approx(0.81e9, rel=5e-3)
+    )
     hardware = results["base"].hardware
     assert hardware is not None and hardware.batch_tokens == 1504 * 4096
     fsdp = results["fsdp-tp8"].memory_per_accelerator
-    assert fsdp is not None and fsdp.buffers_bytes > 0  # FULL_SHARD is ZeRO-3: gathered-layer buffers
+    assert (
+        fsdp is not None and fsdp.buffers_bytes > 0
+    )  # FULL_SHARD is ZeRO-3: gathered-layer buffers
     # a variant re-validates a dump of the base: FP8 still rescales the default utilisation
     assert results["fp8"].utilization == pytest.approx(0.30 * 1.3 / 2)

@@ -16,8 +16,8 @@ import planner
 from planner.cli import main
 from planner.errors import InputError
 from planner.loader import set_path, validate
-from planner.sweep import sweep
 from planner.model import OUTPUTS
+from planner.sweep import sweep
 from tests.conftest import ROOT
 
 PHI4 = ROOT / "scenarios" / "phi4_style_14b.yaml"
@@ -200,7 +200,10 @@ def test_shares_of_zero_drop_the_source_and_its_cost() -> None:
         ({"model.params": "-5B"}, "grid model.params"),
         ({"data.synthetic.synthetic.acceptance_yield": "0.5,1.5"}, "less than or equal to 1"),
         ({"training.accelerator": "h100,h200"}, "unknown accelerator"),
-        ({"data.synthetic.share": "0.6", "data.web.share": "0.6"}, "add up to more than the tokens"),
+        (
+            {"data.synthetic.share": "0.6", "data.web.share": "0.6"},
+            "add up to more than the tokens",
+        ),
         ({}, "the grid is empty"),
     ],
     ids=[
