@@ -194,8 +194,7 @@ def render_split(split: dict[str, float], fmt: str) -> str:
         "epochs": lambda v: f"{v:.2f}",
     }
     return "".join(
-        f"{name:14} {shown.get(name, _general)(value)}\n"
-        for name, value in split.items()
+        f"{name:14} {shown.get(name, _general)(value)}\n" for name, value in split.items()
     )
 
 
