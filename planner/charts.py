@@ -173,7 +173,7 @@ def share_curve(points: Sequence[SharePoint], plan: str, current: float, note: s
         linestyle=":",
         label=f"{plan_label(plan)} today: {current:.0%}",
     )
-    if note and shares:
+    if note and shares and max(shares) < 80 - 1e-6:  # the grid runs to 80%: the rest was left out
         axes.axvline(max(shares), color="#8c8c8c", linestyle="--", linewidth=0.8,
                      label=f"curve ends at {max(shares):.0f}%: see caption")  # fmt: skip
     axes.set_xlim(0, max([80.0, *shares, current * 100]) + 2)

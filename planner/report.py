@@ -155,7 +155,7 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
         share = results[curve_plan].synthetic_share
         caption = (
             f"Expected loss of {curve_plan} as its synthetic share changes, holding its total cost: "
-            "training tokens adjust to spend the same."
+            "training tokens adjust to spend the same. Shares from 0 to 80% are computed."
         )
         if found.share_curve_note:
             caption += f" {found.share_curve_note}"

@@ -67,6 +67,17 @@ def _delta(value: float, base: float, fmt: Callable[[float], str], baseline: boo
     return f"{sign}{fmt(abs(difference))}"
 
 
+def _paired(p: PlanResult, is_base: bool) -> str:
+    """The loss difference on common draws, as the terminal prints it (empty: not sampled)."""
+    mid, low, high = p.loss_vs_baseline_p50, p.loss_vs_baseline_p10, p.loss_vs_baseline_p90
+    if is_base or mid is None or low is None or high is None:
+        return ""
+    if max(abs(low), abs(high)) < 1e-12:
+        return ""  # the same loss on every draw: "same"
+    chance = p.probability_below_baseline
+    return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})" + ("" if chance is None else f"; {chance:.0%}")
+
+
 def _loss(value: float) -> str:
     return f"{value:.3f}"
 
@@ -81,7 +92,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
         "accelerator-hours (P10-P90)",
         "wall-clock (P10-P90)",
         "expected loss (P10-P90)",
-        "vs baseline",
+        "loss vs baseline (paired P10-P90; chance lower)",
         "effective tokens",
         "tokens/param (law optimum)",
         "synthetic share",
@@ -111,7 +122,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
                     units.format_number,
                 ),
                 plan_range(_loss, p.loss, p.loss_p10, p.loss_p90),
-                _delta(p.loss, base.loss, _loss, is_base),
+                _paired(p, is_base) or _delta(p.loss, base.loss, _loss, is_base),
                 units.format_count(p.effective_tokens),
                 f"{p.tokens_per_param:.0f}" + (f" ({optimum:.0f})" if optimum else ""),
                 units.format_ratio(p.synthetic_share),

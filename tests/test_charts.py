@@ -146,6 +146,13 @@ def test_share_curve_note_in_chart_and_caption_and_a_note_when_absent(
     figure = page.find("figure", id="chart-share")
     assert note in figure.find("figcaption").get_text()
     assert "curve ends at 45%: see caption" in legend(figure.find("svg"))
+    # a full curve (0-80%) draws no end marker, whatever the note says
+    full = [SharePoint(s / 20, 1e12, 2.0 - s / 100) for s in range(17)]
+    found = Analysis(
+        frontier=["base"], share_curve=full, share_curve_plan="base", share_curve_note=note
+    )
+    page = BeautifulSoup(render_report(phi4, analysis=found, generated="today"), "html.parser")
+    assert "curve ends" not in legend(page.find("figure", id="chart-share").find("svg"))
     path = write_scenario(MINIMAL)
     real_only = planner.run(planner.load_scenario(path), file=str(path))
     found = planner.analyse(real_only, optimise=False)

@@ -50,6 +50,10 @@ def test_summary_table_has_every_plan_with_library_numbers(
         assert units.format_usd(plan.total_cost_usd_p10) in cells[1]
         assert cells[5].startswith(f"{plan.loss:.3f}")
         assert cells[9] == units.format_ratio(plan.synthetic_share)
+        spread = max(abs(plan.loss_vs_baseline_p10 or 0), abs(plan.loss_vs_baseline_p90 or 0))
+        if plan.plan != phi4.baseline and spread > 0:  # the paired difference, as the terminal's
+            assert cells[6].startswith(f"{plan.loss_vs_baseline_p50:+.3f}")
+            assert cells[6].endswith(f"; {plan.probability_below_baseline:.0%}")
     assert rows["base"][2] == rows["base"][6] == "baseline"  # not a bare dash
     # an unchanged figure says so in words: a dash reads as "not available" to a budget owner
     assert rows["pessimistic-synthetic"][2] == "same" and rows["h200"][6] == "same"
