@@ -92,6 +92,7 @@ ROWS: tuple[Row, ...] = (
     ("Training tokens", lambda p: units.format_count(p.tokens)),
     ("Synthetic share", lambda p: units.format_ratio(p.synthetic_share)),
     ("Effective tokens", lambda p: units.format_count(p.effective_tokens)),
+    ("Mixture gain on effective data", lambda p: f"x{p.mixture_gain:.2f}"),
     (
         "Tokens/param (law optimum)",
         lambda p: (

@@ -92,6 +92,8 @@ class ReportContext:
     """Scenario files and their sha256."""
     generated: str
     """The date line (the only part that changes between identical runs)."""
+    gains: list[str] = field(default_factory=list)
+    """Each plan's mixture gain on effective data, ``plan x1.68``."""
     recommended: dict[str, Any] | None = field(default=None)
     """The optimiser's plan, when one was run."""
 
@@ -234,6 +236,7 @@ def build_context(
         assumptions=report_tables.assumptions(results),
         files=[{"path": path, "sha256": digest} for path, digest in results.files],
         generated=generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        gains=[f"{p.plan} x{p.mixture_gain:.2f}" for p in plans],
         recommended=(
             recommended(allocation, found.allocation_plan or results.baseline)
             if allocation is not None

@@ -371,3 +371,16 @@ def test_the_costs_section_explains_the_overhead_column(page: BeautifulSoup) -> 
     text = page.find("h2", id="costs").find_next("p").get_text()
     assert "Overhead (goodput) is accelerator time billed but lost" in text
     assert "training.goodput" in text and "whole-run MFU" in text
+
+
+def test_sources_section_says_how_effective_tokens_add_up(
+    phi4: planner.Results, page: BeautifulSoup
+) -> None:
+    text = page.find("h2", id="sources").find_next("p").get_text()
+    for plan in phi4.plans:
+        assert f"{plan.plan} x{plan.mixture_gain:.2f}" in text
+    # the sum of the sources' effective tokens times the gain is the plan's effective tokens
+    frame = phi4.sources_frame()
+    for plan in phi4.plans:
+        summed = frame.loc[frame["plan"] == plan.plan, "effective_tokens"].sum()
+        assert summed * plan.mixture_gain == pytest.approx(plan.effective_tokens, rel=1e-6)
