@@ -364,7 +364,7 @@ def render(results: Results, fmt: str) -> str:
     if fmt == "json":
         return render_json(results.to_dict())
     if fmt == "csv":
-        return str(results.to_frame().to_csv())
+        return _csv(results)
     if fmt == "markdown":
         return render_markdown(results)
     return render_table(results)
@@ -375,5 +375,12 @@ def render_plan(results: Results, fmt: str) -> str:
     if fmt == "json":
         return render_json(results.plans[0].to_dict(sources=False))
     if fmt == "csv":
-        return str(results.to_frame().to_csv())
+        return _csv(results)
     return render_markdown(results) if fmt == "markdown" else render_table(results)
+
+
+def _csv(results: Results) -> str:
+    """One row per plan; text a spreadsheet would run as a formula gets a leading quote."""
+    from planner.tables import escape_formulas
+
+    return str(escape_formulas(results.to_frame().reset_index()).to_csv(index=False))

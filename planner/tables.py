@@ -17,7 +17,7 @@ from planner.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "append", "kind_of", "read_columns", "writer"]
+__all__ = ["KINDS", "append", "escape_formulas", "kind_of", "read_columns", "writer"]
 
 KINDS = {".csv": "csv", ".parquet": "parquet"}
 
@@ -32,7 +32,7 @@ def kind_of(path: str | Path) -> str:
     return kind
 
 
-def _escape(frame: pd.DataFrame) -> pd.DataFrame:
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (= + - @, tab, CR) get a leading quote."""
     text = [
         c
@@ -71,7 +71,7 @@ def append(state: dict[str, Any], temp: Path, kind: str, frame: pd.DataFrame) ->
     """Write one block to the open writer in ``state`` (opened on the first block)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(_escape(frame) if kind == "csv" else frame, preserve_index=False)
+    table = pa.Table.from_pandas(escape_formulas(frame) if kind == "csv" else frame, preserve_index=False)
     if "writer" not in state:
         if kind == "csv":
             from pyarrow import csv
