@@ -62,7 +62,7 @@ def layout(file: str, show_all: bool, fmt: str, output: str | None, force: bool)
     """Feasible parallel layouts for a scenario FILE's model and cluster, fastest first,
     then the layouts that fail and why.
 
-    Example: planner layout scenarios/phi4_style_14b.yaml --format json
+    Example: planner layout scenarios/llama2_70b_layout.yaml --all
     """
     from planner.errors import InputError
     from planner.loader import load_scenario

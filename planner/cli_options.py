@@ -248,6 +248,12 @@ def report_page(results: Any, html_path: str | None) -> tuple[str | None, str]:
     if html_path is None:
         return None, ""
     from planner.analysis import analyse
+    from planner.errors import InputError
     from planner.report import render_report
 
-    return html_path, render_report(results, analysis=analyse(results))
+    try:
+        found = analyse(results)
+    except InputError as exc:  # the optimiser's answer for the report: name the scenario file
+        files = [path for path, _ in results.files]
+        raise exc.located(files[0] if len(files) == 1 else None) from None
+    return html_path, render_report(results, analysis=found)

@@ -53,7 +53,8 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
         replace(result, **_versus(ev, base, plan.scenario.uncertainty))
         for plan, (ev, result) in zip(resolved, evaluated, strict=True)
     )
-    notes = notes_for([p.scenario for p in resolved]) + tuple(n for p in resolved for n in p.notes)
+    notes = notes_for([p.scenario for p in resolved], [p.name for p in resolved])
+    notes += tuple(n for p in resolved for n in p.notes)
     files: tuple[tuple[str, str], ...] = ()
     if file is not None:
         files = ((file, hashlib.sha256(Path(file).read_bytes()).hexdigest()),)
@@ -79,8 +80,9 @@ def with_law(scenario: Scenario, name: str | None) -> Scenario:
     return scenario.model_copy(update={"law": chosen})
 
 
-def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
-    """How to read the numbers, including which law the losses come from."""
+def notes_for(scenarios: list[Scenario], names: list[str] | None = None) -> tuple[str, ...]:
+    """How to read the numbers: which law the losses come from, which mixture presets value
+    the synthetic data (named by plan when plans differ)."""
     laws = sorted({s.law.name for s in scenarios})
     law = scenarios[0].law
     notes: tuple[str, ...] = (
@@ -92,9 +94,15 @@ def notes_for(scenarios: list[Scenario]) -> tuple[str, ...]:
     )
     if len(laws) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
-    for line in dict.fromkeys(_mixture_note(s) for s in scenarios):
+    grouped: dict[str, list[str]] = {}
+    for index, scenario in enumerate(scenarios):
+        line = _mixture_note(scenario)
         if line:
-            notes = (*notes, line)
+            grouped.setdefault(line, []).append(names[index] if names else "")
+    for line, plans in grouped.items():
+        if len(grouped) > 1 and all(plans):
+            line = f"{', '.join(plans)}: {line}"
+        notes = (*notes, line)
     return notes
 
 

@@ -368,6 +368,14 @@ class Scenario(Strict):
             # a variant set or dropped shares: the others fill the rest (planner.draws)
             object.__setattr__(self, "data", draws.rebalanced(self.training, self.data, varied))
         check_rephrases(self.data)
+        target = self.optimize.target_loss if self.optimize is not None else None
+        floor = float(getattr(self.law, "E", 0.0))
+        if (
+            target is not None and target <= floor
+        ):  # the optimiser would refuse it (validate == run)
+            raise ValueError(
+                f"optimize.target_loss {target:g} is at or below the law's irreducible loss {floor:.4f}"
+            )
         self.source_tokens()  # raises ValueError when the mix does not add up
         check_model_layout(self.model, self.training)
         return self

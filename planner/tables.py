@@ -71,7 +71,9 @@ def append(state: dict[str, Any], temp: Path, kind: str, frame: pd.DataFrame) ->
     """Write one block to the open writer in ``state`` (opened on the first block)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(escape_formulas(frame) if kind == "csv" else frame, preserve_index=False)
+    table = pa.Table.from_pandas(
+        escape_formulas(frame) if kind == "csv" else frame, preserve_index=False
+    )
     if "writer" not in state:
         if kind == "csv":
             from pyarrow import csv

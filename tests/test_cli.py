@@ -356,3 +356,18 @@ def test_validate_refuses_a_variant_run_would_refuse(write_scenario: Callable[..
 def test_compare_names_the_repeated_scenario() -> None:
     code, _, err = invoke("compare", BASELINE, BASELINE)
     assert code == 2 and "share the name 'web-baseline-7b'" in err and "web_baseline_7b.yaml" in err
+
+
+def test_validate_refuses_a_target_loss_run_would_refuse(tmp_path: Path) -> None:
+    path = tmp_path / "target.yaml"
+    path.write_text(
+        "name: t\nmodel: {params: 7B}\n"
+        "training: {tokens: 1T, accelerator: h100-sxm, accelerator_count: 64}\n"
+        "optimize: {target_loss: 0.5}\n"
+    )
+    for command in (
+        ["validate", str(path)],
+        ["run", str(path), "--html", str(tmp_path / "r.html")],
+    ):
+        code, _, err = invoke(*command)
+        assert code == 2 and str(path) in err and "irreducible loss" in err, (command, err)
