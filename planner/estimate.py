@@ -99,9 +99,9 @@ def notes_for(scenarios: list[Scenario], names: list[str] | None = None) -> tupl
         line = _mixture_note(scenario)
         if line:
             grouped.setdefault(line, []).append(names[index] if names else "")
-    for line, plans in grouped.items():
-        if len(grouped) > 1 and all(plans):
-            line = f"{', '.join(plans)}: {line}"
+    for line, named in grouped.items():
+        if len(grouped) > 1 and all(named):
+            line = f"{', '.join(named)}: {line}"
         notes = (*notes, line)
     return notes
 
