@@ -236,7 +236,12 @@ def check_model_layout(model: Any, training: Any) -> None:
             "training.layout needs model.architecture (layers, d_model, heads, vocab_size, "
             "seq_len) to split the model; give one or remove the layout"
         )
-    check_layout(
+    check_for_model(layout, arch, training.accelerator_count)
+
+
+def check_for_model(layout: Layout, arch: Any, accelerators: int) -> int:
+    """:func:`check_layout` against a ``model.architecture``; the data-parallel size."""
+    return check_layout(
         layout,
         layers=arch.layers,
         heads=arch.heads,
@@ -244,7 +249,7 @@ def check_model_layout(model: Any, training: Any) -> None:
         ffn=arch.ffn_size_resolved,
         seq_len=arch.seq_len,
         experts=arch.experts,
-        accelerators=training.accelerator_count,
+        accelerators=accelerators,
     )
 
 

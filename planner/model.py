@@ -20,7 +20,7 @@ import numpy as np
 from planner import compute, cost, draws, hardware_plan, quality
 from planner.errors import InputError
 from planner.fields import Range
-from planner.laws import R_STAR_DATA, ChinchillaLaw
+from planner.laws import ChinchillaLaw
 from planner.schema import Scenario
 
 __all__ = ["OUTPUTS", "Evaluation", "SourceTerms", "evaluate", "with_values"]
@@ -303,18 +303,7 @@ def _sources(
     ones = np.ones(1)
     if not scenario.data:
         tokens: Any = drawn[0] if drawn else draws.resolve(scenario.training, (), size)[1]
-        pool = quality.Pool(
-            "all data",
-            "real",
-            tokens,
-            tokens,
-            R_STAR_DATA,
-            1.0,
-            1.0,
-            1.0,
-            family="all data",
-            declared=False,
-        )
+        pool = quality.fresh_pool(tokens)
         return [], [pool], quality.mix_effective([pool], scenario.mixture, scenario.law)
     pools = quality.pools(scenario, list[Any](drawn))
     terms = quality.mix_effective(pools, scenario.mixture, scenario.law)

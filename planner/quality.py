@@ -38,6 +38,7 @@ __all__ = [
     "collapse_factor",
     "downstream_error",
     "expected_loss",
+    "fresh_pool",
     "law_params",
     "mix_effective",
     "pools",
@@ -95,6 +96,22 @@ class Pool:
         return self.tokens / self.unique_tokens
 
 
+def fresh_pool(tokens: Number) -> Pool:
+    """A scenario without data sources: every token real and fresh (one pool, never repeated)."""
+    return Pool(
+        "all data",
+        "real",
+        tokens,
+        tokens,
+        R_STAR_DATA,
+        1.0,
+        1.0,
+        1.0,
+        family="all data",
+        declared=False,
+    )
+
+
 def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
     """Pools from the scenario's sources (``drawn`` tokens each); none → one fresh real pool.
 
@@ -102,21 +119,7 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
     for the excess-parameter discount).
     """
     if not scenario.data:
-        tokens = scenario.total_tokens
-        return [
-            Pool(
-                "all data",
-                "real",
-                tokens,
-                tokens,
-                R_STAR_DATA,
-                1.0,
-                1.0,
-                1.0,
-                family="all data",
-                declared=False,
-            )
-        ]
+        return [fresh_pool(scenario.total_tokens)]
     out = []
     for source, tokens in zip(scenario.data, drawn):
         unique = source.unique_tokens if source.unique_tokens is not None else tokens

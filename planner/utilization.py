@@ -19,7 +19,7 @@ import numpy as np
 from planner import batch, compute, failures, memory, steptime
 from planner.errors import InputError
 from planner.hardware import Accelerator
-from planner.layout import Layout, check_layout
+from planner.layout import Layout, check_for_model
 from planner.schema import Architecture
 
 __all__ = [
@@ -312,16 +312,7 @@ def search_layouts(
             sequence_parallel=t > 1,
         )
         try:
-            dp = check_layout(
-                layout,
-                layers=arch.layers,
-                heads=arch.heads,
-                kv_heads=arch.kv_heads_resolved,
-                ffn=arch.ffn_size_resolved,
-                seq_len=arch.seq_len,
-                experts=arch.experts,
-                accelerators=accelerators,
-            )
+            dp = check_for_model(layout, arch, accelerators)
         except InputError as exc:
             out.append(Candidate(layout, 0, math.inf, 0.0, math.nan, 0.0, exc.problem))
             continue
