@@ -7,6 +7,7 @@ registered on the ``planner`` group by :mod:`planner.cli`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -22,6 +23,32 @@ from planner.cli_options import (
 from planner.errors import PlannerError
 
 __all__ = ["fit", "fit_mix", "optimize", "sweep"]
+
+
+def fit_file_options(written: str, columns: str) -> Callable[[Any], Any]:
+    """--output (the YAML a fit writes), --force and --column, shared by fit and fit-mix."""
+
+    def apply(command: Any) -> Any:
+        for option in reversed(
+            [
+                click.option(
+                    "--output",
+                    "-o",
+                    "--out",
+                    "out_path",
+                    type=click.Path(dir_okay=False),
+                    help=f"Write the {written} (YAML) here.",
+                ),  # fmt: skip
+                click.option("--force", is_flag=True, help="Overwrite --output if it exists."),
+                click.option(
+                    "--column", "mapping", multiple=True, help=f"NAME=CSV_COLUMN for {columns}."
+                ),  # fmt: skip
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return apply
 
 
 @click.command()
@@ -175,20 +202,8 @@ def sweep(
 
 @click.command()
 @click.argument("runs_csv", type=click.Path(dir_okay=False))
-@click.option(
-    "--output",
-    "-o",
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False),
-    help="Write the law file (YAML) here.",
-)
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
-@click.option(
-    "--column",
-    "mapping",
-    multiple=True,
-    help="NAME=CSV_COLUMN for params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share.",
+@fit_file_options(
+    "law file", "params, tokens, loss, flops, unique_tokens, synthetic_tokens, synthetic_share"
 )
 @click.option(
     "--drop-highest",
@@ -260,21 +275,7 @@ def fit(
     show_default=True,
     help="Base law fitted on web-only runs (preset or law file from planner fit).",
 )
-@click.option(
-    "--output",
-    "-o",
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False),
-    help="Write the preset file (YAML) here.",
-)
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
-@click.option(
-    "--column",
-    "mapping",
-    multiple=True,
-    help="NAME=CSV_COLUMN for params, tokens, loss, flops, synthetic_share.",
-)
+@fit_file_options("preset file", "params, tokens, loss, flops, synthetic_share")
 @click.option(
     "--bootstrap",
     type=click.IntRange(min=0, max=10_000),
