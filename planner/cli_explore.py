@@ -38,11 +38,11 @@ def fit_file_options(written: str, columns: str) -> Callable[[Any], Any]:
                     "out_path",
                     type=click.Path(dir_okay=False),
                     help=f"Write the {written} (YAML) here.",
-                ),  # fmt: skip
+                ),
                 click.option("--force", is_flag=True, help="Overwrite --output if it exists."),
                 click.option(
                     "--column", "mapping", multiple=True, help=f"NAME=CSV_COLUMN for {columns}."
-                ),  # fmt: skip
+                ),
             ]
         ):
             command = option(command)
