@@ -96,7 +96,8 @@ def inference_cost(
 
     API: tokens × per-million prices. Self-hosted: ``2·N`` FLOPs per token read or
     written (Kaplan et al. 2020 Eq. 2.2; attention and KV-cache reads ignored), at the
-    given utilisation of the bf16 peak, times the hourly price. Measured: written tokens over
+    given utilisation of the bf16 peak, times the hourly price; with ``roofline``, the prefill and
+    decode rooflines of :func:`planner.generation.job_hours` instead. Measured: written tokens over
     the measured tokens per accelerator-hour (which include reading the prompts).
     """
     if generator.measured is not None:
@@ -112,6 +113,23 @@ def inference_cost(
         return InferenceCost(usd=usd, accelerator_hours=0.0)
     hosted = generator.self_hosted
     assert hosted is not None  # the schema guarantees exactly one
+    if hosted.roofline is not None:
+        from planner.generation import ENGINES, GeneratorShape, job_hours
+
+        shape = hosted.roofline
+        hours = job_hours(
+            GeneratorShape(
+                hosted.params, shape.layers, shape.kv_heads, shape.head_dim,
+                shape.weight_bytes_per_param, shape.kv_bytes,
+            ),
+            hosted.accelerator,
+            input_tokens,
+            output_tokens,
+            ENGINES[shape.engine],
+            shape.output_tokens_per_sequence,
+            shape.max_batch,
+        )  # fmt: skip
+        return InferenceCost(usd=hours * hosted.price, accelerator_hours=hours)
     flops = defaults.INFERENCE_FLOPS_PER_PARAM * hosted.params * (input_tokens + output_tokens)
     hours = accelerator_hours(flops, hosted.accelerator.peak_flops("bf16"), hosted.utilization)
     return InferenceCost(usd=hours * hosted.price, accelerator_hours=hours)

@@ -19,7 +19,15 @@ import numpy as np
 from planner import memory, throughput
 from planner.hardware import Accelerator
 
-__all__ = ["ENGINES", "Engine", "Generation", "GeneratorShape", "engine_efficiency", "generation"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "Generation",
+    "GeneratorShape",
+    "engine_efficiency",
+    "generation",
+    "job_hours",
+]
 
 
 @dataclass(frozen=True)
@@ -149,3 +157,32 @@ def engine_efficiency(
         ).output_tokens_per_s
         low, high = (mid, high) if float(rate) < tokens_per_s else (low, mid)
     return math.sqrt(low * high)
+
+
+def job_hours(
+    shape: GeneratorShape,
+    accelerator: Accelerator,
+    input_tokens: Any,
+    output_tokens: Any,
+    engine: Engine,
+    output_per_sequence: float,
+    max_batch: Any = 256,
+) -> Any:
+    """Accelerator-hours to read ``input_tokens`` and write ``output_tokens``.
+
+    Requests write ``output_per_sequence`` tokens each, with the job's prompt ratio
+    (``input / output``), at :func:`generation`'s rate. A job that only reads (a distillation
+    teacher's forward pass, ``output_tokens`` 0) is prefill alone: ``2N·input / (peak·e)``.
+    """
+    read = np.asarray(input_tokens, dtype=float)
+    written = np.asarray(output_tokens, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(written > 0, read / np.where(written > 0, written, 1.0), 0.0)
+        rate = generation(
+            shape, accelerator, ratio * output_per_sequence, output_per_sequence, engine, max_batch
+        ).output_tokens_per_s
+        decode = written / rate / 3600.0
+    prefill = (
+        2.0 * shape.params * read / (accelerator.peak_flops("bf16") * engine.efficiency) / 3600.0
+    )
+    return np.where(written > 0, decode, prefill)

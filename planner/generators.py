@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -30,6 +30,7 @@ __all__ = [
     "GeneratorRef",
     "Measured",
     "PerMillion",
+    "Roofline",
     "SelfHosted",
 ]
 
@@ -48,8 +49,34 @@ class Api(Strict):
     )
 
 
+class Roofline(Strict):
+    """Throughput from the roofline instead of one utilisation (planner.generation): prompts
+    read at the compute roof, each decode step at the slower of compute and HBM bandwidth with
+    the KV cache, the batch capped by memory; an engine preset scales both roofs."""
+
+    engine: Literal["wrap-2023", "trtllm-2025", "roofline"] = Field(
+        "wrap-2023",
+        description="Serving-stack preset, each derived from one published throughput: wrap-2023 "
+        "(WRAP's 25k A100-hours, 2023 vLLM), trtllm-2025 (TensorRT-LLM on H100), roofline (upper bound).",
+    )
+    layers: int = Field(gt=0, le=10_000, description="Transformer blocks of the generator.")
+    kv_heads: int = Field(gt=0, le=10_000, description="Key/value heads (the KV cache per token).")
+    head_dim: int = Field(gt=0, le=100_000, description="Dimension per attention head.")
+    output_tokens_per_sequence: int = Field(
+        300,
+        gt=0,
+        le=1_000_000,
+        description="Tokens written per request; prompts follow the source's prompt ratio (300: WRAP, "
+        "an assumption).",
+    )
+    weight_bytes_per_param: float = Field(2.0, ge=0.5, le=4, description="2 for BF16, 1 for FP8.")
+    kv_bytes: float = Field(2.0, ge=0.5, le=4, description="Bytes per cached key or value element.")
+    max_batch: int = Field(256, gt=0, le=1_000_000, description="Most sequences decoded together.")
+
+
 class SelfHosted(Strict):
-    """A model run on rented accelerators: cost follows from 2·params FLOPs per token."""
+    """A model run on rented accelerators: 2·params FLOPs per token at one utilisation, or the
+    roofline throughput of prefill and decode (``roofline``)."""
 
     params: Params = Field(description="Generator (or judge) parameters, active per token.")
     accelerator: AcceleratorRef = Field(description="Catalog id or inline spec.")
@@ -61,6 +88,11 @@ class SelfHosted(Strict):
     )
     price_usd_per_hour: PriceUsdPerHour | None = Field(
         None, description="Price per accelerator-hour, USD. Default: the catalog price."
+    )
+    roofline: Roofline | None = Field(
+        None,
+        description="Throughput from prefill and decode rooflines (the generator's shape and an engine "
+        "preset) instead of `utilization`.",
     )
 
     @property

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import planner
+from planner import defaults
 from planner.generation import ENGINES, GeneratorShape, engine_efficiency, generation
 from planner.hardware import hardware
 
@@ -57,3 +59,51 @@ def test_70b_needs_several_accelerators_and_a_capped_batch() -> None:
     assert result.batch < 256
     assert result.energy_kwh_per_million_output > 0
     assert 0 < result.prefill_share < 1
+
+
+def _wrap_scenario(generator: dict) -> dict:
+    return {
+        "name": "wrap",
+        "model": {"params": "1B"},
+        "training": {"tokens": "85B", "accelerator": "a100-80gb", "accelerator_count": 64},
+        "data": [
+            {
+                "name": "rephrased",
+                "unique_tokens": "85B",
+                "share": 1.0,
+                "synthetic": {
+                    "kind": "rephrased",
+                    "rephrases": {"unique_tokens": "85B"},
+                    "prompt_tokens_per_token": 1.0,
+                    "acceptance_yield": 1.0,
+                    "generator": {"self_hosted": generator},
+                },
+            }
+        ],
+    }
+
+
+def test_roofline_generator_in_a_scenario_reproduces_wrap() -> None:
+    """WRAP (Maini et al. 2024): 85B tokens rephrased by a 7.24B model (Mistral-7B shape) in ~25K
+    A100-hours; the same job as a scenario's self-hosted generator with the wrap-2023 engine costs
+    those hours (within 5%), through the plan model rather than one inference utilisation."""
+    from planner.loader import validate
+
+    shape = {"layers": 32, "kv_heads": 8, "head_dim": 128, "engine": "wrap-2023"}
+    hosted = {"params": "7.24B", "accelerator": "a100-80gb", "roofline": shape}
+    plan = planner.estimate(validate(_wrap_scenario(hosted)))
+    assert plan.synthetic_accelerator_hours == pytest.approx(25_000, rel=0.05)
+    # without the roofline block: 2·N FLOPs per token read or written at the inference utilisation
+    plain = planner.estimate(
+        validate(_wrap_scenario({"params": "7.24B", "accelerator": "a100-80gb"}))
+    )
+    flops = 2 * 7.24e9 * (85e9 + 85e9)
+    expected = (
+        flops / (hardware("a100-80gb").peak_flops("bf16") * defaults.INFERENCE_UTILIZATION) / 3600
+    )
+    assert plain.synthetic_accelerator_hours == pytest.approx(expected, rel=1e-9)
+    # a faster engine costs fewer hours; a read-only teacher pass is finite and positive
+    fast = planner.estimate(
+        validate(_wrap_scenario({**hosted, "roofline": {**shape, "engine": "trtllm-2025"}}))
+    )
+    assert 0 < fast.synthetic_accelerator_hours < plan.synthetic_accelerator_hours
