@@ -23,6 +23,7 @@ __all__ = [
     "render_fit",
     "render_loss",
     "render_split",
+    "repeated_pools",
 ]
 
 
@@ -198,6 +199,24 @@ def render_split(split: dict[str, float], fmt: str) -> str:
     )
 
 
+def repeated_pools(allocation: Any) -> list[str]:
+    """The optimiser's pools read beyond ~4 epochs, each with why it matters and the fix."""
+    from planner.flags import EPOCHS_WARN, MUENNIGHOFF
+
+    out = []
+    for name, epochs in allocation.epochs.items():
+        if epochs <= EPOCHS_WARN or allocation.source_tokens.get(name, 0.0) <= 0:
+            continue
+        synthetic = name in allocation.synthetic_kept_tokens
+        out.append(
+            f"{name} is read {epochs:.1f} times: beyond ~{EPOCHS_WARN:g} epochs repeated tokens are "
+            f"worth measurably less ({MUENNIGHOFF})"
+            + (", and the mixture gains were measured on fresh synthetic data" if synthetic else "")
+            + f"; optimize.max_epochs: {EPOCHS_WARN:g} keeps the plan within that evidence"
+        )
+    return out
+
+
 def render_allocation(allocation: Any, fmt: str) -> str:
     """An optimiser result (``planner optimize FILE``)."""
     if fmt == "json":
@@ -224,6 +243,7 @@ def render_allocation(allocation: Any, fmt: str) -> str:
     if negligible:
         together = units.format_count(sum(a.source_tokens[n] for n in negligible))
         lines.append(f"  negligible ({rule}): {', '.join(negligible)}, {together} tokens together")
+    lines += [f"warning: {w}" for w in repeated_pools(a)]
     lines.append("Dollars per 0.01 lower loss from:")
     for move, usd in a.marginal_usd_per_0_01_loss.items():
         lines.append(f"  {move_label(move)}: {'no gain' if usd is None else units.format_usd(usd)}")

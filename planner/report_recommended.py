@@ -7,7 +7,7 @@ from typing import Any
 
 from planner import units
 from planner.optimize import Allocation
-from planner.output_commands import move_label, negligible_sources
+from planner.output_commands import move_label, negligible_sources, repeated_pools
 
 __all__ = ["recommended"]
 
@@ -47,6 +47,9 @@ def recommended(allocation: Allocation, plan: str) -> dict[str, Any]:
             f"{', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} left out of the recommendation: "
             f"{rule}. The optimiser kept a sliver of every source; it changes neither cost nor loss visibly."
         )
+    repeated = repeated_pools(allocation)
+    if repeated:
+        note = " ".join([note, *(f"Note: {line}." for line in repeated)]).strip()
     for move, usd in allocation.marginal_usd_per_0_01_loss.items():
         rows.append(
             [

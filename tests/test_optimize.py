@@ -203,3 +203,18 @@ def test_infeasible_budget_names_the_cheapest_plan() -> None:
         optimize(rephrase(), Optimize(budget_usd=1.0))
     with pytest.raises(InputError, match="no plan fits in the deadline"):
         optimize(rephrase(), Optimize(deadline_days=1e-9))
+
+
+def test_pools_read_beyond_four_epochs_are_pointed_out_with_the_fix() -> None:
+    from planner.output_commands import render_allocation, repeated_pools
+
+    plan = optimize(rephrase(), Optimize(budget_usd=300e3))
+    over = {name for name, epochs in plan.epochs.items() if epochs > 4}
+    lines = repeated_pools(plan)
+    assert over and len(lines) == len(over)
+    assert all("optimize.max_epochs: 4" in line for line in lines)
+    assert sum(
+        line.startswith("warning: ") for line in render_allocation(plan, "table").splitlines()
+    ) == len(over)
+    bounded = optimize(rephrase(), Optimize(budget_usd=300e3, max_epochs=4))
+    assert repeated_pools(bounded) == []
