@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
     from planner.fit import Fit, fit_law
     from planner.hardware import Accelerator, catalog, hardware
-    from planner.laws import loss
+    from planner.lawchoice import loss
     from planner.loader import Plan, load_scenario, plans
     from planner.optimize import Allocation, optimize
     from planner.quality import Flag
@@ -59,7 +59,7 @@ _WHERE = {
     "hardware": "hardware",
     "layouts": "utilization",
     "load_scenario": "loader",
-    "loss": "laws",
+    "loss": "lawchoice",
     "optimize": "optimize",
     "plans": "loader",
     "run": "estimate",

@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from planner.errors import InputError
+from planner.lawchoice import law as preset
 from planner.laws import ChinchillaLaw
-from planner.laws import law as preset
 
 __all__ = ["deepseek_allocation", "optimize_flops"]
 

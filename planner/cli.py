@@ -300,8 +300,8 @@ def loss(
 
     Example: planner loss --params 6.34B --tokens 242B --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.laws import law
-    from planner.laws import loss as expected_loss
+    from planner.lawchoice import law
+    from planner.lawchoice import loss as expected_loss
     from planner.output_commands import render_loss
 
     value = expected_loss(params, tokens, unique_tokens, law_name)

@@ -304,7 +304,8 @@ def fit_mix(
     Example: planner fit-mix ablations.csv --law reports/law.yaml -o reports/rephrased-gain.yaml
     """
     from planner.fit import read_runs
-    from planner.laws import ChinchillaLaw, law
+    from planner.lawchoice import law
+    from planner.laws import ChinchillaLaw
     from planner.mixfit import fit_gain_table, gain_file_text
 
     check_outputs(out_path, force=force)

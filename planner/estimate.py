@@ -74,7 +74,7 @@ def with_law(scenario: Scenario, name: str | None) -> Scenario:
     """The scenario with every plan under another law (``--law``): a preset or a law file."""
     if name is None:
         return scenario
-    from planner.laws import law
+    from planner.lawchoice import law
 
     chosen = law(name)
     return scenario.model_copy(update={"law": chosen})

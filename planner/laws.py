@@ -8,12 +8,11 @@ and §2; the checks in tests/test_laws.py are its §9.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from planner.errors import InputError
 from planner.fields import Number
 from planner.limits import MAX_LAW_E, MAX_LAW_VARIANCE, MAX_PARAMS, MAX_QUANTITY, MAX_TOKENS
 
@@ -27,14 +26,11 @@ __all__ = [
     "ChinchillaLaw",
     "KaplanLaw",
     "Law",
-    "LawRef",
     "covariance_of",
     "data_constrained_loss",
     "effective_tokens",
     "kaplan_data_loss",
     "kaplan_params_loss",
-    "law",
-    "loss",
     "saturate",
 ]
 
@@ -338,56 +334,3 @@ PRESETS: dict[str, Law] = {
     )
 }
 DEFAULT_LAW = "besiroglu-2024"
-
-
-def law(name: str) -> Law:
-    """A preset by name, or a law file (YAML from ``planner fit``) by path."""
-    if name in PRESETS:
-        return PRESETS[name]
-    if name.endswith((".yaml", ".yml", ".json")):
-        from planner.lawfile import read_law_file
-
-        return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
-    raise InputError(
-        "unknown scaling law",
-        value=name,
-        allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit",
-    )
-
-
-def loss(
-    params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW
-) -> float:
-    """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted."""
-    chosen = law(law_name)
-    if unique_tokens is None:
-        return float(chosen.loss(params, tokens))
-    if not isinstance(chosen, ChinchillaLaw):
-        raise InputError(
-            f"{chosen.name} has no data-constrained form",
-            field="--unique-tokens",
-            allowed="use a Chinchilla-form law (besiroglu-2024, hoffmann-2022, muennighoff-2023)",
-        )
-    return float(chosen.constrained_loss(params, tokens, unique_tokens))
-
-
-def _preset(value: object) -> object:
-    try:
-        if isinstance(value, str):
-            return law(value)
-        if isinstance(value, dict) and set(value) == {"file"}:
-            from planner.lawfile import read_law_file
-
-            return {**read_law_file(str(value["file"])), "form": "chinchilla"}
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
-    if isinstance(value, dict) and "form" not in value:
-        return {**value, "form": "chinchilla"}
-    return value
-
-
-LawRef = Annotated[
-    Annotated[ChinchillaLaw | KaplanLaw, Field(discriminator="form")],
-    BeforeValidator(_preset, json_schema_input_type=str | ChinchillaLaw | KaplanLaw),
-]
-"""A preset name (``besiroglu-2024``) or inline constants ``{E, A, B, alpha, beta}``."""

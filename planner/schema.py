@@ -22,7 +22,8 @@ from planner.fields import (
     Utilization,
     price_or_catalog,
 )
-from planner.laws import DEFAULT_LAW, LawRef, law
+from planner.lawchoice import LawRef, law
+from planner.laws import DEFAULT_LAW
 from planner.layout import Layout, check_model_layout
 from planner.mixpresets import Mixture
 from planner.programme import OwnedAccelerators, Programme

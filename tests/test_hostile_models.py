@@ -320,7 +320,7 @@ def test_random_ablations_fit_a_finite_gain_or_a_clean_error(
     runs: list[tuple[float, float, float, float]],
 ) -> None:
     from planner.errors import InputError
-    from planner.laws import law
+    from planner.lawchoice import law
     from planner.mixfit import fit_mixture_gain
 
     base = law("besiroglu-2024")

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.errors import InputError
-from planner.laws import PRESETS, R_STAR_DATA, ChinchillaLaw, effective_tokens, law, loss
+from planner.lawchoice import law, loss
+from planner.laws import PRESETS, R_STAR_DATA, ChinchillaLaw, effective_tokens
 
 REL = 1e-4  # the checks print 5 significant figures unless stated
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import planner
-from planner.laws import R_STAR_DATA, law
+from planner.lawchoice import law
+from planner.laws import R_STAR_DATA
 from planner.loader import validate
 from planner.quality import (
     Pool,
