@@ -179,11 +179,12 @@ RULES: tuple[Rule, ...] = (
         "generator_beyond_8b",
         "warning",
         "Kang et al. 2025 (arXiv 2510.01631); FinePhrase (arXiv 2604.13977)",
-        lambda ev: np.full(ev.size, bool(mixchecks.large_generators(ev))),
+        mixchecks.large_generator_rows,
         lambda ev, row: [
-            f"{name}: a {params / 1e9:.0f}B generator; beyond ~1-8B larger generators gave no better "
-            "pretraining data (the mixture model gives it no extra value), only higher cost"
+            f"{name}: a {params[row] / 1e9:.0f}B generator; beyond ~1-8B larger generators gave no "
+            "better pretraining data (the mixture model gives it no extra value), only higher cost"
             for name, params in mixchecks.large_generators(ev)
+            if params[row] > 0
         ],
     ),
     Rule(

@@ -102,6 +102,20 @@ class SelfHosted(Strict):
             self.price_usd_per_hour, self.accelerator, "self_hosted.price_usd_per_hour"
         )
 
+    @model_validator(mode="after")
+    def _roofline_needs_memory(self) -> SelfHosted:
+        missing = [
+            name
+            for name in ("memory_gb", "memory_bw_tbs")
+            if getattr(self.accelerator, name) is None
+        ]
+        if self.roofline is not None and missing:
+            raise ValueError(
+                f"roofline throughput needs the accelerator's {' and '.join(missing)}; "
+                f"{self.accelerator.id} has none: give them in an inline accelerator, or drop roofline"
+            )
+        return self
+
 
 class Measured(Strict):
     """A generator priced by a measured throughput: generated tokens per accelerator-hour.

@@ -17,6 +17,7 @@ __all__ = [
     "families_over",
     "family_epochs",
     "floored",
+    "large_generator_rows",
     "large_generators",
     "over_plateau",
     "rephrasings",
@@ -37,7 +38,9 @@ def untied(ev: Evaluation) -> list[str]:
     ]
 
 
-def large_generators(ev: Evaluation) -> list[tuple[str, float]]:
+def large_generators(ev: Evaluation) -> list[tuple[str, np.ndarray]]:
+    """Rephrasing or generating sources whose self-hosted generator is above ~8B, with its
+    parameters per row (a sweep may set them per row); rows at or below the bound read 0."""
     out = []
     for d in ev.scenario.data:
         synthetic = d.synthetic
@@ -46,10 +49,21 @@ def large_generators(ev: Evaluation) -> list[tuple[str, float]]:
             and synthetic.kind in ("rephrased", "generated")
             and synthetic.generator.self_hosted
         ):
-            params = synthetic.generator.self_hosted.params
-            if params > GENERATOR_NO_GAIN_PARAMS:
-                out.append((d.name, params))
+            params = np.broadcast_to(
+                np.asarray(synthetic.generator.self_hosted.params, dtype=float), (ev.size,)
+            )
+            large = params > GENERATOR_NO_GAIN_PARAMS
+            if large.any():
+                out.append((d.name, np.where(large, params, 0.0)))
     return out
+
+
+def large_generator_rows(ev: Evaluation) -> np.ndarray:
+    """Rows with a generator beyond ~8B on some source."""
+    rows = np.zeros(ev.size, dtype=bool)
+    for _, params in large_generators(ev):
+        rows |= params > 0
+    return rows
 
 
 def rephrasings(ev: Evaluation) -> dict[str, np.ndarray]:

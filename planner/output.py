@@ -157,7 +157,7 @@ def _paired(plan: PlanResult, baseline: str) -> str:
         return "baseline"
     mid, low, high = plan.loss_vs_baseline_p50, plan.loss_vs_baseline_p10, plan.loss_vs_baseline_p90
     if mid is None or low is None or high is None:
-        return "n/a"
+        return "not paired"  # no draws, or another file's plan (paired with its own baseline)
     if max(abs(low), abs(high)) < 1e-12:
         return "same"
     return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})"
@@ -166,7 +166,7 @@ def _paired(plan: PlanResult, baseline: str) -> str:
 def _chance(plan: PlanResult, baseline: str) -> str:
     """Share of common draws in which the plan's loss is below the baseline's."""
     if plan.plan == baseline or plan.probability_below_baseline is None:
-        return "-" if plan.plan == baseline else "n/a"
+        return "-"
     if _paired(plan, baseline) == "same":
         return "-"
     return f"{plan.probability_below_baseline:.0%}"

@@ -220,7 +220,7 @@ def repeated_pools(allocation: Any) -> list[str]:
 def render_allocation(allocation: Any, fmt: str) -> str:
     """An optimiser result (``planner optimize FILE``)."""
     if fmt == "json":
-        return render_json(allocation.to_dict())
+        return render_json({**allocation.to_dict(), "warnings": repeated_pools(allocation)})
     a = allocation
     lines = [
         f"Goal: {a.goal}",

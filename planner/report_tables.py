@@ -244,11 +244,21 @@ def _generator(generator: Any) -> str:
     if generator.api is not None:
         api = generator.api
         return f"API ${api.input_usd_per_million_tokens:g}/M in, ${api.output_usd_per_million_tokens:g}/M out"
+    if generator.measured is not None:
+        measured = generator.measured
+        return (
+            f"measured {units.format_count(measured.tokens_per_accelerator_hour)} tokens per "
+            f"{measured.accelerator.id}-hour at ${measured.price:.2f}/h ({measured.source})"
+        )
     hosted = generator.self_hosted
     price = hosted.price_usd_per_hour or hosted.accelerator.price_usd_per_hour
     hourly = "" if price is None else f" at ${price:.2f}/h"
-    return (f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, "
-            f"{hosted.utilization * 100:.2g}% utilisation")  # fmt: skip
+    speed = (
+        f"{hosted.utilization * 100:.2g}% utilisation"
+        if hosted.roofline is None
+        else f"roofline throughput, {hosted.roofline.engine} engine"
+    )
+    return f"self-hosted {units.format_count(hosted.params)} on {hosted.accelerator.id}{hourly}, {speed}"
 
 
 def priced_at(source: Any) -> str:

@@ -239,17 +239,29 @@ class Results:
 def compare(*many: Results) -> Results:
     """Several scenarios' results as one comparison; the first scenario's baseline leads.
 
-    Plan names become ``scenario/plan`` so they stay unique across files.
+    Plan names become ``scenario/plan`` so they stay unique across files. Paired loss
+    differences are kept for the first file's plans only (the others were paired with their
+    own file's baseline); the others show the difference of point estimates.
     """
     if len(many) == 1:
         return many[0]
     plans_out: list[PlanResult] = []
     inputs: list[Plan] = []
-    for results in many:
+    for index, results in enumerate(many):
         for plan, given in zip(
             results.plans, results.inputs or [None] * len(results.plans), strict=True
         ):
             name = f"{results.scenario}/{plan.plan}"
+            # paired differences were drawn against each file's own baseline: only the first
+            # file's are against the comparison's baseline
+            if index > 0:
+                plan = replace(
+                    plan,
+                    loss_vs_baseline_p10=None,
+                    loss_vs_baseline_p50=None,
+                    loss_vs_baseline_p90=None,
+                    probability_below_baseline=None,
+                )
             plans_out.append(replace(plan, plan=name))
             if given is not None:
                 inputs.append(replace(given, name=name))

@@ -371,3 +371,18 @@ def test_validate_refuses_a_target_loss_run_would_refuse(tmp_path: Path) -> None
     ):
         code, _, err = invoke(*command)
         assert code == 2 and str(path) in err and "irreducible loss" in err, (command, err)
+
+
+def test_compare_pairs_only_the_first_files_plans() -> None:
+    other = str(ROOT / "scenarios" / "data_constrained_3b.yaml")
+    code, out, _ = invoke("compare", BASELINE, other, "--format", "json")
+    assert code == 0
+    plans = json.loads(out)["plans"]
+    first = [p for p in plans if p["plan"].startswith("web-baseline-7b/")]
+    rest = [p for p in plans if not p["plan"].startswith("web-baseline-7b/")]
+    assert first and rest
+    assert all(p["loss_vs_baseline_p50"] is not None for p in first[1:])
+    # the other file's differences were drawn against its own baseline: not reported as paired
+    assert all(
+        p["loss_vs_baseline_p50"] is None and p["probability_below_baseline"] is None for p in rest
+    )

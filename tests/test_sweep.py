@@ -325,3 +325,10 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and "cannot reach the Dask scheduler" in result.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_sweeping_a_generator_size_flags_only_the_large_rows() -> None:
+    scenario = planner.load_scenario(str(ROOT / "scenarios" / "palmyra_synthetic_vs_real.yaml"))
+    path = "data.synthetic.synthetic.generator.self_hosted.params"
+    frame = planner.sweep(scenario, {path: "7B,70B"})
+    assert list(frame["flag_generator_beyond_8b"]) == [False, True]

@@ -135,3 +135,42 @@ def test_every_variant_problem_is_reported_and_validate_agrees_with_run(
         ):
             assert expected in text, (command, expected, text)
         assert "Traceback" not in result.output
+
+
+def test_a_variant_cannot_drop_every_source(write_scenario: Callable[..., Path]) -> None:
+    change = {"data.web.share": 0, "data.code": None, "data.synth.share": "0%"}
+    with pytest.raises(InputError, match="drops every data source"):
+        load_scenario(write_scenario(mix({"name": "nothing", "set": change})))
+
+
+def test_measured_and_roofline_generators_in_the_report(
+    write_scenario: Callable[..., Path],
+) -> None:
+    from planner.report import render_report
+
+    measured = {"measured": {"tokens_per_accelerator_hour": "3.4M", "accelerator": "a100-80gb"}}
+    roofline = {
+        "self_hosted": {
+            "params": "7.24B",
+            "accelerator": "a100-80gb",
+            "roofline": {"layers": 32, "kv_heads": 8, "head_dim": 128},
+        }
+    }
+    path = write_scenario(
+        mix(
+            {"name": "measured", "set": {"data.synth.synthetic.generator": measured}},
+            {"name": "roofline", "set": {"data.synth.synthetic.generator": roofline}},
+        )
+    )
+    results = planner.run(load_scenario(path), file=str(path))
+    html = render_report(results, analysis=planner.analyse(results, optimise=False))
+    assert "measured 3.4M tokens per a100-80gb-hour" in html
+    assert "roofline throughput, wrap-2023 engine" in html
+    # the roofline needs the accelerator's memory and bandwidth
+    tiny = {"id": "tiny", "peak_bf16_tflops": 100, "price_usd_per_hour": 1}
+    bad = {"self_hosted": {**roofline["self_hosted"], "accelerator": tiny}}
+    path = write_scenario(mix({"name": "bad", "set": {"data.synth.synthetic.generator": bad}}))
+    with pytest.raises(
+        InputError, match="roofline throughput needs the accelerator's memory_gb and memory_bw_tbs"
+    ):
+        load_scenario(path)
