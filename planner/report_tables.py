@@ -92,7 +92,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
         "accelerator-hours (P10-P90)",
         "wall-clock (P10-P90)",
         "expected loss (P10-P90)",
-        "loss vs baseline (paired P10-P90; chance lower)",
+        "loss vs baseline (paired P10-P90; chance lower; else point estimates)",
         "effective tokens",
         "tokens/param (law optimum)",
         "synthetic share",
