@@ -58,17 +58,15 @@ def apply_variant(
         if parts[0] == "data" and parts[2:] == ["share"]:
             varied.add(parts[1])
     problems.extend(_orphans(document, dropped, where))
-    if dropped and base.get("data") and not document.get("data"):
-        problems.append(
-            InputError(
-                f"drops every data source ({', '.join(sorted(dropped))})",
-                field=where,
-                allowed="keep at least one source, or set training.tokens with no data list in a scenario of its own",
-            )
-        )
     if problems:
         raise _together(problems)
     notes = _price(base, document, name, changes, base_accelerator)
+    if dropped and base.get("data") and not document.get("data"):
+        every = (
+            f"variant {name} drops every data source: its training tokens are taken as fresh real "
+            "data, one pool never repeated."
+        )
+        notes += (every,)
     return Changed(document, frozenset(varied - dropped), bool(varied or dropped), notes)
 
 

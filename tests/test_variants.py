@@ -137,10 +137,12 @@ def test_every_variant_problem_is_reported_and_validate_agrees_with_run(
         assert "Traceback" not in result.output
 
 
-def test_a_variant_cannot_drop_every_source(write_scenario: Callable[..., Path]) -> None:
+def test_a_variant_that_drops_every_source_says_so(write_scenario: Callable[..., Path]) -> None:
     change = {"data.web.share": 0, "data.code": None, "data.synth.share": "0%"}
-    with pytest.raises(InputError, match="drops every data source"):
-        load_scenario(write_scenario(mix({"name": "nothing", "set": change})))
+    results = planner.run(load_scenario(write_scenario(mix({"name": "nothing", "set": change}))))
+    plan = results["nothing"]
+    assert plan.synthetic_share == 0 and plan.effective_tokens == plan.tokens
+    assert any(n.startswith("variant nothing drops every data source") for n in results.notes)
 
 
 def test_measured_and_roofline_generators_in_the_report(
