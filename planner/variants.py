@@ -135,25 +135,43 @@ def _price(
     changes: dict[str, Any],
     base_accelerator: str,
 ) -> tuple[str, ...]:
-    """A switched accelerator takes its own catalog price unless the variant names one."""
-    chosen = changes.get("training.accelerator")
-    training = base.get("training") or {}
-    price = training.get("price_usd_per_hour")
-    if (
-        chosen is None
-        or "training.price_usd_per_hour" in changes
-        or price is None
-        or (isinstance(chosen, str) and chosen.strip().lower() == base_accelerator.lower())
-    ):
-        return ()
-    document["training"] = {**document["training"], "price_usd_per_hour": None}
-    shown_name = chosen if isinstance(chosen, str) else "an inline accelerator"
-    note = (
-        f"variant {name}: training.accelerator is {shown_name}, so its catalog price is used, "
-        f"not the base plan's ${price:,.2f} per hour; set training.price_usd_per_hour in the "
-        "variant to choose a price."
-    )
-    return (note,)
+    """A switched accelerator (for training, a generator or a judge) takes its own catalog price
+    unless the variant names one: the base's explicit price was for another chip."""
+    notes = []
+    for path, chosen in changes.items():
+        if path.split(".")[-1] != "accelerator" or chosen is None:
+            continue
+        sibling = path[: -len("accelerator")] + "price_usd_per_hour"
+        price = _lookup(base, sibling)
+        before = base_accelerator if path == "training.accelerator" else _lookup(base, path)
+        before_id = before.get("id") if isinstance(before, dict) else before
+        if sibling in changes or not isinstance(price, (int, float)) or isinstance(price, bool):
+            continue
+        same = isinstance(chosen, str) and isinstance(before_id, str)
+        if same and chosen.strip().lower() == str(before_id).strip().lower():
+            continue
+        set_path(document, sibling, None)
+        shown_name = chosen if isinstance(chosen, str) else "an inline accelerator"
+        notes.append(
+            f"variant {name}: {path} is {shown_name}, so its catalog price is used, not the base "
+            f"plan's ${price:,.2f} per hour; set {sibling} in the variant to choose a price."
+        )
+    return tuple(notes)
+
+
+def _lookup(document: Any, path: str) -> Any:
+    """The value at a dotted path (list items by name), or None where the path does not exist."""
+    node = document
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = next((i for i in node if isinstance(i, dict) and i.get("name") == part), None)
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+        if node is None:
+            return None
+    return node
 
 
 def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = "") -> None:

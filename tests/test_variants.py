@@ -176,3 +176,26 @@ def test_measured_and_roofline_generators_in_the_report(
         InputError, match="roofline throughput needs the accelerator's memory_gb and memory_bw_tbs"
     ):
         load_scenario(path)
+
+
+def test_a_generator_switching_accelerator_takes_its_catalog_price(
+    write_scenario: Callable[..., Path],
+) -> None:
+    hosted = {"self_hosted": {"params": "7B", "accelerator": "h100-sxm", "price_usd_per_hour": 2.0}}
+    document = mix(
+        {"name": "b200", "set": {"data.synth.synthetic.generator.self_hosted.accelerator": "b200"}},
+        {
+            "name": "same",
+            "set": {"data.synth.synthetic.generator.self_hosted.accelerator": "H100-SXM"},
+        },
+    )
+    document["data"][2]["synthetic"]["generator"] = hosted
+    results = planner.run(load_scenario(write_scenario(document)))
+    plans = {p.name: p.scenario for p in results.inputs}
+    generator = lambda plan: plans[plan].data[2].synthetic.generator.self_hosted
+    assert generator("b200").price == planner.hardware("b200").price_usd_per_hour
+    assert generator("same").price == 2.0 and generator("base").price == 2.0
+    assert any(
+        n.startswith("variant b200: data.synth.synthetic.generator.self_hosted.accelerator is b200")
+        for n in results.notes
+    )
