@@ -92,6 +92,8 @@ class Generation:
     """Share of the batch time spent reading prompts."""
     energy_kwh_per_million_output: Any
     """At board TDP (NaN without one)."""
+    request_fits: Any = True
+    """Whether one request's KV cache fits beside the weights (else the batch is floored at 1)."""
 
 
 def generation(
@@ -134,7 +136,7 @@ def generation(
     rate = batch * output_tokens / seconds / replica
     tdp = accelerator.tdp_w or math.nan
     energy = tdp / 1000.0 * (1e6 / rate) / 3600.0
-    return Generation(batch, replica, seconds, rate, prefill / seconds, energy)
+    return Generation(batch, replica, seconds, rate, prefill / seconds, energy, fits >= 1)
 
 
 def engine_efficiency(
@@ -178,10 +180,20 @@ def job_hours(
     written = np.asarray(output_tokens, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(written > 0, read / np.where(written > 0, written, 1.0), 0.0)
-        rate = generation(
+        served = generation(
             shape, accelerator, ratio * output_per_sequence, output_per_sequence, engine, max_batch
-        ).output_tokens_per_s
-        decode = written / rate / 3600.0
+        )
+        decode = written / served.output_tokens_per_s / 3600.0
+    if not np.all(served.request_fits | (written <= 0)):
+        from planner.errors import InputError
+
+        raise InputError(
+            "one request's KV cache does not fit beside the generator's weights on "
+            f"{accelerator.id}",
+            field="self_hosted.roofline",
+            allowed="lower output_tokens_per_sequence or the prompt ratio, or use an accelerator "
+            "with more memory",
+        )
     prefill = (
         2.0 * shape.params * read / (accelerator.peak_flops("bf16") * engine.efficiency) / 3600.0
     )

@@ -107,3 +107,23 @@ def test_roofline_generator_in_a_scenario_reproduces_wrap() -> None:
         validate(_wrap_scenario({**hosted, "roofline": {**shape, "engine": "trtllm-2025"}}))
     )
     assert 0 < fast.synthetic_accelerator_hours < plan.synthetic_accelerator_hours
+
+
+def test_a_request_whose_kv_cache_cannot_fit_is_an_error() -> None:
+    """A 1M-token request of a 7B model needs ~130 GB of BF16 KV cache: no A100 replica holds it."""
+    from planner.errors import InputError
+    from planner.loader import validate
+
+    roofline = {
+        "layers": 32,
+        "kv_heads": 8,
+        "head_dim": 128,
+        "output_tokens_per_sequence": 1_000_000,
+    }
+    scenario = validate(
+        _wrap_scenario({"params": "7.24B", "accelerator": "a100-80gb", "roofline": roofline})
+    )
+    with pytest.raises(InputError, match="KV cache does not fit"):
+        planner.estimate(scenario)
+    fits = generation(MISTRAL_7B, hardware("a100-80gb"), 300, 300, ENGINES["wrap-2023"])
+    assert bool(fits.request_fits)
