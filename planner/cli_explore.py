@@ -25,6 +25,17 @@ from planner.errors import PlannerError
 __all__ = ["fit", "fit_mix", "optimize", "sweep"]
 
 
+def _columns(mapping: tuple[str, ...]) -> dict[str, str]:
+    """``--column NAME=CSV_COLUMN`` options as a mapping."""
+    columns = {}
+    for item in mapping:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
+        columns[key.strip()] = value.strip()
+    return columns
+
+
 def fit_file_options(written: str, columns: str) -> Callable[[Any], Any]:
     """--output (the YAML a fit writes), --force and --column, shared by fit and fit-mix."""
 
@@ -244,12 +255,7 @@ def fit(
     from planner.output_commands import render_fit
 
     check_outputs(out_path, force=force)
-    columns = {}
-    for item in mapping:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
-        columns[key.strip()] = value.strip()
+    columns = _columns(mapping)
     result = fit_law(
         read_runs(runs_csv),
         columns=columns,
@@ -312,12 +318,7 @@ def fit_mix(
     base = law(law_name)
     if not isinstance(base, ChinchillaLaw):
         raise PlannerError("--law: fit-mix needs a Chinchilla-form law (E, A, B, alpha, beta)")
-    columns = {}
-    for item in mapping:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise PlannerError(f"--column: {item!r} is not NAME=CSV_COLUMN")
-        columns[key.strip()] = value.strip()
+    columns = _columns(mapping)
     result = fit_gain_table(
         read_runs(runs_csv), base, columns=columns, name=runs_csv, bootstrap=bootstrap, seed=seed
     )

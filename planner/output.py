@@ -25,6 +25,7 @@ __all__ = [
     "clean_text",
     "flag_groups",
     "md_cell",
+    "paired_difference",
     "render",
     "render_json",
     "render_markdown",
@@ -151,25 +152,30 @@ def _failures(plan: PlanResult) -> str:
     )
 
 
+def paired_difference(plan: PlanResult) -> str | None:
+    """``-0.013 (-0.036 to -0.004)``: the loss difference against the baseline on common Monte
+    Carlo draws (what plans share cancels); None when not paired (no draws, the baseline itself,
+    another file's plan) or when the loss is the same on every draw."""
+    mid, low, high = plan.loss_vs_baseline_p50, plan.loss_vs_baseline_p10, plan.loss_vs_baseline_p90
+    if mid is None or low is None or high is None or max(abs(low), abs(high)) < 1e-12:
+        return None
+    return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})"
+
+
 def _paired(plan: PlanResult, baseline: str) -> str:
-    """Loss difference against the baseline on common Monte Carlo draws (what plans share cancels)."""
     if plan.plan == baseline:
         return "baseline"
-    mid, low, high = plan.loss_vs_baseline_p50, plan.loss_vs_baseline_p10, plan.loss_vs_baseline_p90
-    if mid is None or low is None or high is None:
+    if plan.loss_vs_baseline_p50 is None:
         return "not paired"  # no draws, or another file's plan (paired with its own baseline)
-    if max(abs(low), abs(high)) < 1e-12:
-        return "same"
-    return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})"
+    return paired_difference(plan) or "same"
 
 
 def _chance(plan: PlanResult, baseline: str) -> str:
     """Share of common draws in which the plan's loss is below the baseline's."""
-    if plan.plan == baseline or plan.probability_below_baseline is None:
+    chance = plan.probability_below_baseline
+    if plan.plan == baseline or chance is None or paired_difference(plan) is None:
         return "-"
-    if _paired(plan, baseline) == "same":
-        return "-"
-    return f"{plan.probability_below_baseline:.0%}"
+    return f"{chance:.0%}"
 
 
 def _delta(plan: PlanResult, base: PlanResult) -> str:

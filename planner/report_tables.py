@@ -13,7 +13,7 @@ from typing import Any
 from planner import defaults, units
 from planner.estimate import PlanResult, Results
 from planner.hardware_plan import HARDWARE_ASSUMPTIONS
-from planner.output import flag_groups
+from planner.output import flag_groups, paired_difference
 
 __all__ = [
     "ASSUMPTIONS_IN_FORCE",
@@ -68,14 +68,12 @@ def _delta(value: float, base: float, fmt: Callable[[float], str], baseline: boo
 
 
 def _paired(p: PlanResult, is_base: bool) -> str:
-    """The loss difference on common draws, as the terminal prints it (empty: not sampled)."""
-    mid, low, high = p.loss_vs_baseline_p50, p.loss_vs_baseline_p10, p.loss_vs_baseline_p90
-    if is_base or mid is None or low is None or high is None:
+    """The terminal's paired difference and the chance of being lower (empty: not paired)."""
+    text = None if is_base else paired_difference(p)
+    if text is None:
         return ""
-    if max(abs(low), abs(high)) < 1e-12:
-        return ""  # the same loss on every draw: "same"
     chance = p.probability_below_baseline
-    return f"{mid:+.3f} ({low:+.3f} to {high:+.3f})" + ("" if chance is None else f"; {chance:.0%}")
+    return text + ("" if chance is None else f"; {chance:.0%}")
 
 
 def _loss(value: float) -> str:
