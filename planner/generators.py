@@ -71,7 +71,13 @@ class Roofline(Strict):
     )
     weight_bytes_per_param: float = Field(2.0, ge=0.5, le=4, description="2 for BF16, 1 for FP8.")
     kv_bytes: float = Field(2.0, ge=0.5, le=4, description="Bytes per cached key or value element.")
-    max_batch: int = Field(256, gt=0, le=1_000_000, description="Most sequences decoded together.")
+    max_batch: int = Field(
+        256,
+        gt=0,
+        le=1_000_000,
+        description="Most sequences decoded together (256: an assumption, the one the wrap-2023 "
+        "engine preset was derived with).",
+    )
 
 
 class SelfHosted(Strict):
