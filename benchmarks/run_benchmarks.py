@@ -112,10 +112,10 @@ def measure(dask: bool) -> None:
     import pandas as pd
 
     import planner
-    from planner.loader import validate
-    from planner.optimize import optimize
-    from planner.schema import Optimize
-    from planner.sweep import sweep
+    from planner.explore.optimizer import optimize
+    from planner.explore.sweep import sweep
+    from planner.plan.plans import validate
+    from planner.scenario.schema import Optimize
 
     scenario = planner.load_scenario(PHI4)
     quiet = scenario.model_copy(
@@ -179,7 +179,7 @@ def measure(dask: bool) -> None:
     best, median = timed(lambda: optimize(rephrase, Optimize(budget_usd=300e3)))
     line("optimize", "one optimisation (two sources, dollar budget)", best, 1.0, median=median)
 
-    from planner.fit import fit_law
+    from planner.laws.fit import fit_law
 
     runs = pd.read_csv(ROOT / "planner" / "data" / "chinchilla_svg_extracted_data.csv")
     columns = {"params": "Model Size", "flops": "Training FLOP"}

@@ -22,49 +22,49 @@ from typing import TYPE_CHECKING, Any
 from planner.version import __version__
 
 if TYPE_CHECKING:
-    from planner.analysis import Analysis, analyse
-    from planner.backtest import Backtest, backtest
+    from planner.compute.backtest import Backtest, backtest
+    from planner.compute.utilization import layouts
     from planner.errors import InputError, PlannerError
-    from planner.estimate import PlanResult, Results, SourceResult, compare, estimate, run
-    from planner.fit import Fit, fit_law
-    from planner.hardware import Accelerator, catalog, hardware
-    from planner.lawchoice import loss
-    from planner.loader import Plan, load_scenario, plans
-    from planner.optimize import Allocation, optimize
-    from planner.quality import Flag
-    from planner.schema import Scenario
-    from planner.sweep import sweep, sweep_to_file
-    from planner.utilization import layouts
+    from planner.explore.analysis import Analysis, analyse
+    from planner.explore.optimizer import Allocation, optimize
+    from planner.explore.sweep import sweep, sweep_to_file
+    from planner.laws.choice import loss
+    from planner.laws.fit import Fit, fit_law
+    from planner.mixture.expected_loss import Flag
+    from planner.plan.estimate import PlanResult, Results, SourceResult, compare, estimate, run
+    from planner.plan.plans import Plan, load_scenario, plans
+    from planner.scenario.accelerators import Accelerator, catalog, hardware
+    from planner.scenario.schema import Scenario
 
 _WHERE = {
-    "Accelerator": "hardware",
-    "Allocation": "optimize",
-    "Analysis": "analysis",
-    "Backtest": "backtest",
-    "Fit": "fit",
-    "Flag": "quality",
+    "Accelerator": "scenario.accelerators",
+    "Allocation": "explore.optimizer",
+    "Analysis": "explore.analysis",
+    "Backtest": "compute.backtest",
+    "Fit": "laws.fit",
+    "Flag": "mixture.expected_loss",
     "InputError": "errors",
-    "Plan": "loader",
-    "PlanResult": "results",
+    "Plan": "plan.plans",
+    "PlanResult": "plan.results",
     "PlannerError": "errors",
-    "Results": "results",
-    "Scenario": "schema",
-    "SourceResult": "results",
-    "analyse": "analysis",
-    "backtest": "backtest",
-    "catalog": "hardware",
-    "compare": "results",
-    "estimate": "estimate",
-    "fit_law": "fit",
-    "hardware": "hardware",
-    "layouts": "utilization",
-    "load_scenario": "loader",
-    "loss": "lawchoice",
-    "optimize": "optimize",
-    "plans": "loader",
-    "run": "estimate",
-    "sweep": "sweep",
-    "sweep_to_file": "sweep",
+    "Results": "plan.results",
+    "Scenario": "scenario.schema",
+    "SourceResult": "plan.results",
+    "analyse": "explore.analysis",
+    "backtest": "compute.backtest",
+    "catalog": "scenario.accelerators",
+    "compare": "plan.results",
+    "estimate": "plan.estimate",
+    "fit_law": "laws.fit",
+    "hardware": "scenario.accelerators",
+    "layouts": "compute.utilization",
+    "load_scenario": "plan.plans",
+    "loss": "laws.choice",
+    "optimize": "explore.optimizer",
+    "plans": "plan.plans",
+    "run": "plan.estimate",
+    "sweep": "explore.sweep",
+    "sweep_to_file": "explore.sweep",
 }
 """Public name -> the module that defines it."""
 
@@ -103,15 +103,15 @@ __all__ = [
 
 
 def render_report(results: Results, **options: Any) -> str:
-    """The self-contained HTML budget report (see :func:`planner.report.render_report`)."""
-    from planner.report import render_report as render
+    """The self-contained HTML budget report (see :func:`planner.outputs.report.render_report`)."""
+    from planner.outputs.report import render_report as render
 
     return str(render(results, **options))
 
 
 def _fragment(item: object) -> str:
     """Notebook display: a small HTML summary whose styles are scoped to one class."""
-    from planner.report import render_fragment
+    from planner.outputs.report import render_fragment
 
     return render_fragment(item)
 
@@ -122,7 +122,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"planner.{_WHERE[name]}"), name)
     if name in ("PlanResult", "Results", "run", "estimate", "compare"):
         # results is a lower floor than the report: it receives its renderer instead of importing it
-        importlib.import_module("planner.results").set_html_renderer(_fragment)
+        importlib.import_module("planner.plan.results").set_html_renderer(_fragment)
     globals()[name] = value
     return value
 
@@ -132,14 +132,14 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps public functions that share a submodule's name (estimate, optimize, sweep, ...).
+    """Keeps public functions from being hidden by a module of the same name.
 
-    Importing ``planner.estimate`` would otherwise set the package attribute ``estimate`` to
-    the module, hiding the function ``planner.estimate``.
+    Importing a sub-package or module sets the package attribute of its name to the module;
+    a public name of :data:`_WHERE` always stays the function or class it names.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _WHERE.get(name) == name:
+        if isinstance(value, types.ModuleType) and name in _WHERE:
             return
         super().__setattr__(name, value)
 

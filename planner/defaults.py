@@ -48,7 +48,7 @@ class Assumption:
 # calibrated on the 25 runs of planner/data/published_runs.csv that report hours for one
 # accelerator type (estimates excluded): median 0.304, 10th percentile 0.200, 90th 0.449.
 # A whole-run figure already absorbs restarts, evaluation and idle time, which is why
-# goodput defaults to 1.0. tests/test_backtest.py recomputes these from the CSV.
+# goodput defaults to 1.0. tests/compute/test_backtest.py recomputes these from the CSV.
 UTILIZATION = 0.30
 UTILIZATION_LOW = 0.20
 UTILIZATION_HIGH = 0.45

@@ -28,7 +28,9 @@ def test_all_is_exactly_the_public_names() -> None:
 
 
 def test_help_does_not_build_the_schema() -> None:
-    code = "import sys; from planner.cli import main; print('planner.schema' in sys.modules)"
+    code = (
+        "import sys; from planner.cli import main; print('planner.scenario.schema' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -62,7 +64,7 @@ def test_results_to_frame() -> None:
 def test_every_schema_field_is_described() -> None:
     from pydantic import BaseModel
 
-    from planner import fields, programme, schema, sources
+    from planner.scenario import fields, programme, schema, sources
 
     modules = {m.__name__ for m in (fields, schema, sources, programme)}
     models = {

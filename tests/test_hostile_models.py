@@ -212,7 +212,7 @@ def test_a_mixture_gain_below_zero_is_floored_and_flagged(workdir: Path) -> None
 def test_a_variant_may_drop_a_source_and_repoint_its_rephrasings() -> None:
     """The check for orphaned rephrasings runs after every change of the variant (any order)."""
     import planner
-    from planner.loader import validate
+    from planner.plan.plans import validate
 
     document = yaml.safe_load(
         (Path(__file__).parent / "hostile" / "variant_drops_rephrased_source.yaml").read_text()
@@ -290,7 +290,7 @@ def test_random_model_scenarios_give_finite_outputs_or_a_clean_error(
 ) -> None:
     import planner
     from planner.errors import InputError
-    from planner.loader import validate
+    from planner.plan.plans import validate
 
     try:
         scenario = validate(document)
@@ -320,8 +320,8 @@ def test_random_ablations_fit_a_finite_gain_or_a_clean_error(
     runs: list[tuple[float, float, float, float]],
 ) -> None:
     from planner.errors import InputError
-    from planner.lawchoice import law
-    from planner.mixfit import fit_mixture_gain
+    from planner.laws.choice import law
+    from planner.mixture.fit import fit_mixture_gain
 
     base = law("besiroglu-2024")
     params, tokens, shares, losses = (

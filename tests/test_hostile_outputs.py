@@ -192,7 +192,7 @@ def _price(high: float) -> st.SearchStrategy[float]:
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, object]:
     """Scenarios within the schema's ranges: model, training, and 0-2 real + 0-1 synthetic sources."""
-    from planner.hardware import catalog
+    from planner.scenario.accelerators import catalog
 
     training: dict[str, object] = {
         "tokens": draw(_log_uniform(1e9, 1e15)),
@@ -262,7 +262,7 @@ def _numbers(plan: object) -> dict[str, float]:
 def test_valid_scenarios_give_finite_non_negative_outputs(document: dict[str, object]) -> None:
     import planner
     from planner.errors import InputError
-    from planner.loader import validate
+    from planner.plan.plans import validate
 
     try:
         scenario = validate(document)

@@ -1,0 +1,208 @@
+"""Parameters, FLOPs, accelerator-hours, wall-clock and memory: small pure formulas.
+
+Every function works on floats and on numpy arrays alike, so one implementation
+serves a single plan and a million-row sweep. Conventions are named in each
+docstring; ``docs/decisions.md`` says why each default was chosen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from planner import defaults
+from planner.errors import InputError
+from planner.numbers import Number
+from planner.scenario.schema import Architecture, Model, Training
+
+__all__ = [
+    "HOURS_PER_DAY",
+    "SECONDS_PER_HOUR",
+    "ParamCount",
+    "accelerator_hours",
+    "attention_params",
+    "count_params",
+    "ffn_params",
+    "flops_6nd",
+    "flops_megatron",
+    "flops_palm",
+    "flops_per_token",
+    "logit_flops",
+    "min_accelerators",
+    "model_params",
+    "training_memory_bytes",
+    "wall_clock_days",
+]
+
+SECONDS_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameter counts of a model."""
+
+    total: float
+    """All parameters, embeddings included (Chinchilla convention); every expert for MoE."""
+    active: float
+    """Parameters used per token: top-k experts only; embeddings included."""
+    active_non_embedding: float | None
+    """Active parameters without input/output embeddings (Kaplan's N); None without an architecture."""
+
+
+def attention_params(d_model: int, heads: int, kv_heads: int, head_dim: int) -> int:
+    """Q, K, V and output projections of one block, no biases.
+
+    ``d·Q·(2H + 2H_kv)``: Q and O are ``d × H·Q``; K and V are ``d × H_kv·Q`` (GQA/MQA).
+    """
+    return d_model * head_dim * (2 * heads + 2 * kv_heads)
+
+
+def ffn_params(d_model: int, ffn_size: int, glu: bool) -> int:
+    """One feed-forward expert: ``2·d·f`` plain, ``3·d·f`` gated (SwiGLU: gate, up, down)."""
+    return (3 if glu else 2) * d_model * ffn_size
+
+
+def count_params(arch: Architecture) -> ParamCount:
+    """Exact parameter count of a decoder-only transformer without biases.
+
+    Per block: attention + experts·FFN + router ``d·E`` (MoE only) + two norms ``2d``;
+    plus a final norm ``d`` and embeddings ``V·d`` (twice unless tied). Positional
+    embeddings are rotary (no parameters). Matches llm-analysis (64,687,972,352 for
+    peers.md config A) and llm-flops (6,738,415,616 for Llama-2-7B) exactly.
+    """
+    d = arch.d_model
+    attention = attention_params(d, arch.heads, arch.kv_heads_resolved, arch.head_dim_resolved)
+    expert = ffn_params(d, arch.ffn_size_resolved, arch.glu)
+    router = d * arch.experts if arch.experts > 1 else 0
+    norms = 2 * d
+    embeddings = arch.vocab_size * d * (1 if arch.tied_embeddings else 2)
+    block_total = attention + arch.experts * expert + router + norms
+    block_active = attention + arch.top_k * expert + router + norms
+    return ParamCount(
+        total=float(arch.layers * block_total + d + embeddings),
+        active=float(arch.layers * block_active + d + embeddings),
+        active_non_embedding=float(arch.layers * block_active + d),
+    )
+
+
+def model_params(model: Model) -> ParamCount:
+    """Parameters from an architecture, or as given (active defaults to total)."""
+    if model.architecture is not None:
+        return count_params(model.architecture)
+    assert model.params is not None  # the schema guarantees params or architecture
+    return ParamCount(
+        total=model.params,
+        active=model.active_params if model.active_params is not None else model.params,
+        active_non_embedding=None,
+    )
+
+
+def flops_6nd(active_params: Number) -> Number:
+    """Training FLOPs per token, ``6·N_active`` (Kaplan et al. 2020 §2.1; Hoffmann et al. 2022 App. F).
+
+    Forward 2N, backward 4N; attention and logits ignored. N counts embeddings, as
+    Chinchilla does; MoE counts active parameters only (DeepSeek-V3: 6·37B, not 6·671B).
+    """
+    return 6.0 * active_params
+
+
+def flops_palm(
+    non_embedding_params: Number, layers: Number, heads: Number, head_dim: Number, seq_len: Number
+) -> Number:
+    """Training FLOPs per token with attention, ``6N + 12·L·H·Q·T`` (Chowdhery et al. 2022, App. B).
+
+    N excludes embeddings (PaLM ties them, so logits are not counted). This is the
+    count PaLM's MFU uses; rematerialisation is excluded.
+    """
+    return 6.0 * non_embedding_params + 12.0 * layers * heads * head_dim * seq_len
+
+
+def flops_megatron(arch: Architecture) -> float:
+    """Training FLOPs per token with attention and logits (Narayanan et al. 2021, §5.1).
+
+    For multi-head attention and a plain MLP this is ``6·h·[L·(4h + 2s + 2f) + V]``
+    (= 72·B·s·l·h²·(1 + s/6h + V/12lh) per iteration without recompute, divided by B·s).
+    Generalised here: per block, 6 × (attention + top-k expert + router matrices) plus
+    ``12·s·H·Q`` for scores and values (no causal halving, as in the paper); then ``6·h·V``
+    for the logits. Norms are ignored.
+    """
+    d = arch.d_model
+    matrices = (
+        attention_params(d, arch.heads, arch.kv_heads_resolved, arch.head_dim_resolved)
+        + arch.top_k * ffn_params(d, arch.ffn_size_resolved, arch.glu)
+        + (d * arch.experts if arch.experts > 1 else 0)
+    )
+    per_block = 6.0 * matrices + 12.0 * arch.seq_len * arch.heads * arch.head_dim_resolved
+    return arch.layers * per_block + 6.0 * d * arch.vocab_size
+
+
+def logit_flops(arch: Architecture) -> float:
+    """Per-token training FLOPs of the output layer, ``6·h·V`` (never recomputed)."""
+    return 6.0 * arch.d_model * arch.vocab_size
+
+
+def flops_per_token(model: Model, training: Training) -> tuple[float, float]:
+    """(model FLOPs, hardware FLOPs) per training token under the scenario's convention.
+
+    Model FLOPs are what MFU is measured against. With ``activation_recompute`` the
+    hardware also repeats each block's forward pass: hardware = model + 1/3 of the block
+    FLOPs (8N instead of 6N per token for ``6nd``); the logits are not recomputed
+    (Narayanan et al. 2021: 96·B·s·l·h² with recompute vs 72 without).
+    """
+    params = model_params(model)
+    convention = training.flops_convention
+    arch = model.architecture
+    if convention == "6nd":
+        per_token = flops_6nd(params.active)
+        not_recomputed = 0.0
+    elif arch is None:
+        raise InputError(
+            f"flops_convention {convention!r} counts attention, so it needs the model's shape",
+            field="training.flops_convention",
+            allowed="give model.architecture (layers, d_model, heads, vocab_size, seq_len) or use 6nd",
+        )
+    elif convention == "palm":
+        assert params.active_non_embedding is not None
+        per_token = flops_palm(
+            params.active_non_embedding,
+            arch.layers,
+            arch.heads,
+            arch.head_dim_resolved,
+            arch.seq_len,
+        )
+        not_recomputed = 0.0
+    else:
+        per_token = flops_megatron(arch)
+        not_recomputed = logit_flops(arch)
+    hardware = per_token
+    if training.activation_recompute:
+        hardware = per_token + (per_token - not_recomputed) / 3.0
+    return per_token, hardware
+
+
+def accelerator_hours(flops: Number, peak_flops_per_s: Number, utilization: Number) -> Number:
+    """Accelerator-hours to do ``flops`` at a share of peak: ``C / (peak · MFU) / 3600``."""
+    return flops / (peak_flops_per_s * utilization) / SECONDS_PER_HOUR
+
+
+def wall_clock_days(hours: Number, count: Number, goodput: Number) -> Number:
+    """Calendar days on ``count`` accelerators when only ``goodput`` of the time trains."""
+    return hours / count / goodput / HOURS_PER_DAY
+
+
+def training_memory_bytes(total_params: Number) -> Number:
+    """Weights, gradients and Adam states in mixed precision: 16 bytes per parameter.
+
+    2 (bf16 weights) + 2 (bf16 gradients) + 12 (fp32 master copy, momentum, variance),
+    Rajbhandari et al. 2020 (ZeRO) §3.1, fully sharded across accelerators. Every expert of
+    an MoE model counts. Activations are not included, so this is a lower bound.
+    """
+    return defaults.BYTES_PER_PARAM_TRAINING * total_params
+
+
+def min_accelerators(memory_bytes: float, memory_gb: float | None) -> int | None:
+    """Fewest accelerators whose memory holds ``memory_bytes`` (None if memory is unknown)."""
+    if memory_gb is None:
+        return None
+    return max(1, math.ceil(memory_bytes / (memory_gb * 1e9)))

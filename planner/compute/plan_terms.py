@@ -1,0 +1,315 @@
+"""The hardware terms of a plan: memory per accelerator, batch floor, FP8, failures.
+
+:func:`planner.plan.evaluate.evaluate` calls :func:`hardware_terms` once; everything here wires
+the formula modules (:mod:`planner.compute.memory`, :mod:`planner.compute.batch_size`, :mod:`planner.compute.failures`,
+:mod:`planner.compute.step_time`) over arrays of plans, so sweeps, the Monte Carlo and the
+optimiser see the same numbers as a single run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from planner import defaults
+from planner.compute import batch_size, failures, flops, memory, utilization
+from planner.compute.utilization import LayoutMemory, layout_memory
+from planner.errors import InputError
+from planner.scenario.fields import Range
+from planner.scenario.layout import Layout
+
+__all__ = [
+    "DEFAULT_SEQ_LEN",
+    "FP8_SPEEDUP",
+    "FP8_SPEEDUP_HIGH",
+    "FP8_SPEEDUP_LOW",
+    "HARDWARE_ASSUMPTIONS",
+    "HARDWARE_OUTPUTS",
+    "LayoutMemory",
+    "check_memory",
+    "fp8_default",
+    "fp8_utilization",
+    "hardware_terms",
+    "layout_memory",
+    "precision_utilization",
+    "seq_len",
+]
+
+DEFAULT_SEQ_LEN = 4096
+"""Sequence length when the scenario gives no architecture. Assumption: the pretraining
+length of Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 (published_runs.csv)."""
+
+FP8_SPEEDUP = 1.3
+FP8_SPEEDUP_LOW = 1.2
+FP8_SPEEDUP_HIGH = 1.75
+"""Realised FP8 speed-up over BF16 (docs/hardware-literature.md §9): 1.3 default, range 1.2-1.75
+(Apertus +26%, FP8-LM +64-75% over BF16 Megatron); never the datasheet 2x. Published large FP8
+runs sit at ~17% (DeepSeek-V3) to ~20% (Llama 4 Behemoth) of the FP8 peak."""
+
+HARDWARE_OUTPUTS = (
+    "memory_weights_bytes",
+    "memory_gradients_bytes",
+    "memory_optimizer_bytes",
+    "memory_activations_bytes",
+    "memory_buffers_bytes",
+    "memory_total_bytes",
+    "memory_usable_bytes",
+    "memory_fits",
+    "batch_tokens",
+    "steps",
+    "max_useful_accelerators",
+    "min_step_s",
+    "wall_clock_floor_days",
+    "failure_accelerator_hours",
+    "failure_usd",
+    "step_time_s",
+    "predicted_utilization",
+)
+"""Outputs added by :func:`hardware_terms` (memory terms are NaN without ``training.layout``)."""
+
+
+HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
+    defaults.Assumption(
+        "FP8 realised speed-up over BF16",
+        f"{FP8_SPEEDUP} ({FP8_SPEEDUP_LOW}-{FP8_SPEEDUP_HIGH})",
+        "docs/hardware-literature.md §9: Apertus +26%, FP8-LM +64-75%; DeepSeek-V3 17% of FP8 peak",
+    ),
+    defaults.Assumption(
+        "memory headroom (share of HBM kept free)",
+        memory.HEADROOM_SHARE,
+        "assumption: docs/hardware-literature.md §1 suggests 5-10%; the upper end",
+    ),
+    defaults.Assumption(
+        "interruptions per accelerator-hour",
+        f"{failures.INTERRUPTIONS_PER_ACCELERATOR_HOUR:.3g}",
+        "Llama 3 (arXiv 2407.21783) Table 5: 419 unexpected in 54 days on 16,384 H100",
+    ),
+    defaults.Assumption(
+        "checkpoint stall / restart time, s",
+        f"{failures.CHECKPOINT_SECONDS:g} / {failures.RESTART_SECONDS:g}",
+        "assumption: asynchronous checkpoints of seconds; 10-minute recovery (docs/hardware-literature.md §8)",
+    ),
+    defaults.Assumption(
+        "batch bound on wall-clock",
+        "0.58·D^0.571 tokens",
+        "Step Law (Li et al. 2025, arXiv 2503.04715)",
+    ),
+    defaults.Assumption(
+        "kernel efficiency (layout step time)",
+        utilization.KERNEL_EFFICIENCY,
+        "calibrated on published runs: median implied / predicted whole-run MFU = 1",
+    ),
+    defaults.Assumption(
+        "sequence length without an architecture",
+        DEFAULT_SEQ_LEN,
+        "assumption: Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 pretraining length",
+    ),
+)
+"""The hardware plan's defaults with their sources, for assumption tables beside
+:data:`planner.defaults.ASSUMPTIONS`."""
+
+
+def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
+    """Utilisation against the FP8 peak: ``MFU_bf16 · speedup / 2`` (docs/hardware-literature.md §9).
+
+    FP8 peak is 2x BF16 on Hopper/Blackwell; realised GEMM speed-ups are 1.2-1.75x, so the
+    BF16-calibrated whole-run MFU is rescaled rather than applied to the FP8 peak.
+    """
+    return bf16_utilization * speedup / 2.0
+
+
+def fp8_default(training: Any) -> bool:
+    """FP8 with the BF16-calibrated default utilisation (by value: variants re-validate a dump
+    of the base scenario, so "not given" cannot be told from "given equal to the default")."""
+    if training.precision != "fp8":
+        return False
+    util = training.utilization  # numbers may be arrays in a sweep: default only if all are
+    pairs = (
+        (util.low, defaults.UTILIZATION_LOW),
+        (util.high, defaults.UTILIZATION_HIGH),
+        (util.mid, defaults.UTILIZATION),
+    )
+    return all(bool(np.all(np.asarray(value) == default)) for value, default in pairs)
+
+
+def precision_utilization(training: Any) -> Any:
+    """The utilisation range in force, against the peak of ``training.precision``.
+
+    The default range is calibrated on BF16 runs (planner backtest); with ``precision: fp8``
+    and no utilisation given it becomes :func:`fp8_utilization` of it, the speed-up's range
+    widening the ends (DeepSeek-V3's 2.79M H800-hours then fall inside P10-P90). Any other
+    utilisation is taken as stated, against the FP8 peak.
+    """
+    util = training.utilization
+    if not fp8_default(training):
+        return util
+    return Range.model_construct(
+        low=fp8_utilization(util.low, FP8_SPEEDUP_LOW),
+        high=fp8_utilization(util.high, FP8_SPEEDUP_HIGH),
+        point=fp8_utilization(util.mid, FP8_SPEEDUP),
+    )
+
+
+def seq_len(scenario: Any) -> int:
+    """Training sequence length: the architecture's, else :data:`DEFAULT_SEQ_LEN`."""
+    arch = scenario.model.architecture
+    return arch.seq_len if arch is not None else DEFAULT_SEQ_LEN
+
+
+def _batch_sequences(layout: Layout, tokens: Any, seq: int, dp: Any) -> Any:
+    """Global batch in sequences: the layout's, else the Step Law batch rounded to b·d."""
+    if layout.global_batch is not None:
+        return layout.global_batch * np.ones_like(np.asarray(tokens, dtype=float))
+    wanted = batch_size.step_law_batch_tokens(tokens) / seq
+    per = layout.micro_batch * dp
+    return np.maximum(np.round(wanted / per), 1) * per
+
+
+def _largest_fitting_micro_batch(
+    layout: Layout, arch: Any, accelerator: Any, dp: Any, sequences: Any
+) -> int:
+    """The largest micro-batch below ``layout.micro_batch`` that fits, or 0 if none does.
+
+    Bisection: memory grows with the micro-batch b (activations and logits are linear in b;
+    the layers in flight, min(p, m) with m = B/(b·d), fall no faster than 1/b), so the fitting
+    micro-batches are 1..b*. About 20 evaluations even for micro_batch 1,000,000 (a linear
+    scan took minutes there).
+    """
+
+    def fits(micro: int) -> bool:
+        smaller = layout.model_copy(update={"micro_batch": micro, "global_batch": None})
+        return bool(layout_memory(arch, smaller, accelerator, dp, sequences).fits)
+
+    low, high = 0, layout.micro_batch - 1  # invariant: low fits (0 = none), high+1 does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def check_memory(scenario: Any) -> None:
+    """Refuse a layout whose first micro-batch cannot fit, naming the fix (InputError, exit 2)."""
+    layout, arch = scenario.training.layout, scenario.model.architecture
+    accelerator = scenario.training.accelerator
+    if layout is None or arch is None or not accelerator.memory_gb:
+        return
+    dp = layout.dp or scenario.training.accelerator_count // layout.model_parallel
+    sequences = _batch_sequences(layout, scenario.total_tokens, arch.seq_len, dp)
+    mem = layout_memory(arch, layout, accelerator, dp, sequences)
+    if bool(mem.fits):
+        return
+    fixes = []
+    micro = _largest_fitting_micro_batch(layout, arch, accelerator, dp, sequences)
+    if micro:
+        fixes.append(f"micro_batch: {micro}")
+    if layout.recompute != "full":
+        fixes.append("recompute: full")
+    if layout.zero_stage < 3:
+        fixes.append("zero: 3")
+    fixes.append("a larger tp or pp")
+    raise InputError(
+        f"micro-batch of {layout.micro_batch} does not fit: {mem.total / 1e9:,.1f} GB per "
+        f"accelerator (weights {mem.weights / 1e9:,.1f}, gradients {mem.gradients / 1e9:,.1f}, "
+        f"optimizer {mem.optimizer / 1e9:,.1f}, activations {mem.activations / 1e9:,.1f}, "
+        f"ZeRO-3 buffers {mem.buffers / 1e9:,.1f}) against {mem.usable / 1e9:,.1f} GB usable "
+        f"({accelerator.memory_gb:g} GB less {memory.HEADROOM_SHARE:.0%} headroom)",
+        field="training.layout.micro_batch",
+        allowed="try " + ", or ".join(fixes),
+    )
+
+
+def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
+    """Add :data:`HARDWARE_OUTPUTS` to ``out`` and apply the wall-clock floor to its days.
+
+    Needs ``out`` to hold the training FLOPs, hours, utilisation and memory already.
+    """
+    training = scenario.training
+    accelerator = training.accelerator
+    count = np.asarray(training.accelerator_count, dtype=float) * ones
+    seq = seq_len(scenario)
+    tokens = out["tokens"]
+    layout: Layout | None = getattr(training, "layout", None)
+    arch = scenario.model.architecture
+    nan = np.full(1, np.nan)
+    if layout is not None and arch is not None:
+        mp = layout.model_parallel
+        dp = (
+            np.asarray(layout.dp, dtype=float) * ones
+            if layout.dp
+            else np.maximum(np.floor(count / mp), 1)
+        )
+        sequences = _batch_sequences(layout, tokens, seq, dp)
+        mem = layout_memory(arch, layout, accelerator, dp, sequences)
+        for name, value in (
+            ("weights", mem.weights),
+            ("gradients", mem.gradients),
+            ("optimizer", mem.optimizer),
+            ("activations", mem.activations),
+            ("buffers", mem.buffers),
+            ("total", mem.total),
+            ("usable", mem.usable),
+        ):
+            out[f"memory_{name}_bytes"] = np.asarray(value, dtype=float) * ones
+        fits = np.where(np.isnan(mem.usable), np.nan, mem.fits)  # unknown HBM: unknown
+        out["memory_fits"] = np.asarray(fits, dtype=float) * ones
+        batch_tokens = sequences * seq
+        placed = np.minimum(mp * dp, count)  # accelerators the layout occupies
+        fp8 = training.precision == "fp8"
+        step = utilization.step_time(
+            arch,
+            layout,
+            accelerator,
+            dp,
+            sequences,
+            out["active_params"],
+            speedup=FP8_SPEEDUP if fp8 else 1.0,
+        )
+        out["step_time_s"] = np.asarray(step.total_s, dtype=float) * ones
+        out["predicted_utilization"] = (
+            utilization.predicted_utilization(
+                step, sequences, seq, out["active_params"], mp * dp, out["peak_flops_per_s"]
+            )
+            * ones
+        )
+    else:
+        for name in (*HARDWARE_OUTPUTS[:8], "step_time_s", "predicted_utilization"):
+            out[name] = nan
+        mp = np.fmax(out["min_accelerators"], 1)  # NaN (memory unknown) counts as 1
+        batch_tokens = batch_size.step_law_batch_tokens(tokens)
+        placed = count
+    # wall-clock floor (docs/hardware-literature.md §7): steps = D / B; a step is at least one
+    # sequence through a model-parallel group, and at least one gradient all-reduce
+    steps = np.ceil(tokens / batch_tokens)
+    useful = np.minimum(batch_size.max_useful_accelerators(batch_tokens, seq, mp), placed)
+    peak, util = out["peak_flops_per_s"], out["utilization"]
+    sequence_s = out["flops_per_token"] * seq / (mp * peak * util)
+    link = accelerator.scale_out_gbs or accelerator.scale_up_gbs
+    replicas = np.maximum(np.floor(useful / mp), 1)
+    gradient_bytes = 2.0 * out["params"] / mp
+    step_s = (
+        batch_size.min_step_seconds(sequence_s, gradient_bytes, replicas, link)
+        if link
+        else sequence_s
+    )
+    floor_days = steps * step_s / flops.SECONDS_PER_HOUR / flops.HOURS_PER_DAY
+    out["batch_tokens"] = batch_tokens * ones
+    out["steps"] = steps * ones
+    out["max_useful_accelerators"] = (
+        batch_size.max_useful_accelerators(batch_tokens, seq, mp) * ones
+    )
+    out["min_step_s"] = step_s * ones
+    out["wall_clock_floor_days"] = floor_days * ones
+    out["usable_accelerators"] = useful * ones
+    for suffix in ("", "_low", "_high"):
+        days = flops.wall_clock_days(out[f"accelerator_hours{suffix}"], useful, training.goodput)
+        out[f"wall_clock_days{suffix}"] = np.maximum(days, floor_days) * ones
+    # failures: interruptions of the job (Llama 3 rate) with Daly-interval checkpoints
+    mtbf_s = failures.job_mtbf_hours(useful) * flops.SECONDS_PER_HOUR
+    lost = failures.lost_share(failures.CHECKPOINT_SECONDS, mtbf_s, failures.RESTART_SECONDS)
+    out["failure_lost_share"] = lost * ones
+    out["failure_accelerator_hours"] = out["accelerator_hours"] * lost / (1.0 - lost) * ones
+    out["failure_usd"] = out["failure_accelerator_hours"] * out["price_usd_per_hour"]

@@ -1,0 +1,109 @@
+"""Communication, pipeline bubble and step time: small pure formulas.
+
+Collective volumes follow the nccl-tests ring convention; the step-time model follows
+Narayanan et al. 2021, Calculon (calculon-ai/calculon) and llm-analysis, as summarised
+in ``docs/hardware-literature.md`` §3-§6. Floats or numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.numbers import Number
+
+__all__ = [
+    "LINK_EFFICIENCY_SCALE_OUT",
+    "LINK_EFFICIENCY_SCALE_UP",
+    "LINK_LATENCY_S",
+    "all_gather_bytes",
+    "all_reduce_bytes",
+    "all_to_all_bytes",
+    "bubble_share_of_ideal",
+    "bubble_share_of_step",
+    "collective_seconds",
+    "megatron_iteration_flops",
+    "mfu_from_iteration",
+    "tensor_parallel_bytes_per_layer",
+]
+
+LINK_EFFICIENCY_SCALE_UP = 0.65
+"""Achieved share of NVLink-class bandwidth in a collective: Calculon's shipped system files
+(``systems/*.json``, commit caa4b11) use 0.65 (measured H100 p2p reaches 0.83, NVIDIA/nccl #1264)."""
+LINK_EFFICIENCY_SCALE_OUT = 0.9
+"""Achieved share of InfiniBand bandwidth: Calculon's system files use 0.9."""
+LINK_LATENCY_S = 20e-6
+"""Latency per collective: Calculon uses 10 µs (NVLink) and 20 µs (IB); the larger is taken."""
+
+
+def all_reduce_bytes(size: Number, group: Number) -> Number:
+    """Bytes each rank sends in a ring all-reduce of ``size`` bytes: ``2(n-1)/n · S``.
+
+    nccl-tests PERFORMANCE.md bus-bandwidth convention (docs/hardware-literature.md §4).
+    """
+    n = np.maximum(group, 1)
+    return 2.0 * (n - 1) / n * size
+
+
+def all_gather_bytes(size: Number, group: Number) -> Number:
+    """Bytes each rank sends in an all-gather or reduce-scatter: ``(n-1)/n · S`` (S gathered)."""
+    n = np.maximum(group, 1)
+    return (n - 1) / n * size
+
+
+def all_to_all_bytes(size: Number, group: Number) -> Number:
+    """Bytes each rank sends in an all-to-all of ``size`` bytes: ``(n-1)/n · S``."""
+    return all_gather_bytes(size, group)
+
+
+def collective_seconds(
+    sent_bytes: Number, bandwidth_gbs: Number, efficiency: Number, latency_s: Number = 0.0
+) -> Number:
+    """``latency + bytes / (efficiency · bandwidth)`` (Calculon; llm-analysis ``time_allgather``)."""
+    return latency_s + sent_bytes / (efficiency * bandwidth_gbs * 1e9)
+
+
+def tensor_parallel_bytes_per_layer(
+    seq: Number, batch: Number, hidden: Number, tensor: Number, recompute: bool = False
+) -> Number:
+    """Bytes each TP rank sends per layer per micro-batch: ``16(t-1)/t · sbh`` (+50% with recompute).
+
+    Megatron TP: two all-reduces of the 16-bit ``s·b·h`` activations forward and two backward
+    (Narayanan et al. 2021 §2.3; Korthikanti et al. 2022); sequence parallelism swaps each
+    for all-gather + reduce-scatter of the same volume; a recomputed forward adds two more.
+    """
+    per = all_reduce_bytes(2.0 * seq * batch * hidden, tensor)
+    return per * (6.0 if recompute else 4.0)
+
+
+def bubble_share_of_ideal(pipeline: Number, micro_batches: Number, virtual: Number = 1) -> Number:
+    """Pipeline bubble over ideal time: ``(p-1)/(v·m)`` (Narayanan et al. 2021 §2.2)."""
+    return (pipeline - 1) / (virtual * micro_batches)
+
+
+def bubble_share_of_step(pipeline: Number, micro_batches: Number, virtual: Number = 1) -> Number:
+    """Pipeline bubble over the whole step: ``(p-1)/(v·m + p - 1)`` (Narayanan et al. 2021 §2.2)."""
+    return (pipeline - 1) / (virtual * micro_batches + pipeline - 1)
+
+
+def megatron_iteration_flops(
+    batch: Number, seq: Number, layers: Number, hidden: Number, vocab: Number
+) -> Number:
+    """Model FLOPs of one iteration: ``72·B·s·L·h²·(1 + s/6h + V/12Lh)`` (Narayanan et al. 2021 §5.1).
+
+    GPT-3 block (MHA, f = 4h), no recompute FLOPs counted (model FLOPs, not hardware FLOPs).
+    """
+    return (
+        72.0
+        * batch
+        * seq
+        * layers
+        * hidden**2
+        * (1.0 + seq / (6.0 * hidden) + vocab / (12.0 * layers * hidden))
+    )
+
+
+def mfu_from_iteration(
+    flops: Number, seconds: Number, accelerators: Number, peak_flops_per_s: Number
+) -> Number:
+    """Model-FLOPs utilisation of one iteration: ``F / (t · n · peak)``."""
+    return flops / (seconds * accelerators * peak_flops_per_s)

@@ -1,0 +1,77 @@
+"""Allocations under a scaling law alone: the compute-optimal (or data-constrained) split of a
+FLOP budget. (The inference-aware size of Sardana & Frankle 2023 is the scenario optimiser's
+dual problem with ``inference_tokens``; see tests/explore/test_optimize.py, check 18.)
+
+No scenario, no prices: these are the published closed forms and searches, kept exact so
+they reproduce the papers' numbers (literature checks 4 and 12).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from planner.errors import InputError
+from planner.laws.choice import law as preset
+from planner.laws.forms import ChinchillaLaw
+
+__all__ = ["deepseek_allocation", "optimize_flops"]
+
+
+def deepseek_allocation(flops: float) -> dict[str, float]:
+    """DeepSeek LLM's fitted compute-optimal allocation (DeepSeek-AI 2024, arXiv 2401.02954).
+
+    Model scale is ``M`` = non-embedding FLOPs per token (attention included) and ``C = M·D``:
+    ``M_opt = 0.1715·C^0.5243``, ``D_opt = 5.8316·C^0.4757``, batch ``B_opt = 0.2920·C^0.3271``
+    tokens, learning rate ``η_opt = 0.3118·C^−0.1250`` (secondary transcriptions that agree;
+    docs/literature.md §1.4). At C = 1e24: M 6.5685e11, D 1.5226e12, B 2.0691e7, η 3.1180e-4.
+    """
+    return {
+        "flops_per_token": 0.1715 * flops**0.5243,
+        "tokens": 5.8316 * flops**0.4757,
+        "batch_tokens": 0.2920 * flops**0.3271,
+        "learning_rate": 0.3118 * flops**-0.1250,
+    }
+
+
+def optimize_flops(
+    flops: float, unique_tokens: float | None = None, law_name: str = "besiroglu-2024"
+) -> dict[str, float]:
+    """Quick allocation of a FLOP budget (``planner optimize --flops``).
+
+    Without unique tokens: the law's closed form (Hoffmann et al. 2022, Eq. 4). With them:
+    Muennighoff et al.'s grid search, exactly as published (datablations README
+    ``optimal_allocation``): from the compute-optimal point, 500 multipliers in
+    [1.0001, 3] trade parameters for tokens both ways on the iso-FLOP line.
+    """
+    chosen = preset(law_name)
+    if not isinstance(chosen, ChinchillaLaw):
+        raise InputError(
+            f"{chosen.name} has no closed-form allocation",
+            field="--law",
+            allowed="use a Chinchilla-form law",
+        )
+    params, tokens = (float(v) for v in chosen.compute_optimal(flops))
+    if unique_tokens is None:
+        return {
+            "params": params,
+            "tokens": tokens,
+            "loss": float(chosen.loss(params, tokens)),
+            "flops": flops,
+        }
+    best = (math.inf, tokens, params)
+    for i in np.linspace(1.0001, 3, 500):
+        for n, d in ((params / i, tokens * i), (params * i, tokens / i)):
+            value = float(chosen.constrained_loss(n, d, min(unique_tokens, d)))
+            if value < best[0]:
+                best = (value, d, n)
+    loss, tokens, params = best
+    return {
+        "params": params,
+        "tokens": tokens,
+        "loss": loss,
+        "flops": flops,
+        "unique_tokens": unique_tokens,
+        "epochs": tokens / unique_tokens,
+    }

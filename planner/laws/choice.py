@@ -1,0 +1,110 @@
+"""Choosing a law: a preset by name, a law file (the YAML ``planner fit`` writes), or inline
+constants; law files are read safely and checked as a Chinchilla-form law."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from planner.errors import InputError
+from planner.laws.forms import DEFAULT_LAW, PRESETS, ChinchillaLaw, KaplanLaw, Law
+
+__all__ = ["LawRef", "law", "loss", "read_law_file"]
+
+
+def read_law_file(path: str) -> dict[str, Any]:
+    """The mapping in a law file, checked as a Chinchilla-form law; errors name the file.
+
+    Read through :mod:`planner.io.reading` (regular file, size limit, UTF-8, bounded YAML), then
+    validated, so a bad law file is an InputError naming the file and fields, never a raw
+    pydantic error, whether it comes from ``--law`` or from ``law: {file: ...}`` in a scenario.
+    """
+    from pydantic import ValidationError
+
+    from planner.errors import validation_problems
+    from planner.io.reading import read_mapping
+    from planner.limits import MAX_LAW_BYTES
+
+    document = read_mapping(
+        path,
+        limit=MAX_LAW_BYTES,
+        what="law file",
+        expected="a law file is a mapping of E, A, B, alpha, beta; write one with planner fit",
+    )
+    document.pop("form", None)
+    from planner.limits import MAGNITUDE
+
+    for key, value in document.items():  # the law models accept inf; a law file may not
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value != 0
+            and not (MAGNITUDE[0] <= abs(value) <= MAGNITUDE[1])
+        ):
+            raise InputError(
+                f"{key} must be a finite number within {MAGNITUDE[0]:g} to {MAGNITUDE[1]:g} in size",
+                file=path,
+                field=key,
+                value=value,
+                allowed="sanity bound, planner.limits",
+            )
+    try:
+        ChinchillaLaw.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(
+            f"invalid law file: {validation_problems(exc)}",
+            file=path,
+            allowed="a law file sets E, A, B, alpha, beta (positive finite numbers), "
+            "as written by planner fit RUNS.csv --out law.yaml",
+        ) from None
+    return document
+
+
+def law(name: str) -> Law:
+    """A preset by name, or a law file (YAML from ``planner fit``) by path."""
+    if name in PRESETS:
+        return PRESETS[name]
+    if name.endswith((".yaml", ".yml", ".json")):
+        return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
+    raise InputError(
+        "unknown scaling law",
+        value=name,
+        allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit",
+    )
+
+
+def loss(
+    params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW
+) -> float:
+    """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted."""
+    chosen = law(law_name)
+    if unique_tokens is None:
+        return float(chosen.loss(params, tokens))
+    if not isinstance(chosen, ChinchillaLaw):
+        raise InputError(
+            f"{chosen.name} has no data-constrained form",
+            field="--unique-tokens",
+            allowed="use a Chinchilla-form law (besiroglu-2024, hoffmann-2022, muennighoff-2023)",
+        )
+    return float(chosen.constrained_loss(params, tokens, unique_tokens))
+
+
+def _preset(value: object) -> object:
+    try:
+        if isinstance(value, str):
+            return law(value)
+        if isinstance(value, dict) and set(value) == {"file"}:
+            return {**read_law_file(str(value["file"])), "form": "chinchilla"}
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    if isinstance(value, dict) and "form" not in value:
+        return {**value, "form": "chinchilla"}
+    return value
+
+
+LawRef = Annotated[
+    Annotated[ChinchillaLaw | KaplanLaw, Field(discriminator="form")],
+    BeforeValidator(_preset, json_schema_input_type=str | ChinchillaLaw | KaplanLaw),
+]
+"""A preset name (``besiroglu-2024``) or inline constants ``{E, A, B, alpha, beta}``."""

@@ -1,0 +1,74 @@
+"""Flags of the hardware plan: accelerators beyond the batch, memory, FP8 (see planner.plan.flags)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.compute.plan_terms import fp8_default
+from planner.plan.evaluate import Evaluation
+from planner.plan.flag_rule import Rule
+from planner.plan.flag_rule import one as _one
+
+__all__ = ["HARDWARE_RULES"]
+
+
+def _gb(value: float) -> str:
+    return f"{value / 1e9:,.1f} GB"
+
+
+def _fp8_default(ev: Evaluation) -> np.ndarray:
+    return np.full(ev.size, fp8_default(ev.scenario.training))
+
+
+HARDWARE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "accelerators_beyond_batch",
+        "warning",
+        "Step Law (arXiv 2503.04715) batch 0.58·D^0.571 tokens; docs/hardware-literature.md §7 floor",
+        lambda ev: ev["accelerator_count"] > ev["max_useful_accelerators"],
+        _one(
+            lambda ev, row: (
+                f"{ev['accelerator_count'][row]:,.0f} accelerators, but a batch of "
+                f"{ev['batch_tokens'][row]:.3g} tokens keeps at most "
+                f"{ev['max_useful_accelerators'][row]:,.0f} busy: the rest give no speed-up; "
+                f"wall-clock cannot go below {ev['wall_clock_floor_days'][row]:.2g} days "
+                f"({ev['steps'][row]:,.0f} steps of at least {ev['min_step_s'][row]:.2g} s). "
+                "Dollars count the accelerator-hours of work; holding all "
+                f"{ev['accelerator_count'][row]:,.0f} for that time would bill "
+                f"{ev['accelerator_count'][row] * ev['wall_clock_days'][row] * 24:,.0f} accelerator-hours"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "memory_exceeds_accelerator",
+        "risk",
+        "Korthikanti et al. 2022 activations; ZeRO (Rajbhandari et al. 2020); planner.compute.memory",
+        lambda ev: ev["memory_fits"] == 0,
+        _one(
+            lambda ev, row: (
+                f"the layout needs {_gb(ev['memory_total_bytes'][row])} per accelerator ("
+                + ", ".join(
+                    f"{p} {_gb(ev[f'memory_{p}_bytes'][row])}"
+                    for p in ("weights", "gradients", "optimizer", "activations")
+                )
+                + f"), above the {_gb(ev['memory_usable_bytes'][row])} usable (HBM less 10% headroom): "
+                "raise tp/pp, ZeRO stage or recompute, or lower micro_batch"
+            )
+        ),
+        section="compute",
+    ),
+    Rule(
+        "fp8_rescaled_utilization",
+        "warning",
+        "docs/hardware-literature.md §9: realised FP8 speed-up 1.2-1.75x (DeepSeek-V3 17% of FP8 peak)",
+        _fp8_default,
+        _one(
+            lambda ev, row: (
+                f"fp8: utilisation {ev['utilization'][row]:.0%} of the FP8 peak is the BF16-calibrated "
+                "whole-run MFU x a realised speed-up of 1.3 (1.2-1.75) / 2, not the BF16 MFU on the FP8 peak"
+            )
+        ),
+        section="compute",
+    ),
+)
