@@ -8,6 +8,7 @@ plan: a limit that a real plan could reach is a bug, report it.
 from __future__ import annotations
 
 __all__ = [
+    "MAGNITUDE",
     "MAX_API_USD_PER_MILLION",
     "MAX_BACKTEST_BYTES",
     "MAX_CSV_COLUMNS",
@@ -92,6 +93,9 @@ at most tens of generations (Shumailov et al. 2024: 9; Gerstgrasser et al. 2024:
 MAX_QUANTITY = 1e30
 """Any count or amount (``70B``, a fee in USD). Sanity bound: 1e30 FLOPs is ~10^4 x the
 largest training run to date (~5e26 FLOPs, 2025); nothing the planner counts comes near."""
+MAGNITUDE = (1e-30, MAX_QUANTITY)
+"""Sanity bound on the size of every non-zero number in a scenario (either sign). Products
+of a handful of such numbers stay far inside float64 (about 1.8e308), so no output is inf."""
 MAX_PARAMS = 1e16
 """Parameters. Sanity bound: ~10^4 x the largest published dense or MoE models (~2e12)."""
 MAX_TOKENS = 1e18

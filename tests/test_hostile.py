@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).parent / "hostile"
+from tests.conftest import ROOT
+
+CORPUS = ROOT / "tests" / "hostile"
 ADDRESS_SPACE = 4 * 1024**3
 """The cap issue 13 sets: every case must end cleanly under 4 GB of address space."""
 TIMEOUT = 10

@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ROOT
 from tests.test_hostile import _check, case, planner_cli, refused, workdir
 
 __all__ = ["workdir"]  # the fixture, imported so pytest finds it here
@@ -215,7 +216,7 @@ def test_a_variant_may_drop_a_source_and_repoint_its_rephrasings() -> None:
     from planner.plan.plans import validate
 
     document = yaml.safe_load(
-        (Path(__file__).parent / "hostile" / "variant_drops_rephrased_source.yaml").read_text()
+        (ROOT / "tests" / "hostile" / "variant_drops_rephrased_source.yaml").read_text()
     )
     for changes in (
         {"data.web": None, "data.syn.synthetic.rephrases": {"unique_tokens": "500B"}},

@@ -21,6 +21,7 @@ from planner.cli.options import (
     output_options,
 )
 from planner.errors import PlannerError
+from planner.laws.names import DEFAULT_LAW
 
 __all__ = ["fit", "fit_mix", "optimize", "sweep"]
 
@@ -89,7 +90,7 @@ def fit_file_options(written: str, columns: str) -> Callable[[Any], Any]:
 @click.option(
     "--law",
     "law_name",
-    default="besiroglu-2024",
+    default=DEFAULT_LAW,
     show_default=True,
     help="Without FILE: law preset.",
 )
@@ -277,7 +278,7 @@ def fit(
 @click.option(
     "--law",
     "law_name",
-    default="besiroglu-2024",
+    default=DEFAULT_LAW,
     show_default=True,
     help="Base law fitted on web-only runs (preset or law file from planner fit).",
 )

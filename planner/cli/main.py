@@ -25,6 +25,7 @@ from planner.cli.options import (
     report_page,
 )
 from planner.errors import PlannerError
+from planner.laws.names import DEFAULT_LAW, preset_help
 
 __all__ = ["main"]
 
@@ -279,9 +280,9 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
 @click.option(
     "--law",
     "law_name",
-    default="besiroglu-2024",
+    default=DEFAULT_LAW,
     show_default=True,
-    help="Preset: besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, muennighoff-2023, kaplan-2020.",
+    help=f"Preset: {preset_help()}.",
 )
 @output_options(("table", "json"))
 @friendly_errors

@@ -16,6 +16,7 @@ import click
 
 from planner import units
 from planner.errors import PlannerError
+from planner.laws.names import preset_help
 
 __all__ = [
     "FORMAT_BY_SUFFIX",
@@ -230,8 +231,8 @@ def law_option(func: F) -> F:
         "--law",
         "law_name",
         default=None,
-        help="Scaling law for every plan: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
-        "muennighoff-2023, kaplan-2020) or a law file from planner fit. Default: the scenario's.",
+        help=f"Scaling law for every plan: a preset ({preset_help()}) or a law file from planner "
+        "fit. Default: the scenario's.",
     )(func)
 
 

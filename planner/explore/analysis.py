@@ -34,7 +34,6 @@ __all__ = [
     "pareto",
     "sensitivity",
     "share_curve",
-    "synthetic_share_curve",
 ]
 
 
@@ -236,11 +235,6 @@ class SharePoint:
 
 SHARES = tuple(i / 20 for i in range(17))
 """Synthetic shares of the curve: 0 to 80% in steps of 5%."""
-
-
-def synthetic_share_curve(scenario: Scenario, shares: Sequence[float] = SHARES) -> list[SharePoint]:
-    """The points of :func:`share_curve` (without its note)."""
-    return share_curve(scenario, shares)[0]
 
 
 def share_curve(

@@ -28,6 +28,7 @@ from planner.plan import evaluate, flags, monte_carlo
 from planner.plan.plans import _model_in as model_in
 from planner.plan.plans import set_path, validate
 from planner.scenario.schema import Scenario
+from planner.scenario.sources import KINDS
 from planner.units import parse_quantity
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ NUMERIC = re.compile(
     r"|data\.[^.]+\.synthetic\.(acceptance_yield|prompt_tokens_per_token|value_weight|r_star)"
     r"|data\.[^.]+\.synthetic\.generator\.api\.(input|output)_usd_per_million_tokens"
     r"|data\.[^.]+\.synthetic\.generator\.self_hosted\.(params|utilization|price_usd_per_hour)"
-    r"|mixture\.(rephrased|generated|distillation|self_training)\.(max_gain|alone_gain))$"
+    r"|mixture\.(" + "|".join(KINDS) + r")\.(max_gain|alone_gain))$"
 )
 """Paths the plan model takes as arrays; every other path groups the grid."""
 

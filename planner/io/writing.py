@@ -39,7 +39,7 @@ from typing import Any
 
 from planner.errors import InputError
 
-__all__ = ["check_target", "check_targets", "outputs", "staged_output", "write_atomic"]
+__all__ = ["check_targets", "outputs", "staged_output", "write_atomic"]
 
 NAME_MAX = 255
 """Bytes in one file or folder name on Linux and macOS file systems (``NAME_MAX``)."""
@@ -157,16 +157,6 @@ def check_targets(paths: Targets, *, overwrite: bool = False) -> list[Path]:
         seen[key] = label or file
         checked.append(target)
     return checked
-
-
-def check_target(path: str | Path, *, overwrite: bool = False) -> Path:
-    """Check one output path (see :func:`check_targets`) and create its folder."""
-    (target,) = check_targets([path], overwrite=overwrite)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot write here: {exc.strerror}", file=str(path)) from None
-    return target
 
 
 def _cleanup() -> None:

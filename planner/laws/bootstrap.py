@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHUNK_ELEMENTS", "bootstrap", "newton_batch", "resample_counts", "values"]
+__all__ = [
+    "CHUNK_ELEMENTS",
+    "bootstrap",
+    "newton_batch",
+    "resample_counts",
+    "residual_terms",
+    "values",
+]
 
 CHUNK_ELEMENTS = 100_000
 """Resamples x runs solved at once (about 50 MB of temporaries; assumption: small beside 1 GB)."""
@@ -38,8 +45,14 @@ def resample_counts(rng: np.random.Generator, runs: int, resamples: int) -> np.n
     return counts
 
 
-def _terms(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, ...]:
-    """Residuals ``r`` (K, n), the softmax shares of the three terms, log D' and ``q = w·S/D'``."""
+def residual_terms(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """Residuals ``r = log L̂ − log L`` (K, n) of the fitted form, the softmax shares of its three
+    terms, log D' and ``q = w·S/D'``, for K parameter vectors at once (the one residual of the
+    fit and the bootstrap).
+
+    ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)`` with the largest term factored out;
+    ``d log L̂ / d term_i = exp(term_i) / sum_j exp(term_j)``.
+    """
     alpha, beta, e, a, b = (theta[:, i : i + 1] for i in range(5))
     log_n = data["log_n"][None, :]
     if data["synthetic"] is not None:
@@ -63,7 +76,7 @@ def _terms(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, ...]:
 
 def values(theta: np.ndarray, data: dict[str, Any], counts: np.ndarray, delta: float) -> np.ndarray:
     """``f_k(θ_k)`` for each row of ``theta`` (K, p) with run weights ``counts`` (K, n)."""
-    residual = _terms(theta, data)[0]
+    residual = residual_terms(theta, data)[0]
     clipped = np.clip(residual, -delta, delta)
     return np.asarray((counts * clipped * (residual - 0.5 * clipped)).sum(axis=1))
 
@@ -72,7 +85,7 @@ def _gradient_hessian(
     theta: np.ndarray, data: dict[str, Any], counts: np.ndarray, delta: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objective (K,), gradient (K, p) and Hessian (K, p, p) of every resample."""
-    residual, share_p, share_d, share_e, log_d, q = _terms(theta, data)
+    residual, share_p, share_d, share_e, log_d, q = residual_terms(theta, data)
     k, n = residual.shape
     p = theta.shape[1]
     clipped = np.clip(residual, -delta, delta)

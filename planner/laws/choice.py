@@ -9,6 +9,7 @@ from pydantic import BeforeValidator, Field
 
 from planner.errors import InputError
 from planner.laws.forms import DEFAULT_LAW, PRESETS, ChinchillaLaw, KaplanLaw, Law
+from planner.laws.names import CHINCHILLA_FORM
 
 __all__ = ["LawRef", "law", "loss", "read_law_file"]
 
@@ -85,7 +86,7 @@ def loss(
         raise InputError(
             f"{chosen.name} has no data-constrained form",
             field="--unique-tokens",
-            allowed="use a Chinchilla-form law (besiroglu-2024, hoffmann-2022, muennighoff-2023)",
+            allowed=f"use a Chinchilla-form law ({', '.join(CHINCHILLA_FORM)})",
         )
     return float(chosen.constrained_loss(params, tokens, unique_tokens))
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.laws.bootstrap import bootstrap as bootstrap_resamples
-from planner.laws.bootstrap import resample_counts
+from planner.laws.bootstrap import resample_counts, residual_terms
 from planner.laws.forms import R_STAR_DATA, ChinchillaLaw, covariance_of, effective_tokens
 from planner.laws.run_tables import COLUMNS, check_identifiable, prepare, read_runs
 
@@ -119,7 +119,6 @@ def _design(frame: pd.DataFrame) -> dict[str, Any]:
         "log_n": np.log(frame["params"].to_numpy(float)),
         "real": real,
         "synthetic": synthetic,
-        "log_real": np.log(real) if synthetic is None else None,
         "log_loss": np.log(frame["loss"].to_numpy(float)),
     }
 
@@ -130,34 +129,22 @@ def objective(theta: np.ndarray, data: dict[str, Any]) -> tuple[float, np.ndarra
     ``log L̂ = LSE(a − alpha·log N, b − beta·log D', e)``, computed with the largest term
     factored out; ``d log L̂ / d term_i = exp(term_i) / sum_j exp(term_j)``.
     """
-    alpha, beta, e, a, b = theta[:5]
-    if data["synthetic"] is not None:
-        weight = np.exp(theta[5])
-        effective = data["real"] + weight * data["synthetic"]
-        log_d = np.log(effective)
-    else:
-        log_d = data["log_real"]
-    params_term = a - alpha * data["log_n"]
-    data_term = b - beta * log_d
-    top = np.maximum(np.maximum(params_term, data_term), e)
-    params_exp = np.exp(params_term - top)
-    data_exp = np.exp(data_term - top)
-    floor_exp = np.exp(e - top)
-    total = params_exp + data_exp + floor_exp
-    value, slope = huber(top + np.log(total) - data["log_loss"])
-    weighted = slope / total
-    params_share = weighted * params_exp
-    data_share = weighted * data_exp
+    residual, share_p, share_d, share_e, log_d, q = (
+        t[0] for t in residual_terms(theta[None, :], data)
+    )
+    value, slope = huber(residual)
+    params_share = slope * share_p
+    data_share = slope * share_d
     grad = [
         -(params_share @ data["log_n"]),
         -(data_share @ log_d),
-        (weighted @ floor_exp),
+        (slope @ share_e),
         params_share.sum(),
         data_share.sum(),
     ]
     if data["synthetic"] is not None:
-        # d log D' / d log w = w·S / D'
-        grad.append(-beta * weight * (data_share @ (data["synthetic"] / effective)))
+        # d log D' / d log w = w·S / D' = q
+        grad.append(-theta[1] * (data_share @ q))
     return float(value.sum()), np.array(grad, dtype=float)
 
 
@@ -298,16 +285,9 @@ def fit_law(
 
 
 def _residuals(theta: np.ndarray, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    alpha, beta, e, a, b = theta[:5]
-    effective = (
-        data["real"]
-        if data["synthetic"] is None
-        else data["real"] + np.exp(theta[5]) * data["synthetic"]
-    )
-    predicted = np.log(
-        np.exp(e) + np.exp(a - alpha * data["log_n"]) + np.exp(b - beta * np.log(effective))
-    )
-    return predicted, predicted - data["log_loss"]
+    """Predicted log-loss and residuals of one parameter vector (:func:`residual_terms`)."""
+    residual = residual_terms(theta[None, :], data)[0][0]
+    return residual + data["log_loss"], residual
 
 
 def _named(thetas: np.ndarray) -> dict[str, np.ndarray]:

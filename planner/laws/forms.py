@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from planner.laws.names import DEFAULT_LAW
 from planner.limits import MAX_LAW_E, MAX_LAW_VARIANCE, MAX_PARAMS, MAX_QUANTITY, MAX_TOKENS
 from planner.numbers import Number
 
@@ -333,4 +334,3 @@ PRESETS: dict[str, Law] = {
         ),
     )
 }
-DEFAULT_LAW = "besiroglu-2024"

@@ -31,6 +31,7 @@ from planner.mixture import formulas
 from planner.numbers import Number
 from planner.scenario.fields import Range
 from planner.scenario.mixture_presets import GainPreset
+from planner.scenario.sources import KINDS
 
 __all__ = [
     "GainFit",
@@ -363,7 +364,8 @@ def gain_file_text(result: GainFit) -> str:
     }
     header = (
         "# Mixture-gain preset fitted by planner fit-mix; use it with\n"
-        "#   mixture: {rephrased: {file: THIS_FILE}}   (or generated, distillation, self_training)\n"
+        "#   mixture: {rephrased: {file: THIS_FILE}}   "
+        f"(or {', '.join(k for k in KINDS if k != 'rephrased')})\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False)
 

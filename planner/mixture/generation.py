@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from planner.compute import memory
-from planner.mixture import generation as throughput
+from planner.numbers import Number
 from planner.scenario.accelerators import Accelerator
 
 __all__ = [
@@ -25,10 +25,51 @@ __all__ = [
     "Engine",
     "Generation",
     "GeneratorShape",
+    "decode_step_seconds",
     "engine_efficiency",
     "generation",
     "job_hours",
+    "kv_bytes_per_token",
+    "max_decode_batch",
+    "ridge_batch",
 ]
+
+
+def kv_bytes_per_token(
+    layers: Number, kv_heads: Number, head_dim: Number, bytes_per: Number = 2
+) -> Number:
+    """KV cache per token: ``2 · L · n_kv · d_head · bytes`` (keys and values)."""
+    return 2.0 * layers * kv_heads * head_dim * bytes_per
+
+
+def decode_step_seconds(
+    params: Number,
+    batch: Number,
+    weight_bytes: Number,
+    kv_bytes: Number,
+    peak_flops_per_s: Number,
+    hbm_tbs: Number,
+) -> Number:
+    """One decode step for ``batch`` sequences: ``max(2N·B/peak, (weights + B·KV)/HBM_BW)``.
+
+    Each step reads every weight once per batch and each sequence's KV cache (``kv_bytes``
+    per sequence at its current context); Pope et al. 2022; docs/hardware-literature.md §10.
+    """
+    compute = 2.0 * params * batch / peak_flops_per_s
+    memory = (weight_bytes + batch * kv_bytes) / (hbm_tbs * 1e12)
+    return np.maximum(compute, memory)
+
+
+def ridge_batch(peak_flops_per_s: Number, hbm_tbs: Number, bytes_per_param: Number = 2) -> Number:
+    """Batch where decode turns compute-bound: ``peak · bytes/param / (2 · HBM_BW)`` (≈ peak/BW at 16 bits)."""
+    return peak_flops_per_s * bytes_per_param / (2.0 * hbm_tbs * 1e12)
+
+
+def max_decode_batch(
+    memory_gb: Number, weight_bytes: Number, kv_bytes_per_sequence: Number
+) -> Number:
+    """Sequences whose KV cache fits beside the weights: ``(HBM − weights) / KV per sequence``."""
+    return np.maximum(0.0, np.floor((memory_gb * 1e9 - weight_bytes) / kv_bytes_per_sequence))
 
 
 @dataclass(frozen=True)
@@ -120,17 +161,13 @@ def generation(
     )
     peak_total = replica * peak * engine.efficiency
     bandwidth = replica * (accelerator.memory_bw_tbs or math.nan) * engine.efficiency
-    per_token_kv = throughput.kv_bytes_per_token(
-        shape.layers, shape.kv_heads, shape.head_dim, shape.kv_bytes
-    )
+    per_token_kv = kv_bytes_per_token(shape.layers, shape.kv_heads, shape.head_dim, shape.kv_bytes)
     room = replica * memory.usable_bytes(accelerator.memory_gb or math.nan) - weights
-    fits = throughput.max_decode_batch(
-        room / 1e9, 0.0, per_token_kv * (prompt_tokens + output_tokens)
-    )
+    fits = max_decode_batch(room / 1e9, 0.0, per_token_kv * (prompt_tokens + output_tokens))
     batch = np.maximum(1, np.minimum(max_batch, fits))
     prefill = 2.0 * shape.params * batch * prompt_tokens / peak_total
     context = prompt_tokens + output_tokens / 2.0
-    step = throughput.decode_step_seconds(
+    step = decode_step_seconds(
         shape.params, batch, weights, per_token_kv * context, peak_total, bandwidth
     )
     seconds = prefill + output_tokens * step
@@ -150,7 +187,7 @@ def engine_efficiency(
 ) -> float:
     """The engine efficiency at which :func:`generation` gives ``tokens_per_s`` (bisection in log).
 
-    How each :data:`ENGINES` preset is derived from its published throughput.
+    How each :data:`ENGINES` preset is derived from its published
     """
     low, high = 1e-4, 1.0
     for _ in range(60):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
 
 from planner.errors import InputError
 from planner.limits import (
+    MAGNITUDE,
     MAX_NAME_LENGTH,
     MAX_PARAMS,
     MAX_PEAK_TFLOPS,
@@ -41,11 +42,9 @@ from planner.scenario.accelerators import Accelerator, hardware
 from planner.units import parse_quantity
 
 __all__ = [
-    "MAGNITUDE",
     "AcceleratorRef",
     "Amount",
     "Name",
-    "Number",
     "Params",
     "PeakTflops",
     "PriceUsdPerHour",
@@ -57,10 +56,6 @@ __all__ = [
     "Utilization",
     "price_or_catalog",
 ]
-
-MAGNITUDE = (1e-30, MAX_QUANTITY)
-"""Sanity bound on the size of every non-zero number in a scenario (either sign). Products
-of a handful of such numbers stay far inside float64 (about 1.8e308), so no output is inf."""
 
 
 MAX_QUANTITY_TEXT = 40
@@ -176,11 +171,6 @@ AcceleratorRef = Annotated[
     Accelerator, BeforeValidator(_accelerator, json_schema_input_type=str | Accelerator)
 ]
 """A catalog id (``h100-sxm``) or an inline custom spec."""
-
-
-Number: TypeAlias = Any
-"""A float or a numpy array: every formula function accepts both. (Typed as Any: numpy's
-operator stubs do not combine with a float | ndarray union.)"""
 
 
 def _numeric(annotation: Any) -> bool:

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from planner import defaults
 from planner.laws.choice import LawRef, law
-from planner.laws.forms import DEFAULT_LAW
+from planner.laws.names import DEFAULT_LAW, preset_help
 from planner.scenario import token_shares
 from planner.scenario.fields import (
     AcceleratorRef,
@@ -323,8 +323,8 @@ class Scenario(Strict):
     law: LawRef = Field(
         default_factory=lambda: law(DEFAULT_LAW),
         description=(
-            "Scaling law: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
-            "muennighoff-2023, kaplan-2020) or constants {E, A, B, alpha, beta}. Absolute loss is "
+            f"Scaling law: a preset ({preset_help()}) or constants {{E, A, B, alpha, beta}}. "
+            "Absolute loss is "
             "specific to the data a law was fitted on: compare plans under one law only."
         ),
     )

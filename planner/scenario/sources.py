@@ -10,7 +10,7 @@ text with a teacher's soft labels (a teacher forward pass per training token);
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -51,12 +51,17 @@ __all__ = [
     "RephraseSource",
     "SelfHosted",
     "Synthetic",
+    "SyntheticKind",
     "ValueWeight",
     "check_rephrases",
 ]
 
-KINDS = ("rephrased", "generated", "distillation", "self_training")
-"""Synthetic kinds, each with its own mixture-gain preset (planner.scenario.mixture_presets)."""
+SyntheticKind = Literal["rephrased", "generated", "distillation", "self_training"]
+"""Synthetic kinds, each with its own mixture-gain preset (planner.scenario.mixture_presets):
+the one list of kinds; the mixture block, the sweep paths and help texts are built from it."""
+
+KINDS: tuple[str, ...] = get_args(SyntheticKind)
+"""The synthetic kinds, in order (from :data:`SyntheticKind`)."""
 
 
 PerMillion = Annotated[Amount, Field(le=MAX_API_USD_PER_MILLION)]
@@ -151,7 +156,7 @@ class Synthetic(Strict):
     grading: list[Grading] = Field(
         default_factory=list, description="Grading or verification passes over every candidate."
     )
-    kind: Literal["rephrased", "generated", "distillation", "self_training"] = Field(
+    kind: SyntheticKind = Field(
         "generated",
         description=(
             "rephrased: rewrites of a source (WRAP-style), tied to it with rephrases; generated: new "

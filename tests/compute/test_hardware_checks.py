@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from planner.compute import batch_size, failures, memory, step_time
-from planner.mixture import generation
+from planner.mixture import generation as roofline
 
 REL = 5e-3  # hardware-literature.md §12: "Tolerance 0.5% unless stated"
 GIB = 2**30
@@ -163,12 +163,12 @@ def test_check_13_kv_cache_and_decode() -> None:
     """Check 13: KV cache of the Llama-3-70B shape 327,680 B/token, 32 × 8,192 tokens = 85.9 GB;
     decode of an 8B (8.03e9) model in BF16 at batch 1 on H100 (3.35 TB/s) ≥ 4.79 ms/token;
     ridge batch 295 (989.4 TFLOP/s / 3.35 TB/s); 0.5%."""
-    kv = generation.kv_bytes_per_token(80, 8, 128)
+    kv = roofline.kv_bytes_per_token(80, 8, 128)
     assert kv == 327_680
     assert 32 * 8192 * kv / 1e9 == pytest.approx(85.9, rel=REL)
-    step = generation.decode_step_seconds(8.03e9, 1, 2 * 8.03e9, 0.0, 989.4e12, 3.35)
+    step = roofline.decode_step_seconds(8.03e9, 1, 2 * 8.03e9, 0.0, 989.4e12, 3.35)
     assert step * 1e3 == pytest.approx(4.79, rel=REL)
-    assert generation.ridge_batch(989.4e12, 3.35) == pytest.approx(295, rel=REL)
+    assert roofline.ridge_batch(989.4e12, 3.35) == pytest.approx(295, rel=REL)
 
 
 def test_check_14_deepseek_v3_and_wrap() -> None:

@@ -9,7 +9,6 @@ loss, divided by the tokens used), so every check goes through ``evaluate`` as a
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,9 @@ from planner.plan import flags
 from planner.plan.plans import validate
 from planner.scenario.mixture_presets import CAP_PRESETS, GAIN_PRESETS
 from planner.scenario.schema import Optimize
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, ROOT
 
-DATA = Path(__file__).resolve().parent.parent / "planner" / "data"
+DATA = ROOT / "planner" / "data"
 LAW = PRESETS["besiroglu-2024"]
 assert isinstance(LAW, ChinchillaLaw)
 REPHRASED_PRESETS = ("conservative", "wrap-2024", "kang-2025")
@@ -419,9 +418,7 @@ def test_loss_against_share_per_kind_with_the_published_points() -> None:
     # marked at the loss they imply; the rephrased curve bottoms out at the preset's optimum.
     from planner.plan.share_curves import mixture_curves
 
-    scenario = planner.load_scenario(
-        Path(__file__).resolve().parent.parent / "scenarios" / "phi4_style_14b.yaml"
-    )
+    scenario = planner.load_scenario(ROOT / "scenarios" / "phi4_style_14b.yaml")
     curves = {c.kind: c for c in mixture_curves(scenario)}
     assert set(curves) == {"rephrased", "generated"}
     rephrased = curves["rephrased"]
