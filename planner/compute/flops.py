@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from planner import defaults
 from planner.errors import InputError
 from planner.numbers import Number
 from planner.scenario.schema import Architecture, Model, Training
@@ -30,7 +29,6 @@ __all__ = [
     "logit_flops",
     "min_accelerators",
     "model_params",
-    "training_memory_bytes",
     "wall_clock_days",
 ]
 
@@ -189,16 +187,6 @@ def accelerator_hours(flops: Number, peak_flops_per_s: Number, utilization: Numb
 def wall_clock_days(hours: Number, count: Number, goodput: Number) -> Number:
     """Calendar days on ``count`` accelerators when only ``goodput`` of the time trains."""
     return hours / count / goodput / HOURS_PER_DAY
-
-
-def training_memory_bytes(total_params: Number) -> Number:
-    """Weights, gradients and Adam states in mixed precision: 16 bytes per parameter.
-
-    2 (bf16 weights) + 2 (bf16 gradients) + 12 (fp32 master copy, momentum, variance),
-    Rajbhandari et al. 2020 (ZeRO) §3.1, fully sharded across accelerators. Every expert of
-    an MoE model counts. Activations are not included, so this is a lower bound.
-    """
-    return defaults.BYTES_PER_PARAM_TRAINING * total_params
 
 
 def min_accelerators(memory_bytes: float, memory_gb: float | None) -> int | None:

@@ -20,6 +20,7 @@ __all__ = [
     "inflight_layers",
     "logits_bytes",
     "model_state_bytes",
+    "training_memory_bytes",
     "usable_bytes",
     "zero3_buffer_bytes",
 ]
@@ -172,3 +173,17 @@ def zero3_buffer_bytes(layer_params: Number, tensor: Number = 1, prefetch: Numbe
 def usable_bytes(memory_gb: Number, headroom: Number = HEADROOM_SHARE) -> Number:
     """HBM a plan may fill: capacity less the labelled headroom (:data:`HEADROOM_SHARE`)."""
     return memory_gb * 1e9 * (1.0 - headroom)
+
+
+def training_memory_bytes(total_params: Number) -> Number:
+    """Weights, gradients and Adam states of the whole model, unsharded: 16 bytes per parameter.
+
+    :func:`model_state_bytes` on one replica under the ``zero-16`` convention: 2 (bf16 weights)
+    + 2 (bf16 gradients) + 12 (fp32 master copy, momentum, variance), Rajbhandari et al. 2020
+    (ZeRO) §3.1. Every expert of an MoE model counts. Activations are not included, so this is a
+    lower bound on the memory the accelerators must hold together.
+    """
+    weights, gradients, optimizer = model_state_bytes(
+        total_params, 1, 0, OPTIMIZER_CONVENTIONS["zero-16"]
+    )
+    return weights + gradients + optimizer

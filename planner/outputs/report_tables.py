@@ -6,13 +6,12 @@ A table is ``(headers, rows)`` of strings; nothing here computes a plan. The rep
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from planner import defaults, units
 from planner.compute.plan_terms import HARDWARE_ASSUMPTIONS
-from planner.outputs.text import flag_groups, paired_difference
+from planner.outputs.text import flag_groups, optional, paired_difference, plan_range
 from planner.plan.estimate import PlanResult, Results
 
 __all__ = [
@@ -20,7 +19,6 @@ __all__ = [
     "assumptions",
     "cost_table",
     "flag_groups",
-    "plan_range",
     "price_table",
     "priced_at",
     "resource_table",
@@ -35,20 +33,6 @@ ASSUMPTIONS_IN_FORCE: tuple[defaults.Assumption, ...] = (
 """Every default of the plan model with its source: planner.defaults and the hardware plan's."""
 
 Table = tuple[list[str], list[list[str]]]
-
-
-def plan_range(
-    fmt: Callable[[float], str],
-    mid: float,
-    low: float | None,
-    high: float | None,
-    short: Callable[[float], str] | None = None,
-) -> str:
-    """``mid (low-high)``, or ``mid`` alone when there is no range."""
-    if low is None or high is None or math.isclose(low, high, rel_tol=1e-9):
-        return fmt(mid)
-    bound = short or fmt
-    return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
 
 
 def _delta(value: float, base: float, fmt: Callable[[float], str], baseline: bool = False) -> str:
@@ -130,10 +114,6 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
     return headers, rows, classes
 
 
-def _optional(fmt: Callable[[float], str], value: float | None) -> str:
-    return "n/a" if value is None else fmt(value)
-
-
 def cost_table(results: Results) -> Table:
     """Dollars per plan by component, as the PlanResult holds them (point estimates).
 
@@ -174,11 +154,11 @@ def cost_table(results: Results) -> Table:
         ]
         if programme:
             row += [
-                _optional(units.format_usd, p.programme_usd),
-                _optional(units.format_usd, p.programme_total_usd),
+                optional(units.format_usd, p.programme_usd),
+                optional(units.format_usd, p.programme_total_usd),
             ]
         if amortised:
-            row += [_optional(units.format_usd, p.amortised_training_usd)]
+            row += [optional(units.format_usd, p.amortised_training_usd)]
         rows.append(row)
     return headers, rows
 
@@ -223,8 +203,8 @@ def resource_table(results: Results) -> Table:
             f"${p.price_usd_per_hour:.2f}",
             units.format_hours(p.accelerator_hours, _hour_unit(p)),
             units.format_days(p.wall_clock_days),
-            _optional(units.format_energy, p.energy_kwh),
-            _optional(units.format_co2, p.co2_tonnes),
+            optional(units.format_energy, p.energy_kwh),
+            optional(units.format_co2, p.co2_tonnes),
             _memory(p, capacity.get(p.plan)),
             _layout_memory(p),
         ]

@@ -25,7 +25,9 @@ __all__ = [
     "clean_text",
     "flag_groups",
     "md_cell",
+    "optional",
     "paired_difference",
+    "plan_range",
     "render",
     "render_json",
     "render_markdown",
@@ -39,15 +41,20 @@ def _unit(plan: PlanResult) -> str:
     return "TPU-h" if plan.accelerator.startswith("tpu") else "GPU-h"
 
 
-def _range(
+def plan_range(
     fmt: Callable[[float], str],
     mid: float,
-    low: float,
-    high: float,
+    low: float | None,
+    high: float | None,
     short: Callable[[float], str] | None = None,
 ) -> str:
-    """``mid (low-high)``; ``short`` formats the bounds without repeating the unit."""
-    if math.isclose(low, high):
+    """``mid (low-high)``, or ``mid`` alone when there is no range; ``short`` formats the bounds
+    without repeating the unit (the one range cell of the terminal table and the report).
+
+    >>> plan_range(str, 2.0, 1.0, 3.0), plan_range(str, 2.0, None, None)
+    ('2.0 (1.0-3.0)', '2.0')
+    """
+    if low is None or high is None or math.isclose(low, high, rel_tol=1e-9):
         return fmt(mid)
     bound = short or fmt
     return f"{fmt(mid)} ({bound(low)}-{bound(high)})"
@@ -64,7 +71,8 @@ def _accelerators(count: int | None) -> str:
     return f"{count:,} accelerator{'' if count == 1 else 's'}"
 
 
-def _optional(fmt: Callable[[float], str], value: float | None) -> str:
+def optional(fmt: Callable[[float], str], value: float | None) -> str:
+    """``fmt(value)``, or ``n/a`` when the value is unknown."""
     return "n/a" if value is None else fmt(value)
 
 
@@ -82,7 +90,7 @@ def _mc(
     low, high = getattr(p, f"{name}_p10", None), getattr(p, f"{name}_p90", None)
     if low is None or high is None:
         low, high = getattr(p, f"{name}_low", mid), getattr(p, f"{name}_high", mid)
-    return _range(fmt, mid, low, high, short)
+    return plan_range(fmt, mid, low, high, short)
 
 
 ROWS: tuple[Row, ...] = (
@@ -97,7 +105,7 @@ ROWS: tuple[Row, ...] = (
     (
         "Tokens/param (law optimum)",
         lambda p: (
-            f"{p.tokens_per_param:.0f} ({_optional(lambda v: f'{v:.0f}', p.optimal_tokens_per_param)})"
+            f"{p.tokens_per_param:.0f} ({optional(lambda v: f'{v:.0f}', p.optimal_tokens_per_param)})"
         ),
     ),
     ("Expected loss (P10-P90)", lambda p: _mc(p, "loss", lambda v: f"{v:.3f}")),
@@ -105,7 +113,9 @@ ROWS: tuple[Row, ...] = (
     ("Accelerators", lambda p: f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})"),
     (
         "Utilisation (MFU)",
-        lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high),
+        lambda p: plan_range(
+            units.format_ratio, p.utilization, p.utilization_low, p.utilization_high
+        ),
     ),
     (
         "Accelerator-hours",
@@ -127,8 +137,8 @@ ROWS: tuple[Row, ...] = (
     ("Grading $", lambda p: units.format_usd(p.grading_usd)),
     ("Real data $", lambda p: units.format_usd(p.real_data_usd)),
     ("Total $ (P10-P90)", lambda p: _mc(p, "total_cost_usd", units.format_usd)),
-    ("Energy", lambda p: _optional(units.format_energy, p.energy_kwh)),
-    ("CO2", lambda p: _optional(units.format_co2, p.co2_tonnes)),
+    ("Energy", lambda p: optional(units.format_energy, p.energy_kwh)),
+    ("CO2", lambda p: optional(units.format_co2, p.co2_tonnes)),
 )
 
 
@@ -214,17 +224,17 @@ OPTIONAL_ROWS: tuple[tuple[str, str, Callable[[PlanResult], str]], ...] = (
     (
         "Programme $ (development, ablations, eval)",
         "programme_usd",
-        lambda p: _optional(units.format_usd, p.programme_usd),
+        lambda p: optional(units.format_usd, p.programme_usd),
     ),
     (
         "Programme total $ (with the final run)",
         "programme_usd",
-        lambda p: _optional(units.format_usd, p.programme_total_usd),
+        lambda p: optional(units.format_usd, p.programme_total_usd),
     ),
     (
         "Training $ on owned accelerators (amortised)",
         "amortised_training_usd",
-        lambda p: _optional(units.format_usd, p.amortised_training_usd),
+        lambda p: optional(units.format_usd, p.amortised_training_usd),
     ),
 )
 """(label, field that must be set in some plan, format): rows shown only when a scenario asks for them (``programme:``, owned accelerators): separate

@@ -19,6 +19,7 @@ import numpy as np
 
 from planner.compute import flops as compute
 from planner.compute import plan_terms
+from planner.compute.memory import training_memory_bytes
 from planner.errors import InputError
 from planner.laws.forms import ChinchillaLaw
 from planner.mixture import expected_loss
@@ -215,7 +216,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     else:
         out["energy_kwh"] = out["co2_tonnes"] = np.full(size, np.nan)
     _programme(scenario, out, ones)
-    memory = compute.training_memory_bytes(params.total) * ones
+    memory = training_memory_bytes(params.total) * ones
     out["memory_bytes"] = memory
     out["min_accelerators"] = (
         np.maximum(1, np.ceil(memory / (accelerator.memory_gb * 1e9)))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from planner.compute import flops as compute
+from planner.compute.memory import training_memory_bytes
 from planner.errors import InputError
 from planner.scenario.schema import Architecture, Model, Training
 
@@ -149,7 +150,16 @@ def test_formulas_accept_arrays() -> None:
 
 
 def test_memory_is_16_bytes_per_param_and_min_count_rounds_up() -> None:
-    memory = compute.training_memory_bytes(70e9)
+    memory = training_memory_bytes(70e9)
     assert memory == 1.12e12
     assert compute.min_accelerators(memory, 80) == math.ceil(1.12e12 / 80e9) == 14
     assert compute.min_accelerators(memory, None) is None
+
+
+def test_one_memory_model_the_default_bytes_per_parameter_is_the_zero_16_convention() -> None:
+    from planner import defaults
+    from planner.compute.memory import OPTIMIZER_CONVENTIONS, model_state_bytes
+
+    convention = OPTIMIZER_CONVENTIONS["zero-16"]
+    assert sum(model_state_bytes(1.0, 1, 0, convention)) == defaults.BYTES_PER_PARAM_TRAINING
+    assert training_memory_bytes(7e9) == pytest.approx(16 * 7e9, rel=1e-12)

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.mixture.test_mix import REPHRASED_PRESETS, evaluate, synthetic, web
 
 from planner.laws.forms import R_STAR_DATA
 from planner.mixture import formulas
@@ -21,6 +20,7 @@ from planner.plan import evaluate as model
 from planner.plan.plans import validate
 from planner.scenario.mixture_presets import CAP_PRESETS, GAIN_PRESETS
 from tests.conftest import MINIMAL
+from tests.mixture.test_mix import REPHRASED_PRESETS, evaluate, synthetic, web
 
 tokens = st.floats(min_value=1e8, max_value=1e13)
 shares = st.floats(min_value=0.0, max_value=1.0)

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from tests.mixture.test_mix import rephrased_stream
 
 from planner.cli import main
 from planner.laws.forms import PRESETS, ChinchillaLaw
 from planner.mixture.fit import fit_mixture_gain
+from tests.mixture.test_mix import rephrased_stream
 
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0)
 
