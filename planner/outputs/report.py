@@ -16,6 +16,7 @@ from planner import units
 from planner.explore.analysis import Analysis, pareto
 from planner.outputs import charts, report_tables
 from planner.outputs.recommended import recommended
+from planner.outputs.text import plan_range
 from planner.plan.estimate import PlanResult, Results
 from planner.version import __version__
 
@@ -312,9 +313,7 @@ def render_fragment(item: Any) -> str:
             ("wall-clock", units.format_days(item.wall_clock_days)),
             (
                 "expected loss (P10-P90)",
-                report_tables.plan_range(
-                    lambda v: f"{v:.3f}", item.loss, item.loss_p10, item.loss_p90
-                ),
+                plan_range(lambda v: f"{v:.3f}", item.loss, item.loss_p10, item.loss_p90),
             ),
             ("training tokens", units.format_count(item.tokens)),
             ("synthetic share", units.format_ratio(item.synthetic_share)),

@@ -23,12 +23,21 @@ from planner.compute.memory import training_memory_bytes
 from planner.errors import InputError
 from planner.laws.forms import ChinchillaLaw
 from planner.mixture import expected_loss
+from planner.numbers import Number
 from planner.plan import cost
 from planner.scenario import token_shares
 from planner.scenario.fields import Range
 from planner.scenario.schema import Scenario
 
-__all__ = ["OUTPUTS", "Evaluation", "SourceTerms", "evaluate", "with_values"]
+__all__ = [
+    "OUTPUTS",
+    "Evaluation",
+    "SourceTerms",
+    "evaluate",
+    "plan_loss",
+    "training_dollars",
+    "with_values",
+]
 
 OUTPUTS = (
     "params",
@@ -192,9 +201,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         hours = compute.accelerator_hours(flops, peak, share) * ones
         out[f"accelerator_hours{suffix}"] = hours
         out[f"wall_clock_days{suffix}"] = compute.wall_clock_days(hours, count, goodput) * ones
-        out[f"training_cost_usd{suffix}"] = (
-            cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
-        ) * ones
+        out[f"training_cost_usd{suffix}"] = training_dollars(hours, price, goodput) * ones
     hours = out["accelerator_hours"]
     out["billed_accelerator_hours"] = hours / goodput
     out["training_compute_usd"] = cost.training_cost_usd(hours, price) * ones
@@ -242,9 +249,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     out["effective_tokens"] = terms.effective_tokens * ones
     out["mixture_gain"] = terms.gain * ones
     out["tokens_per_param"] = tokens / n
-    out["loss"] = (
-        expected_loss.expected_loss(law, n, terms.effective_tokens, terms.unique_tokens) * ones
-    )
+    out["loss"] = plan_loss(law, n, terms) * ones
     if isinstance(law, ChinchillaLaw):
         opt_params, opt_tokens = law.compute_optimal(6 * n * tokens)
         out["optimal_tokens_per_param"] = opt_tokens / opt_params
@@ -268,6 +273,22 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         tuple(drawn),
         terms,
     )
+
+
+def training_dollars(hours: Number, price: Number, goodput: Number) -> Number:
+    """Dollars of the training run: productive hours plus billed overhead at the hourly price,
+    ``hours·price + hours·(1/goodput − 1)·price`` (:func:`planner.plan.cost.training_cost_usd`,
+    :func:`planner.plan.cost.overhead_cost_usd`). The evaluator and the Monte Carlo's draws
+    both price a run here."""
+    return cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
+
+
+def plan_loss(law: Any, law_params: Number, terms: expected_loss.MixTerms) -> Number:
+    """Expected loss of a plan from its law, the parameters the law counts and the effective
+    data of its mix (:func:`planner.mixture.expected_loss.expected_loss`). The evaluator's point
+    estimate and every Monte Carlo draw (with drawn law constants, weights and gains) come from
+    this one function."""
+    return expected_loss.expected_loss(law, law_params, terms.effective_tokens, terms.unique_tokens)
 
 
 def _programme(scenario: Any, out: dict[str, Any], ones: np.ndarray) -> None:

@@ -1,4 +1,6 @@
-"""Monte Carlo ranges: rows x draws, seeded, in chunks, through the plan model's formulas.
+"""Monte Carlo ranges: rows x draws, seeded, in chunks, through the evaluator's term functions
+(:func:`planner.plan.evaluate.training_dollars`, :func:`planner.plan.evaluate.plan_loss`, the
+mixture's effective data and each source's cost), so a draw is a plan evaluated again.
 
 Sampled: utilisation (P10/P50/P90 = the scenario's low/point/high, calibrated on published
 runs by default), prices, acceptance yields, explicit synthetic value weights, each synthetic
@@ -24,7 +26,7 @@ from planner.laws.forms import LAW_CONSTANTS, ChinchillaLaw
 from planner.laws.uncertainty import law_draws
 from planner.mixture import expected_loss
 from planner.plan import cost
-from planner.plan.evaluate import Evaluation
+from planner.plan.evaluate import Evaluation, plan_loss, training_dollars
 from planner.random_draws import from_normals, row_columns
 from planner.scenario.schema import Uncertainty
 from planner.scenario.sources import KINDS
@@ -212,11 +214,7 @@ def samples(
     goodput = _column(np.asarray(training.goodput, dtype=CELL) * np.ones(ev.size, dtype=CELL), rows)
     spread = 1.0 + settings.price_spread
     price = col("price_usd_per_hour") * _drawn(z.price, 1.0, 1 / spread, spread)
-    total = (
-        cost.training_cost_usd(hours, price)
-        + cost.overhead_cost_usd(hours, price, goodput)
-        + col("real_data_usd")
-    )
+    total = training_dollars(hours, price, goodput) + col("real_data_usd")
     weights: list[Any] = []
     pools = [_rows_of(pool, rows, ev.size) for pool in ev.pools]
     for i, pool in enumerate(pools):
@@ -275,9 +273,7 @@ def samples(
         }
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         law = _law_drawn(law, z)
-    loss = expected_loss.expected_loss(
-        law, col_of(ev.law_params, rows).astype(CELL), terms.effective_tokens, terms.unique_tokens
-    )
+    loss = plan_loss(law, col_of(ev.law_params, rows).astype(CELL), terms)
     shape = (size, z.utilization.shape[0])
     return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
 
