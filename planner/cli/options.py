@@ -231,7 +231,8 @@ def law_option(func: F) -> F:
         "law_name",
         default=None,
         help="Scaling law for every plan: a preset (besiroglu-2024, hoffmann-2022, hoffmann-2022-unrounded, "
-        "muennighoff-2023, kaplan-2020) or a law file from planner fit. Default: the scenario's.",
+        "muennighoff-2023, kaplan-2020, krajewski-2024 for mixture-of-experts) or a law file from planner "
+        "fit. Default: the scenario's.",
     )(func)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from planner.compute import flops as compute
 from planner.compute import plan_terms
 from planner.errors import InputError
-from planner.laws.forms import ChinchillaLaw
+from planner.laws.forms import ChinchillaLaw, KaplanLaw
 from planner.mixture import expected_loss
 from planner.plan import cost
 from planner.scenario import token_shares
@@ -237,15 +237,29 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     out["rephrased_share"] = rephrased / tokens
     # quality: pools form families (planner.mixture.expected_loss.mix_effective); no sources means one fresh real pool
     law = scenario.law
-    n = expected_loss.law_params(scenario, params.active, params.active_non_embedding) * ones
-    out["effective_tokens"] = terms.effective_tokens * ones
-    out["mixture_gain"] = terms.gain * ones
-    out["tokens_per_param"] = tokens / n
-    out["loss"] = (
-        expected_loss.expected_loss(law, n, terms.effective_tokens, terms.unique_tokens) * ones
+    # MoE (planner.laws.moe) and training precision (planner.precisions) enter through N and D'
+    n = (
+        expected_loss.law_params(
+            scenario,
+            params.active,
+            params.active_non_embedding,
+            params.total,
+            params.total_non_embedding,
+            tokens,
+        )
+        * ones
     )
-    if isinstance(law, ChinchillaLaw):
-        opt_params, opt_tokens = law.compute_optimal(6 * n * tokens)
+    effective_tokens = terms.effective_tokens * expected_loss.token_efficiency(training)
+    counted = params.active  # tokens per active parameter (non-embedding for Kaplan's law)
+    if isinstance(law, KaplanLaw) and params.active_non_embedding is not None:
+        counted = params.active_non_embedding
+    out["effective_tokens"] = effective_tokens * ones
+    out["mixture_gain"] = terms.gain * ones
+    out["tokens_per_param"] = tokens / counted
+    out["loss"] = expected_loss.expected_loss(law, n, effective_tokens, terms.unique_tokens) * ones
+    if isinstance(law, ChinchillaLaw) and law.params_convention is None:
+        # (Krajewski's N is the total: its Chinchilla optimum is not a tokens-per-active ratio)
+        opt_params, opt_tokens = law.compute_optimal(6 * counted * tokens)
         out["optimal_tokens_per_param"] = opt_tokens / opt_params
     else:
         out["optimal_tokens_per_param"] = np.full(size, np.nan)

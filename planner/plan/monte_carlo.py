@@ -276,7 +276,10 @@ def samples(
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         law = _law_drawn(law, z)
     loss = expected_loss.expected_loss(
-        law, col_of(ev.law_params, rows).astype(CELL), terms.effective_tokens, terms.unique_tokens
+        law,
+        col_of(ev.law_params, rows).astype(CELL),
+        terms.effective_tokens * expected_loss.token_efficiency(scenario.training),
+        terms.unique_tokens,
     )
     shape = (size, z.utilization.shape[0])
     return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
