@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.explore.grid import NUMERIC
+from planner.laws.choice import LAW_NAMES, law
 from planner.laws.forms import PRESETS, ChinchillaLaw
-from planner.laws.names import CHINCHILLA_FORM, DEFAULT_LAW, PRESET_NAMES
+from planner.laws.names import CHINCHILLA_FORM, DEFAULT_LAW, MOE_LAW, PRESET_NAMES
 from planner.scenario.mixture_presets import DEFAULT_GAINS, Mixture
 from planner.scenario.schema import Scenario
 from planner.scenario.sources import KINDS, Synthetic
@@ -39,7 +40,9 @@ def test_every_synthetic_kind_has_a_gain_a_default_a_sweep_path_and_a_schema_val
 
 
 def test_law_preset_names_are_the_presets_and_the_default_is_one_of_them() -> None:
-    assert PRESET_NAMES == tuple(PRESETS)
+    assert PRESET_NAMES == (*PRESETS, MOE_LAW) == LAW_NAMES
+    for name in PRESET_NAMES:
+        assert law(name).name == name
     assert DEFAULT_LAW in PRESET_NAMES
     assert set(CHINCHILLA_FORM) == {
         n for n, law in PRESETS.items() if isinstance(law, ChinchillaLaw)

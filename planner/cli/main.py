@@ -24,8 +24,9 @@ from planner.cli.options import (
     output_options,
     report_page,
 )
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError
 from planner.laws.names import DEFAULT_LAW, preset_help
+from planner.precisions import PRECISION_NAMES
 
 __all__ = ["main"]
 
@@ -149,10 +150,10 @@ ESTIMATE_FLAGS = {
 )
 @click.option(
     "--precision",
-    type=click.Choice(["bf16", "fp8"]),
+    type=click.Choice(PRECISION_NAMES),
     default="bf16",
     show_default=True,
-    help="Which dense peak the utilisation refers to.",
+    help="Training format (planner.precisions): its peak, realised speed-up and loss effect.",
 )
 @click.option("--layers", type=click.IntRange(min=1), help="Architecture: transformer blocks.")
 @click.option("--d-model", type=click.IntRange(min=1), help="Architecture: hidden size.")
@@ -278,11 +279,29 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
     help="Unique tokens: repetition discounted (Muennighoff et al.).",
 )
 @click.option(
+    "--active-params",
+    type=QUANTITY,
+    help="Mixture-of-experts: parameters active per token (--params is then the total).",
+)
+@click.option(
+    "--granularity",
+    type=click.FloatRange(min=1, max=1024),
+    help="Mixture-of-experts granularity G (Krajewski et al. 2024). Default: 1.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISION_NAMES),
+    default="bf16",
+    show_default=True,
+    help="Training format: its loss effect (planner.precisions).",
+)
+@click.option(
     "--law",
     "law_name",
     default=DEFAULT_LAW,
     show_default=True,
-    help=f"Preset: {preset_help()}.",
+    help=f"Preset: {preset_help()} (krajewski-2024: mixture-of-experts and dense, total "
+    "non-embedding parameters).",
 )
 @output_options(("table", "json"))
 @friendly_errors
@@ -290,6 +309,9 @@ def loss(
     params: float,
     tokens: float,
     unique_tokens: float | None,
+    active_params: float | None,
+    granularity: float | None,
+    precision: str,
     law_name: str,
     fmt: str,
     output: str | None,
@@ -305,12 +327,30 @@ def loss(
     from planner.laws.choice import loss as expected_loss
     from planner.outputs.command_text import render_loss
 
-    value = expected_loss(params, tokens, unique_tokens, law_name)
+    if granularity is not None and (active_params is None or active_params >= params):
+        raise InputError(
+            "--granularity describes a mixture-of-experts model",
+            field="--granularity",
+            value=granularity,
+            allowed="give --active-params below --params with it",
+        )
+    if active_params is not None and active_params > params:
+        raise InputError(
+            "active parameters exceed the total",
+            field="--active-params",
+            value=active_params,
+            allowed=f"at most --params ({params:g})",
+        )
+    value = expected_loss(
+        params, tokens, unique_tokens, law_name, active_params, granularity, precision
+    )
     record = {
         "loss": value,
         "params": params,
+        "active_params": params if active_params is None else active_params,
         "tokens": tokens,
         "unique_tokens": unique_tokens,
+        "precision": precision,
         "law": law_name,
         "law_source": law(law_name).source,
         "fitted_on": law(law_name).fitted_on,

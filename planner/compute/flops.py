@@ -46,6 +46,8 @@ class ParamCount:
     """Parameters used per token: top-k experts only; embeddings included."""
     active_non_embedding: float | None
     """Active parameters without input/output embeddings (Kaplan's N); None without an architecture."""
+    total_non_embedding: float | None = None
+    """All parameters (every expert) without embeddings (Krajewski's N); None without an architecture."""
 
 
 def attention_params(d_model: int, heads: int, kv_heads: int, head_dim: int) -> int:
@@ -81,6 +83,7 @@ def count_params(arch: Architecture) -> ParamCount:
         total=float(arch.layers * block_total + d + embeddings),
         active=float(arch.layers * block_active + d + embeddings),
         active_non_embedding=float(arch.layers * block_active + d),
+        total_non_embedding=float(arch.layers * block_total + d),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from planner import defaults
+from planner import defaults, precisions
 from planner.compute import batch_size, failures, flops, memory, utilization
 from planner.compute.utilization import LayoutMemory, layout_memory
 from planner.errors import InputError
@@ -40,9 +40,9 @@ DEFAULT_SEQ_LEN = 4096
 """Sequence length when the scenario gives no architecture. Assumption: the pretraining
 length of Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 (published_runs.csv)."""
 
-FP8_SPEEDUP = 1.3
-FP8_SPEEDUP_LOW = 1.2
-FP8_SPEEDUP_HIGH = 1.75
+FP8_SPEEDUP = precisions.FORMATS["fp8"].speedup
+FP8_SPEEDUP_LOW = precisions.FORMATS["fp8"].speedup_low
+FP8_SPEEDUP_HIGH = precisions.FORMATS["fp8"].speedup_high
 """Realised FP8 speed-up over BF16 (docs/hardware-literature.md §9): 1.3 default, range 1.2-1.75
 (Apertus +26%, FP8-LM +64-75% over BF16 Megatron); never the datasheet 2x. Published large FP8
 runs sit at ~17% (DeepSeek-V3) to ~20% (Llama 4 Behemoth) of the FP8 peak."""
@@ -110,19 +110,22 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
 :data:`planner.defaults.ASSUMPTIONS`."""
 
 
-def fp8_utilization(bf16_utilization: Any, speedup: Any) -> Any:
-    """Utilisation against the FP8 peak: ``MFU_bf16 · speedup / 2`` (docs/hardware-literature.md §9).
+def fp8_utilization(bf16_utilization: Any, speedup: Any, peak_ratio: Any = 2.0) -> Any:
+    """Utilisation against a low-precision peak: ``MFU_bf16 · speedup / (peak / peak_bf16)``
+    (docs/hardware-literature.md §9).
 
-    FP8 peak is 2x BF16 on Hopper/Blackwell; realised GEMM speed-ups are 1.2-1.75x, so the
-    BF16-calibrated whole-run MFU is rescaled rather than applied to the FP8 peak.
+    FP8 peak is 2x BF16 on Hopper/Blackwell (FP4 4x on Blackwell); realised speed-ups are
+    smaller (planner.precisions), so the BF16-calibrated whole-run MFU is rescaled rather than
+    applied to the low-precision peak.
     """
-    return bf16_utilization * speedup / 2.0
+    return bf16_utilization * speedup / peak_ratio
 
 
 def fp8_default(training: Any) -> bool:
-    """FP8 with the BF16-calibrated default utilisation (by value: variants re-validate a dump
-    of the base scenario, so "not given" cannot be told from "given equal to the default")."""
-    if training.precision != "fp8":
+    """A format with its own peak (fp8, nvfp4, mxfp4) with the BF16-calibrated default
+    utilisation (by value: variants re-validate a dump of the base scenario, so "not given"
+    cannot be told from "given equal to the default")."""
+    if precisions.precision(training.precision).peak == "bf16":
         return False
     util = training.utilization  # numbers may be arrays in a sweep: default only if all are
     pairs = (
@@ -144,10 +147,11 @@ def precision_utilization(training: Any) -> Any:
     util = training.utilization
     if not fp8_default(training):
         return util
+    fmt = precisions.precision(training.precision)
     return Range.model_construct(
-        low=fp8_utilization(util.low, FP8_SPEEDUP_LOW),
-        high=fp8_utilization(util.high, FP8_SPEEDUP_HIGH),
-        point=fp8_utilization(util.mid, FP8_SPEEDUP),
+        low=fp8_utilization(util.low, fmt.speedup_low, fmt.peak_ratio),
+        high=fp8_utilization(util.high, fmt.speedup_high, fmt.peak_ratio),
+        point=fp8_utilization(util.mid, fmt.speedup, fmt.peak_ratio),
     )
 
 
@@ -258,7 +262,6 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
         out["memory_fits"] = np.asarray(fits, dtype=float) * ones
         batch_tokens = sequences * seq
         placed = np.minimum(mp * dp, count)  # accelerators the layout occupies
-        fp8 = training.precision == "fp8"
         step = utilization.step_time(
             arch,
             layout,
@@ -266,7 +269,7 @@ def hardware_terms(scenario: Any, out: dict[str, Any], ones: Any) -> None:
             dp,
             sequences,
             out["active_params"],
-            speedup=FP8_SPEEDUP if fp8 else 1.0,
+            speedup=precisions.precision(training.precision).speedup,
         )
         out["step_time_s"] = np.asarray(step.total_s, dtype=float) * ones
         out["predicted_utilization"] = (

@@ -57,7 +57,10 @@ class Problem:
             }
         )
         shape = Model.model_construct(
-            params=params, active_params=params * self.active_share, architecture=None
+            params=params,
+            active_params=params * self.active_share,
+            architecture=None,
+            granularity=s.model.moe_granularity,  # an MoE keeps its G (planner.laws.moe)
         )
         data = list(s.data)
         k = 1
@@ -84,7 +87,10 @@ class Problem:
         )
         out = dict(ev.values)
         out["inference_flops"] = (
-            defaults.INFERENCE_FLOPS_PER_PARAM * params * self.settings.inference_tokens
+            # 2 x *active* parameters per token served (an MoE reads only its routed experts)
+            defaults.INFERENCE_FLOPS_PER_PARAM
+            * out["active_params"]
+            * self.settings.inference_tokens
         )
         inference_hours = flops.accelerator_hours(
             out["inference_flops"], out["peak_flops_per_s"], out["utilization"]

@@ -7,11 +7,24 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from planner import precisions
 from planner.errors import InputError
-from planner.laws.forms import DEFAULT_LAW, PRESETS, ChinchillaLaw, KaplanLaw, Law
+from planner.laws.forms import (
+    DEFAULT_LAW,
+    PRESETS,
+    ChinchillaLaw,
+    KaplanLaw,
+    Law,
+    data_constrained_loss,
+    effective_tokens,
+)
+from planner.laws.moe import KRAJEWSKI_2024, KRAJEWSKI_NAME, dense_equivalent_params
 from planner.laws.names import CHINCHILLA_FORM
 
-__all__ = ["LawRef", "law", "loss", "read_law_file"]
+__all__ = ["LAW_NAMES", "LawRef", "for_model", "law", "loss", "read_law_file"]
+
+LAW_NAMES = (*PRESETS, KRAJEWSKI_NAME)
+"""Every preset name: the dense laws and the MoE law (planner.laws.moe)."""
 
 
 def read_law_file(path: str) -> dict[str, Any]:
@@ -66,29 +79,64 @@ def law(name: str) -> Law:
     """A preset by name, or a law file (YAML from ``planner fit``) by path."""
     if name in PRESETS:
         return PRESETS[name]
+    if name == KRAJEWSKI_NAME:
+        # the dense row; a scenario re-resolves it for its model's shape (planner.scenario.schema)
+        return KRAJEWSKI_2024.as_chinchilla(None)
     if name.endswith((".yaml", ".yml", ".json")):
         return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
     raise InputError(
         "unknown scaling law",
         value=name,
-        allowed=f"presets: {', '.join(PRESETS)}, or a law file written by planner fit",
+        allowed=f"presets: {', '.join(LAW_NAMES)}, or a law file written by planner fit",
     )
 
 
+def for_model(chosen: Law, granularity: float | None) -> Law:
+    """``chosen`` for a model's shape: krajewski-2024 becomes its MoE row at ``granularity`` (None:
+    the dense row, planner.laws.moe); every other law is shape-free."""
+    if chosen.name == KRAJEWSKI_NAME and getattr(chosen, "params_convention", None):
+        return KRAJEWSKI_2024.as_chinchilla(granularity)
+    return chosen
+
+
 def loss(
-    params: float, tokens: float, unique_tokens: float | None = None, law_name: str = DEFAULT_LAW
+    params: float,
+    tokens: float,
+    unique_tokens: float | None = None,
+    law_name: str = DEFAULT_LAW,
+    active_params: float | None = None,
+    granularity: float | None = None,
+    precision: str = "bf16",
 ) -> float:
-    """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted."""
-    chosen = law(law_name)
+    """Expected loss under a preset law; with ``unique_tokens``, repetition is discounted.
+
+    ``active_params`` below ``params`` makes a mixture-of-experts model of granularity
+    ``granularity`` (default 1): under ``krajewski-2024`` the MoE row takes the total, under a
+    dense law the dense-equivalent size (planner.laws.moe, an approximation). ``precision``: a
+    training format of :mod:`planner.precisions` (Kumar's effective parameters, token efficiency).
+    """
+    moe = active_params is not None and active_params < params
+    g = (granularity if granularity is not None else 1.0) if moe else None
+    chosen = KRAJEWSKI_2024.as_chinchilla(g) if law_name == KRAJEWSKI_NAME else law(law_name)
+    n: float = params
+    if g is not None and law_name != KRAJEWSKI_NAME:
+        n = float(dense_equivalent_params(params, active_params, tokens, g))
+    fmt = precisions.precision(precision)
+    n *= fmt.params_factor
     if unique_tokens is None:
-        return float(chosen.loss(params, tokens))
+        return float(chosen.loss(n, tokens * fmt.token_efficiency))
     if not isinstance(chosen, ChinchillaLaw):
         raise InputError(
             f"{chosen.name} has no data-constrained form",
             field="--unique-tokens",
             allowed=f"use a Chinchilla-form law ({', '.join(CHINCHILLA_FORM)})",
         )
-    return float(chosen.constrained_loss(params, tokens, unique_tokens))
+    effective = effective_tokens(unique_tokens, tokens) * fmt.token_efficiency
+    return float(
+        data_constrained_loss(
+            chosen.E, chosen.A, chosen.B, chosen.alpha, chosen.beta, n, effective, unique_tokens
+        )
+    )
 
 
 def _preset(value: object) -> object:

@@ -101,6 +101,11 @@ class ChinchillaLaw(BaseModel):
         None,
         description="Fit statistics, for a law written by `planner fit` (not used in estimates).",
     )
+    params_convention: Literal["total_non_embedding"] | None = Field(
+        None,
+        description="What N counts when it is not all active parameters with embeddings: "
+        "total_non_embedding (every expert, no embeddings; Krajewski et al. 2024 Eq. 9).",
+    )
 
     @model_validator(mode="after")
     def _square(self) -> ChinchillaLaw:

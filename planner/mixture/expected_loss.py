@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from planner import precisions
 from planner.errors import InputError
+from planner.laws import moe
 from planner.laws.forms import (
     R_STAR_DATA,
     ChinchillaLaw,
@@ -42,7 +44,9 @@ __all__ = [
     "law_params",
     "mix_effective",
     "pools",
+    "precision_params_factor",
     "stock_effective_tokens",
+    "token_efficiency",
 ]
 
 
@@ -395,8 +399,46 @@ def stock_effective_tokens(samples: int = 400_000, seed: int = 0) -> np.ndarray:
     return raw * symmetric(0.1, 0.4) * symmetric(2, 5)
 
 
-def law_params(scenario: Scenario, active: float, active_non_embedding: float | None) -> float:
-    """Parameters the law takes: active with embeddings (Chinchilla), non-embedding for Kaplan."""
-    if isinstance(scenario.law, KaplanLaw) and active_non_embedding is not None:
-        return active_non_embedding
-    return active
+def law_params(
+    scenario: Scenario,
+    active: Number,
+    active_non_embedding: float | None,
+    total: Number | None = None,
+    total_non_embedding: float | None = None,
+    tokens: Number | None = None,
+) -> Number:
+    """Parameters the law takes, times the training precision's effective-parameter factor.
+
+    The count follows the law's convention: active with embeddings (Chinchilla), active
+    non-embedding (Kaplan), total non-embedding (Krajewski's MoE law, every expert; the total
+    with embeddings when no architecture gives them). A mixture-of-experts model under a dense
+    law gets Krajewski's dense-equivalent count at ``tokens``
+    (:func:`planner.laws.moe.dense_equivalent_params`, flagged ``moe_dense_equivalent``). Then
+    Kumar et al. 2024's ``N_eff/N`` of the format's bits (:mod:`planner.precisions`).
+    """
+    law = scenario.law
+    total = active if total is None else total
+    n: Number
+    if getattr(law, "params_convention", None) == "total_non_embedding":
+        n = total_non_embedding if total_non_embedding is not None else total
+    else:
+        kaplan = isinstance(law, KaplanLaw) and active_non_embedding is not None
+        n = active_non_embedding if kaplan else active
+        granularity = scenario.model.moe_granularity
+        if granularity is not None and tokens is not None:
+            dense_total = total if not kaplan else total_non_embedding or total
+            n = moe.dense_equivalent_params(dense_total, n, tokens, granularity)
+    return n * precision_params_factor(scenario.training)
+
+
+def precision_params_factor(training: Any) -> float:
+    """Kumar's ``N_eff/N`` (relative to 16-bit) of ``training.precision``, or of ``precision_bits``."""
+    bits = getattr(training, "precision_bits", None)
+    if bits is not None:
+        return float(precisions.params_factor(bits.weights, bits.activations, bits.kv_cache))
+    return precisions.precision(training.precision).params_factor
+
+
+def token_efficiency(training: Any) -> float:
+    """The training format's multiplier on effective data (MXFP4: 1/1.36; planner.precisions)."""
+    return precisions.precision(training.precision).token_efficiency

@@ -69,6 +69,7 @@ def render_catalog(fmt: str) -> str:
                 "name",
                 "peak_bf16_tflops",
                 "peak_fp8_tflops",
+                "peak_fp4_tflops",
                 "memory_gb",
                 "tdp_w",
                 "price_usd_per_hour",
@@ -304,6 +305,7 @@ def render_loss(record: dict[str, Any], fmt: str) -> str:
     shown = {
         "loss": f"{record['loss']:.4f} nats/token",
         "params": units.format_count(record["params"]),
+        "active_params": units.format_count(record.get("active_params", record["params"])),
         "tokens": units.format_count(record["tokens"]),
         "unique_tokens": "n/a"
         if record["unique_tokens"] is None

@@ -78,6 +78,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
         "effective tokens",
         "tokens/param (law optimum)",
         "synthetic share",
+        "parameters (total / active)",
     ]
     rows, classes = [], []
     for p in results.plans:
@@ -108,6 +109,7 @@ def summary_table(results: Results) -> tuple[list[str], list[list[str]], list[st
                 units.format_count(p.effective_tokens),
                 f"{p.tokens_per_param:.0f}" + (f" ({optimum:.0f})" if optimum else ""),
                 units.format_ratio(p.synthetic_share),
+                f"{units.format_count(p.params)} / {units.format_count(p.active_params)}",
             ]
         )
         classes.append("baseline" if p.plan == results.baseline else "")

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from planner import defaults
 from planner.compute.flops import accelerator_hours
+from planner.laws import distillation
 from planner.numbers import Number
 from planner.scenario.schema import DataSource, Generator
+from planner.scenario.sources import Synthetic
 
 __all__ = [
     "MILLION",
@@ -24,6 +26,7 @@ __all__ = [
     "overhead_cost_usd",
     "programme_hours",
     "source_cost",
+    "teacher_training_cost",
     "training_cost_usd",
 ]
 
@@ -176,7 +179,14 @@ def source_cost(
     if synthetic.kind == "distillation":
         read = unique_tokens if trained_tokens is None else trained_tokens
         teacher = inference_cost(synthetic.generator, read, 0.0)
-        return SourceCost(acquisition, teacher.usd, 0.0, 0.0, teacher.accelerator_hours)
+        trained = teacher_training_cost(synthetic)
+        return SourceCost(
+            acquisition,
+            teacher.usd + trained.usd,
+            0.0,
+            0.0,
+            teacher.accelerator_hours + trained.accelerator_hours,
+        )
     generated = generated_tokens(unique_tokens, synthetic.acceptance_yield)
     generation = inference_cost(
         synthetic.generator, generated * synthetic.prompt_tokens_per_token, generated
@@ -192,3 +202,21 @@ def source_cost(
         grading_usd += judged.usd
         hours += judged.accelerator_hours
     return SourceCost(acquisition, generation.usd, grading_usd, generated, hours)
+
+
+def teacher_training_cost(synthetic: Synthetic) -> InferenceCost:
+    """A distillation teacher's training, shared by its students; nothing when it exists.
+
+    ``6·N_T·D_T / students`` FLOPs (Busbridge et al. 2025; planner.laws.distillation) on the
+    self-hosted teacher's accelerator at its bf16 peak and the calibrated whole-run training
+    utilisation (``defaults.UTILIZATION``; assumption: the teacher is trained on the hardware
+    that serves it), at its hourly price.
+    """
+    teacher, hosted = synthetic.teacher, synthetic.generator.self_hosted
+    if teacher is None or teacher.exists or hosted is None or teacher.tokens is None:
+        return InferenceCost(usd=0.0, accelerator_hours=0.0)
+    flops = distillation.teacher_training_flops(
+        hosted.params, teacher.tokens, teacher.exists, teacher.students
+    )
+    hours = accelerator_hours(flops, hosted.accelerator.peak_flops("bf16"), defaults.UTILIZATION)
+    return InferenceCost(usd=hours * hosted.price, accelerator_hours=hours)

@@ -74,9 +74,9 @@ def with_law(scenario: Scenario, name: str | None) -> Scenario:
     """The scenario with every plan under another law (``--law``): a preset or a law file."""
     if name is None:
         return scenario
-    from planner.laws.choice import law
+    from planner.laws.choice import for_model, law
 
-    chosen = law(name)
+    chosen = for_model(law(name), scenario.model.moe_granularity)  # krajewski-2024: by shape
     return scenario.model_copy(update={"law": chosen})
 
 

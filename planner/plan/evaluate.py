@@ -21,7 +21,7 @@ from planner.compute import flops as compute
 from planner.compute import plan_terms
 from planner.compute.memory import training_memory_bytes
 from planner.errors import InputError
-from planner.laws.forms import ChinchillaLaw
+from planner.laws.forms import ChinchillaLaw, KaplanLaw
 from planner.mixture import expected_loss
 from planner.numbers import Number
 from planner.plan import cost
@@ -245,13 +245,29 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     out["rephrased_share"] = rephrased / tokens
     # quality: pools form families (planner.mixture.expected_loss.mix_effective); no sources means one fresh real pool
     law = scenario.law
-    n = expected_loss.law_params(scenario, params.active, params.active_non_embedding) * ones
-    out["effective_tokens"] = terms.effective_tokens * ones
+    # MoE (planner.laws.moe) and training precision (planner.precisions) enter through N and D'
+    n = (
+        expected_loss.law_params(
+            scenario,
+            params.active,
+            params.active_non_embedding,
+            params.total,
+            params.total_non_embedding,
+            tokens,
+        )
+        * ones
+    )
+    effective_tokens = terms.effective_tokens * expected_loss.token_efficiency(training)
+    counted = params.active  # tokens per active parameter (non-embedding for Kaplan's law)
+    if isinstance(law, KaplanLaw) and params.active_non_embedding is not None:
+        counted = params.active_non_embedding
+    out["effective_tokens"] = effective_tokens * ones
     out["mixture_gain"] = terms.gain * ones
-    out["tokens_per_param"] = tokens / n
-    out["loss"] = plan_loss(law, n, terms) * ones
-    if isinstance(law, ChinchillaLaw):
-        opt_params, opt_tokens = law.compute_optimal(6 * n * tokens)
+    out["tokens_per_param"] = tokens / counted
+    out["loss"] = plan_loss(law, n, terms, training) * ones
+    if isinstance(law, ChinchillaLaw) and law.params_convention is None:
+        # (Krajewski's N is the total: its Chinchilla optimum is not a tokens-per-active ratio)
+        opt_params, opt_tokens = law.compute_optimal(6 * counted * tokens)
         out["optimal_tokens_per_param"] = opt_tokens / opt_params
     else:
         out["optimal_tokens_per_param"] = np.full(size, np.nan)
@@ -283,12 +299,14 @@ def training_dollars(hours: Number, price: Number, goodput: Number) -> Number:
     return cost.training_cost_usd(hours, price) + cost.overhead_cost_usd(hours, price, goodput)
 
 
-def plan_loss(law: Any, law_params: Number, terms: expected_loss.MixTerms) -> Number:
-    """Expected loss of a plan from its law, the parameters the law counts and the effective
-    data of its mix (:func:`planner.mixture.expected_loss.expected_loss`). The evaluator's point
-    estimate and every Monte Carlo draw (with drawn law constants, weights and gains) come from
-    this one function."""
-    return expected_loss.expected_loss(law, law_params, terms.effective_tokens, terms.unique_tokens)
+def plan_loss(law: Any, law_params: Number, terms: expected_loss.MixTerms, training: Any) -> Number:
+    """Expected loss of a plan from its law, the parameters the law counts (MoE and precision
+    already in them), the effective data of its mix and the training format's token efficiency
+    (:func:`planner.mixture.expected_loss.expected_loss`). The evaluator's point estimate and
+    every Monte Carlo draw (with drawn law constants, weights and gains) come from this one
+    function."""
+    effective = terms.effective_tokens * expected_loss.token_efficiency(training)
+    return expected_loss.expected_loss(law, law_params, effective, terms.unique_tokens)
 
 
 def _programme(scenario: Any, out: dict[str, Any], ones: np.ndarray) -> None:

@@ -17,6 +17,7 @@ from planner.plan.evaluate import Evaluation
 from planner.plan.flag_rule import Rule
 from planner.plan.flag_rule import one as _one
 from planner.plan.hardware_flags import HARDWARE_RULES
+from planner.plan.law_flags import LAW_RULES
 
 __all__ = ["RULES", "Flag", "Rule", "columns", "raised"]
 
@@ -291,18 +292,6 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "moe_law",
-        "warning",
-        "assumption: Chinchilla-form laws are fitted on dense models",
-        lambda ev: ev["params"] > ev["active_params"],
-        _one(
-            lambda ev, row: (
-                "mixture-of-experts: the law is fitted on dense models and is given active "
-                "parameters; quality at equal active size is usually better"
-            )
-        ),
-    ),
-    Rule(
         "kaplan_total_params",
         "warning",
         "Kaplan et al. 2020 (arXiv 2001.08361) §2.1",
@@ -373,7 +362,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-RULES = RULES + HARDWARE_RULES
+RULES = RULES + LAW_RULES + HARDWARE_RULES
 
 
 def columns(ev: Evaluation) -> dict[str, np.ndarray]:

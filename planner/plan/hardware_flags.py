@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner import precisions
 from planner.compute.plan_terms import fp8_default
 from planner.plan.evaluate import Evaluation
 from planner.plan.flag_rule import Rule
@@ -14,6 +15,10 @@ __all__ = ["HARDWARE_RULES"]
 
 def _gb(value: float) -> str:
     return f"{value / 1e9:,.1f} GB"
+
+
+def _fmt(ev: Evaluation) -> precisions.Precision:
+    return precisions.precision(ev.scenario.training.precision)
 
 
 def _fp8_default(ev: Evaluation) -> np.ndarray:
@@ -65,8 +70,10 @@ HARDWARE_RULES: tuple[Rule, ...] = (
         _fp8_default,
         _one(
             lambda ev, row: (
-                f"fp8: utilisation {ev['utilization'][row]:.0%} of the FP8 peak is the BF16-calibrated "
-                "whole-run MFU x a realised speed-up of 1.3 (1.2-1.75) / 2, not the BF16 MFU on the FP8 peak"
+                f"{_fmt(ev).name}: utilisation {ev['utilization'][row]:.0%} of the "
+                f"{_fmt(ev).peak.upper()} peak is the BF16-calibrated whole-run MFU x a realised "
+                f"speed-up of {_fmt(ev).speedup:g} ({_fmt(ev).speedup_low:g}-{_fmt(ev).speedup_high:g}) "
+                f"/ the peak ratio, not the BF16 MFU on the {_fmt(ev).peak.upper()} peak"
             )
         ),
         section="compute",

@@ -273,7 +273,7 @@ def samples(
         }
     if isinstance(law, ChinchillaLaw) and law.has_uncertainty:
         law = _law_drawn(law, z)
-    loss = plan_loss(law, col_of(ev.law_params, rows).astype(CELL), terms)
+    loss = plan_loss(law, col_of(ev.law_params, rows).astype(CELL), terms, scenario.training)
     shape = (size, z.utilization.shape[0])
     return {"loss": np.broadcast_to(loss, shape), "total_cost_usd": np.broadcast_to(total, shape)}
 

@@ -26,6 +26,7 @@ from planner.limits import (
     MIN_MEMORY_GB,
     MIN_PEAK_TFLOPS,
 )
+from planner.precisions import FORMATS
 
 __all__ = [
     "Accelerator",
@@ -56,6 +57,12 @@ class Accelerator(BaseModel):
         ge=MIN_PEAK_TFLOPS,
         le=MAX_PEAK_TFLOPS,
         description="Dense FP8 peak, TFLOP/s; empty if the part has no FP8.",
+    )
+    peak_fp4_tflops: float | None = Field(
+        None,
+        ge=MIN_PEAK_TFLOPS,
+        le=MAX_PEAK_TFLOPS,
+        description="Dense FP4 peak (NVFP4/MXFP4), TFLOP/s; empty if the part has no FP4.",
     )
     memory_gb: float | None = Field(
         None, ge=MIN_MEMORY_GB, le=MAX_MEMORY_GB, description="Accelerator memory, GB (1e9 bytes)."
@@ -98,17 +105,21 @@ class Accelerator(BaseModel):
     spec_source: str = Field("given in the scenario", description="Where the specs come from.")
 
     def peak_flops(self, precision: str) -> float:
-        """Dense peak in FLOP/s for ``bf16`` or ``fp8``."""
-        if precision == "fp8":
-            if self.peak_fp8_tflops is None:
-                raise InputError(
-                    f"accelerator {self.id} has no FP8 peak",
-                    field="training.precision",
-                    value=precision,
-                    allowed="use precision: bf16 or an accelerator with FP8 (h100-sxm, h200, b200, ...)",
-                )
-            return self.peak_fp8_tflops * 1e12
-        return self.peak_bf16_tflops * 1e12
+        """Dense peak in FLOP/s of a training format's peak column (planner.precisions)."""
+        column = FORMATS[precision].peak if precision in FORMATS else precision
+        if column == "bf16":
+            return self.peak_bf16_tflops * 1e12
+        peak = self.peak_fp8_tflops if column == "fp8" else self.peak_fp4_tflops
+        if peak is None:
+            having = [a for a, s in catalog().items() if getattr(s, f"peak_{column}_tflops")]
+            raise InputError(
+                f"accelerator {self.id} has no {column.upper()} peak",
+                field="training.precision",
+                value=precision,
+                allowed=f"use precision: bf16 or an accelerator with {column.upper()} "
+                f"({', '.join(having)}), or give peak_{column}_tflops in an inline spec",
+            )
+        return peak * 1e12
 
 
 def _optional(text: str) -> float | None:
@@ -127,6 +138,7 @@ def catalog() -> dict[str, Accelerator]:
             name=row["name"],
             peak_bf16_tflops=float(row["peak_bf16_tflops"]),
             peak_fp8_tflops=_optional(row["peak_fp8_tflops"]),
+            peak_fp4_tflops=_optional(row["peak_fp4_tflops"]),
             memory_gb=_optional(row["memory_gb"]),
             memory_bw_tbs=_optional(row["memory_bw_tbs"]),
             tdp_w=_optional(row["tdp_w"]),

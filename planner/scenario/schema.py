@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationInfo, model_validator
 
 from planner import defaults
-from planner.laws.choice import LawRef, law
+from planner.laws.choice import LawRef, for_model, law
 from planner.laws.names import DEFAULT_LAW, preset_help
+from planner.precisions import PRECISION_NAMES, PrecisionName
 from planner.scenario import token_shares
 from planner.scenario.fields import (
     AcceleratorRef,
@@ -49,6 +51,7 @@ __all__ = [
     "Model",
     "Optimize",
     "OwnedAccelerators",
+    "PrecisionBits",
     "Programme",
     "Range",
     "Scenario",
@@ -90,6 +93,13 @@ class Architecture(Strict):
     tied_embeddings: bool = Field(False, description="Input and output embeddings share weights.")
     experts: int = Field(1, ge=1, description="Mixture-of-experts: experts per layer (1 = dense).")
     top_k: int = Field(1, ge=1, description="Mixture-of-experts: experts active per token.")
+    granularity: float | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Mixture-of-experts granularity G = d_ff / d_expert (Krajewski et al. 2024): "
+        "a token goes to G experts of 1/G the dense FFN size. Default: top_k (a top-1 base).",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Architecture:
@@ -130,6 +140,20 @@ class Model(Strict):
     architecture: Architecture | None = Field(
         None, description="Transformer shape; parameters and FLOPs are then derived from it."
     )
+    granularity: float | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Mixture-of-experts granularity G (Krajewski et al. 2024) when parameters are "
+        "given without an architecture. Default: 1 (expert = dense FFN size; flagged).",
+    )
+    post_training_weight_bits: float | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="Weights quantised to this many bits after training (serving): over-trained "
+        "models lose more to post-training quantisation (Kumar et al. 2024; flagged).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Model:
@@ -142,7 +166,43 @@ class Model(Strict):
             )
         if self.params and self.active_params and self.active_params > self.params:
             raise ValueError(f"active_params {self.active_params:g} exceeds params {self.params:g}")
+        if self.architecture is not None and self.granularity is not None:
+            raise ValueError("give model.architecture.granularity, not model.granularity")
         return self
+
+    @property
+    def moe_granularity(self) -> float | None:
+        """Granularity G of a mixture-of-experts model; None for a dense one."""
+        arch = self.architecture
+        if arch is not None:
+            if arch.experts <= 1:
+                return None
+            return arch.granularity if arch.granularity is not None else float(arch.top_k)
+        active, total = self.active_params, self.params  # arrays in the optimiser's batches
+        if active is None or total is None or not np.any(np.asarray(active) < np.asarray(total)):
+            return None
+        return self.granularity if self.granularity is not None else 1.0
+
+    @property
+    def expansion_rate(self) -> float:
+        """Total over active parameters of an MoE layer, E: experts / top_k (1 for dense). Without
+        an architecture, from ``total = active·(8E + 4)/12`` (Krajewski et al. 2024 Eq. 10: a
+        dense block of 12·d² with its feed-forward expanded E-fold), so E = (12·total/active − 4)/8."""
+        arch = self.architecture
+        if arch is not None:
+            return arch.experts / arch.top_k
+        if self.params is not None and self.active_params is not None:
+            ratio = float(np.max(np.asarray(self.params) / np.asarray(self.active_params)))
+            return max((12.0 * ratio - 4.0) / 8.0, 1.0)
+        return 1.0
+
+
+class PrecisionBits(Strict):
+    """Bits during training, for Kumar et al. 2024's effective parameters."""
+
+    weights: float = Field(16, ge=1, le=32, description="Weight bits (P_w).")
+    activations: float = Field(16, ge=1, le=32, description="Activation bits (P_a).")
+    kv_cache: float = Field(16, ge=1, le=32, description="KV-cache bits (P_kv).")
 
 
 class Training(Strict):
@@ -168,7 +228,17 @@ class Training(Strict):
             "calibrated on published runs."
         ),
     )
-    precision: Literal["bf16", "fp8"] = Field("bf16", description="Which dense peak MFU refers to.")
+    precision: PrecisionName = Field(
+        "bf16",
+        description="Training number format (planner.precisions: "
+        + ", ".join(PRECISION_NAMES)
+        + "): which catalogue peak MFU refers to, its realised speed-up and its loss effect.",
+    )
+    precision_bits: PrecisionBits | None = Field(
+        None,
+        description="Custom bits during training (weights, activations, kv_cache) for the loss "
+        "effect (Kumar et al. 2024 effective parameters); replaces the format's bits.",
+    )
     price_usd_per_hour: float | None = Field(
         None, gt=0, description="Price per accelerator-hour, USD. Default: the catalog price."
     )
@@ -372,6 +442,8 @@ class Scenario(Strict):
                 self, "data", token_shares.rebalanced(self.training, self.data, varied)
             )
         check_rephrases(self.data)
+        # krajewski-2024: the MoE or dense row for this model's shape (planner.laws.moe)
+        object.__setattr__(self, "law", for_model(self.law, self.model.moe_granularity))
         target = self.optimize.target_loss if self.optimize is not None else None
         floor = float(getattr(self.law, "E", 0.0))
         if (

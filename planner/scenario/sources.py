@@ -52,6 +52,7 @@ __all__ = [
     "SelfHosted",
     "Synthetic",
     "SyntheticKind",
+    "Teacher",
     "ValueWeight",
     "check_rephrases",
 ]
@@ -134,6 +135,49 @@ class RephraseSource(Strict):
     unique_tokens: Tokens = Field(description="Unique tokens of the source text rephrased.")
 
 
+class Teacher(Strict):
+    """A distillation teacher: whether its training is paid by this plan (Busbridge et al. 2025)."""
+
+    exists: bool = Field(
+        False,
+        description="The teacher is already trained (its cost is sunk): distillation can pay. "
+        "Otherwise its training, 6 x teacher params x tokens, is counted.",
+    )
+    tokens: Tokens | None = Field(
+        None, description="Tokens the teacher is trained on (needed unless it exists)."
+    )
+    students: int = Field(
+        1,
+        ge=1,
+        le=1_000_000,
+        description="Students sharing the teacher: its training cost is split between them.",
+    )
+    logits: Literal["online", "offline"] = Field(
+        "online",
+        description="online: the teacher runs beside the student; offline: its logits are stored "
+        "(a storage line, planner.laws.distillation.logit_storage_bytes).",
+    )
+    top_k: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Offline: logits kept per token (default: all; top-128 costs +0.11 nats, +0.01 "
+        "with 30% ground-truth loss, Busbridge et al. 2025 [S]).",
+    )
+    vocab_size: int = Field(
+        32_000,
+        ge=1,
+        le=10_000_000,
+        description="Vocabulary size, for full offline logits (default 32,000: laws-2025.md check 9b).",
+    )
+
+    @model_validator(mode="after")
+    def _tokens_unless_exists(self) -> Teacher:
+        if not self.exists and self.tokens is None:
+            raise ValueError("a teacher to be trained needs tokens (or set exists: true)")
+        return self
+
+
 class Synthetic(Strict):
     """How a synthetic source is made: generator, prompts, filtering and grading."""
 
@@ -207,6 +251,12 @@ class Synthetic(Strict):
         "accumulate",
         description="Across generations: keep earlier data (accumulate) or replace it.",
     )
+    teacher: Teacher | None = Field(
+        None,
+        description="For kind distillation: whether the teacher exists or is shared, its training "
+        "tokens and how logits are kept (Busbridge et al. 2025). Without it only the teacher's "
+        "forward pass is counted.",
+    )
 
     @model_validator(mode="after")
     def _rephrases_only_rephrased(self) -> Synthetic:
@@ -215,6 +265,13 @@ class Synthetic(Strict):
         if self.kind == "distillation" and self.generator.measured is not None:
             raise ValueError(
                 "distillation needs an api or self_hosted teacher (a measured rate is for generation)"
+            )
+        if self.teacher is not None and self.kind != "distillation":
+            raise ValueError(f"teacher applies to kind distillation, not {self.kind}")
+        if self.teacher is not None and not self.teacher.exists and self.generator.api is not None:
+            raise ValueError(
+                "an API teacher is already trained: set teacher.exists: true, or give a "
+                "self_hosted teacher whose training this plan pays"
             )
         if self.saturation_tokens is not None and self.kind not in ("generated", "self_training"):
             raise ValueError(

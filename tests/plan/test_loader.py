@@ -127,7 +127,7 @@ BAD_DOCUMENTS: list[tuple[str, Any, list[str]]] = [
     (
         "bad precision",
         with_changes(training__precision="fp4"),
-        ["training.precision", "'bf16' or 'fp8'"],
+        ["training.precision", "'nvfp4' or 'mxfp4'"],
     ),
     ("not a mapping", ["a", "list"], ["top level is a list, not a mapping"]),
     (
