@@ -111,11 +111,12 @@ MONTE_CARLO_SAMPLES = 10_000
 # develop the family (2,048 A100s for ~5 months) against 449 MWh for the final 65B run and 777 MWh
 # for all four final runs (Touvron et al. 2023, §6.1 and Table 15): development beyond the final
 # runs was ~2.4x their total, ~4.1x the 65B run. Offered as the "llama-1" preset, not a default.
-OPTIMIZER_MAX_EPOCHS = 16.0
-"""Most epochs the optimiser may put on one pool. Assumption, placed at Muennighoff et al. 2023's
-R* = 15.4 (arXiv 2305.16264): past it a repeated token is worth little under their law, and a
-cheap small pool repeated 100 times (the earlier search bound) was the optimiser's favourite
-answer, which no published recipe supports."""
+OPTIMIZER_MAX_EPOCHS = 4.0
+"""Most epochs the optimiser may put on one pool, synthetic pools included. Muennighoff et al. 2023
+(arXiv 2305.16264): "up to 4 epochs ... negligible changes to loss compared to having unique data";
+the published mixture gains (Kang et al. 2025, WRAP) were measured on synthetic data seen about
+once, so a plan reading a rewrite pool 16 times is outside every pool's evidence (issue 19).
+``optimize.max_epochs`` raises it deliberately. (It was 16, R* = 15.4, until 2026-12-06.)"""
 
 DEVELOPMENT_MULTIPLE_LLAMA1 = (2638.0 - 777.0) / 777.0
 # Owned accelerators amortised over their life (Cottier et al. 2024, arXiv 2405.21015, Epoch AI's
@@ -136,7 +137,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
         "optimiser: most epochs on one pool",
         OPTIMIZER_MAX_EPOCHS,
-        "assumption at Muennighoff et al. 2023's R* = 15.4; optimize.max_epochs changes it",
+        "Muennighoff et al. 2023: up to 4 epochs about as good as fresh data; optimize.max_epochs changes it",
     ),
     Assumption("PUE", PUE, "Touvron et al. 2023 (LLaMA) Table 15 method"),
     Assumption("grid kg CO2e/kWh", GRID_KG_CO2_PER_KWH, "US average, Touvron et al. 2023"),

@@ -83,6 +83,19 @@ def fit_file_options(written: str, columns: str) -> Callable[[Any], Any]:
 @click.option(
     "--inference-tokens", type=QUANTITY, help="Lifetime inference tokens (favours smaller models)."
 )
+@click.option("--params", type=QUANTITY, help="Pin the model size; optimise the rest.")
+@click.option("--tokens", type=QUANTITY, help="Pin the training tokens; optimise the rest.")
+@click.option(
+    "--share",
+    "pinned_shares",
+    multiple=True,
+    help="Pin a source's share of training tokens, NAME=SHARE (repeatable).",
+)
+@click.option(
+    "--max-epochs",
+    type=click.FloatRange(min=1, min_open=True),
+    help="Most epochs on any one pool (default 4).",
+)
 @click.option("--flops", type=QUANTITY, help="Without FILE: allocate this FLOP budget under a law.")
 @click.option(
     "--unique-tokens", type=QUANTITY, help="Without FILE: unique tokens available (Muennighoff)."
@@ -105,14 +118,17 @@ def optimize(
     flops: float | None,
     unique_tokens: float | None,
     law_name: str,
+    pinned_shares: tuple[str, ...],
     **goal: Any,
 ) -> None:
     """Choose model size and tokens per source for the lowest expected loss within a budget.
 
     With FILE: the scenario's optimize block (or the goal flags) over its data sources,
-    prices and hardware. Without FILE: --flops splits a FLOP budget under --law.
+    prices and hardware; a budget and a deadline may be given together, and --params, --tokens
+    or --share pin a decision while the rest is optimised. Without FILE: --flops splits a FLOP
+    budget under --law.
 
-    Example: planner optimize --flops 1e22 --unique-tokens 25B --law muennighoff-2023 --format json
+    Example: planner optimize scenarios/phi4_style_14b.yaml --budget-usd 15M --params 14.7B
     """
     from planner.outputs.command_text import render_allocation
 
@@ -126,7 +142,22 @@ def optimize(
         return
     from planner.explore.optimizer import optimize_file
 
+    goal["shares"] = _shares(pinned_shares)
     emit(render_allocation(optimize_file(file, plan_name, goal), fmt), output, force)
+
+
+def _shares(items: tuple[str, ...]) -> dict[str, float]:
+    """``--share NAME=SHARE`` options as a mapping."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise PlannerError(f"--share: {item!r} is not NAME=SHARE (a number in (0, 1])")
+    return out
 
 
 @click.command()

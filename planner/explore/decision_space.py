@@ -2,10 +2,12 @@
 evaluated in batches through the plan model, with bounds, starting points and the exact
 repairs that put a candidate on its budget or target.
 
-Decision variables: parameters N; tokens drawn from each real source; for each synthetic
-source, the tokens to generate and keep and the epochs over them. A batch of candidates is a
-batch of plans for :func:`planner.plan.evaluate.evaluate`, so every candidate is priced and scored as
-``run()`` would.
+Decision variables: parameters N; tokens drawn from each real source; for each licensed real
+source (a licence price per token), the unique tokens to buy and the epochs over them; for each
+synthetic source, the tokens to generate and keep and the epochs over them. A pinned decision
+(``optimize.params``, ``tokens``, ``shares``) is a fixed bound or an equality constraint. A batch
+of candidates is a batch of plans for :func:`planner.plan.evaluate.evaluate`, so every candidate is
+priced and scored as ``run()`` would.
 """
 
 from __future__ import annotations
@@ -33,20 +35,44 @@ class Problem:
     scenario: Scenario
     settings: Optimize
     real_index: list[int]
+    """Real sources with one variable, the tokens drawn (licence-free, or unique tokens not given)."""
     synthetic_index: list[int]
     fresh: bool
     """No data sources: data is unlimited and never repeated."""
     active_share: float
+    licensed_index: list[int] = field(default_factory=list)
+    """Real sources bought by the token: two variables, unique tokens bought and epochs over them."""
     _cache: dict[bytes, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
         return [d.name for d in self.scenario.data] or ["all data"]
 
-    def batch(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """The plan model's outputs for each row of ``X``, plus inference FLOPs and the spend."""
+    @property
+    def paired_index(self) -> list[int]:
+        """Sources with two variables (amount held, epochs): licensed real, then synthetic."""
+        return [*self.licensed_index, *self.synthetic_index]
+
+    def position(self, source: int) -> int:
+        """Index in ``x`` of a source's first variable (tokens drawn, or amount held)."""
+        if source in self.real_index:
+            return 1 + self.real_index.index(source)
+        return 1 + len(self.real_index) + 2 * self.paired_index.index(source)
+
+    def x_of(self, params: float, drawn: dict[str, float], held: dict[str, float]) -> np.ndarray:
+        """The decision vector of a plan: parameters, tokens drawn per source, amount held for
+        licensed and synthetic sources (bought or kept unique tokens)."""
+        names = self.names
+        x = [math.log(params)]
+        for i in self.real_index:
+            x.append(math.log(drawn[names[i]]))
+        for j in self.paired_index:
+            x += [math.log(held[names[j]]), math.log(drawn[names[j]] / held[names[j]])]
+        return np.array(x)
+
+    def scenario_at(self, X: np.ndarray) -> Scenario:
+        """The scenario whose plans are the rows of ``X`` (numbers are row arrays)."""
         X = np.atleast_2d(X)
-        rows = len(X)
         params = np.exp(X[:, 0])
         s = self.scenario
         training = s.training.model_copy(
@@ -71,7 +97,7 @@ class Problem:
                 update={"tokens": np.exp(X[:, k]), "share": None, "epochs": None}
             )
             k += 1
-        for j in self.synthetic_index:
+        for j in self.paired_index:
             kept, epochs = np.exp(X[:, k]), np.exp(X[:, k + 1])
             data[j] = data[j].model_copy(
                 update={
@@ -82,10 +108,20 @@ class Problem:
                 }
             )
             k += 2
-        ev = evaluate.evaluate(
-            s.model_copy(update={"model": shape, "training": training, "data": data}), rows
-        )
+        return s.model_copy(update={"model": shape, "training": training, "data": data})
+
+    def evaluation(self, x: np.ndarray) -> evaluate.Evaluation:
+        """The plan model's full evaluation of one plan (families, shares, flags)."""
+        return evaluate.evaluate(self.scenario_at(x), 1)
+
+    def batch(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """The plan model's outputs for each row of ``X``, plus inference FLOPs and the spend."""
+        X = np.atleast_2d(X)
+        rows = len(X)
+        ev = evaluate.evaluate(self.scenario_at(X), rows)
+        training = ev.scenario.training
         out = dict(ev.values)
+        # inference reads the active parameters (2·N_active per token; dense: all of them)
         out["inference_flops"] = (
             # 2 x *active* parameters per token served (an MoE reads only its routed experts)
             defaults.INFERENCE_FLOPS_PER_PARAM
@@ -101,14 +137,7 @@ class Problem:
             + cost.overhead_cost_usd(inference_hours, out["price_usd_per_hour"], training.goodput)
         )
         out["flops"] = out["training_flops"] + out["inference_flops"]
-        goal = self.settings
-        out["spend"] = (
-            out["flops"]
-            if goal.budget_flops is not None
-            else out["wall_clock_days"]
-            if goal.deadline_days is not None
-            else out["cost"]
-        )
+        out["spend"] = out[self.limits[0][1]] if self.limits else out["cost"]
         out["source_tokens"] = (
             np.stack([t for t in ev.drawn], axis=1) if ev.drawn else out["tokens"][:, None]
         )
@@ -116,6 +145,17 @@ class Problem:
             np.stack([ev.sources[j].unique_tokens for j in self.synthetic_index], axis=1)
             if self.synthetic_index
             else np.zeros((rows, 0))
+        )
+        out["bought"] = (
+            np.stack([ev.sources[j].unique_tokens for j in self.licensed_index], axis=1)
+            if self.licensed_index
+            else np.zeros((rows, 0))
+        )
+        for name in self.settings.shares:
+            column = self.names.index(name)
+            out[f"share:{name}"] = out["source_tokens"][:, column] / out["tokens"]
+        out["within"] = np.all(
+            [out[key] <= limit for _, key, limit in self.limits] or [np.ones(rows, bool)], axis=0
         )
         return out
 
@@ -144,32 +184,72 @@ class Problem:
     def spend(self, x: np.ndarray) -> float:
         return float(self.batch(x)["spend"][0])
 
+    def within(self, x: np.ndarray) -> bool:
+        """Every limit holds (budget, FLOPs, deadline)."""
+        return bool(self.batch(x)["within"][0])
+
+    @property
+    def limits(self) -> list[tuple[str, str, float]]:
+        """(name, output, limit) of every limit the goal sets: budget or FLOPs, and a deadline."""
+        s = self.settings
+        out = []
+        if s.budget_usd is not None:
+            out.append(("budget", "cost", float(s.budget_usd)))
+        if s.budget_flops is not None:
+            out.append(("FLOP budget", "flops", float(s.budget_flops)))
+        if s.deadline_days is not None:
+            out.append(("deadline", "wall_clock_days", float(s.deadline_days)))
+        return out
+
     def synthetic_share(self, x: np.ndarray) -> float:
         return float(self.batch(x)["synthetic_share"][0])
 
     @property
     def limit(self) -> float:
-        s = self.settings
-        return float(s.budget_flops or s.deadline_days or s.budget_usd or math.inf)
+        return self.limits[0][2] if self.limits else math.inf
 
     @property
     def budget_name(self) -> str:
-        s = self.settings
-        return "FLOP budget" if s.budget_flops else "deadline" if s.deadline_days else "budget"
+        return self.limits[0][0] if self.limits else "budget"
 
 
 def problem_for(scenario: Scenario, settings: Optimize) -> Problem:
     params = evaluate.evaluate(scenario)
     share = float(params["active_params"][0] / params["params"][0])
-    real = [i for i, d in enumerate(scenario.data) if d.synthetic is None]
+    licensed = [i for i, d in enumerate(scenario.data) if _bought(d)]
+    real = [i for i, d in enumerate(scenario.data) if d.synthetic is None and i not in licensed]
     synthetic = [i for i, d in enumerate(scenario.data) if d.synthetic is not None]
     fresh = not scenario.data
-    return Problem(scenario, settings, [0] if fresh else real, synthetic, fresh, share)
+    unknown = set(settings.shares) - {d.name for d in scenario.data}
+    if unknown:
+        from planner.errors import InputError
+
+        raise InputError(
+            "optimize.shares names no data source",
+            field="optimize.shares",
+            value=", ".join(sorted(unknown)),
+            allowed=", ".join(d.name for d in scenario.data) or "no sources defined",
+        )
+    return Problem(scenario, settings, [0] if fresh else real, synthetic, fresh, share, licensed)
+
+
+def _bought(source: Any) -> bool:
+    """A real source sold by the token: a licence price and a known offer (unique tokens)."""
+    return (
+        source.synthetic is None
+        and source.license_usd_per_million_tokens > 0
+        and source.unique_tokens is not None
+    )
 
 
 def bounds(problem: Problem) -> list[tuple[float, float]]:
     s = problem.settings
-    out = [(math.log(s.min_params), math.log(s.max_params))]
+    pinned = s.params
+    out = (
+        [(math.log(pinned), math.log(pinned))]
+        if pinned is not None
+        else [(math.log(s.min_params), math.log(s.max_params))]
+    )
     for i in problem.real_index:
         if problem.fresh:
             out.append((math.log(1e6), math.log(1e15)))
@@ -182,6 +262,11 @@ def bounds(problem: Problem) -> list[tuple[float, float]]:
         )
         cap = unique if not source.allow_repetition else unique * s.max_epochs
         out.append((math.log(1e6), math.log(cap)))
+    for i in problem.licensed_index:  # buy up to the offer, read it up to max_epochs times
+        source = problem.scenario.data[i]
+        offer = float(source.unique_tokens or 1e6)
+        repeat = math.log(s.max_epochs) if source.allow_repetition else 0.0
+        out += [(math.log(min(1e6, offer)), math.log(offer)), (0.0, repeat)]
     for _ in problem.synthetic_index:
         out += [(math.log(1e6), math.log(1e15)), (0.0, math.log(s.max_epochs))]
     return out
@@ -191,11 +276,17 @@ def start(problem: Problem, scale: float) -> np.ndarray:
     """A feasible-ish start: the scenario's own mix, tokens scaled by ``scale``."""
     s = problem.scenario
     here = evaluate.evaluate(s)
-    x = [math.log(max(float(here["params"][0]), problem.settings.min_params))]
+    pinned = problem.settings.params
+    size = (
+        pinned if pinned is not None else max(float(here["params"][0]), problem.settings.min_params)
+    )
+    x = [math.log(size)]
     if problem.fresh:
         return np.array([*x, math.log(max(float(here["tokens"][0]) * scale, 1e6))])
     for i in problem.real_index:
         x.append(math.log(max(float(here.sources[i].tokens[0]) * scale, 1e6)))
+    for i in problem.licensed_index:  # buy what the plan reads once, read it once
+        x += [math.log(max(min(float(here.sources[i].tokens[0]) * scale, 1e15), 1e6)), 0.0]
     for j in problem.synthetic_index:
         source = here.sources[j]
         x += [
@@ -240,23 +331,27 @@ def scale_search(
 
 
 def token_mask(problem: Problem, x: np.ndarray, epochs_too: bool) -> np.ndarray:
+    """The variables a repair moves: every token amount (and epochs when asked); the model size
+    instead when the tokens are pinned and the size is not."""
     mask = np.ones_like(x)
+    if problem.settings.tokens is not None:
+        mask[:] = 0.0
+        mask[0] = 0.0 if problem.settings.params is not None else 1.0
+        return mask
     mask[0] = 0.0
     if not epochs_too:
-        for j in range(len(problem.synthetic_index)):  # epochs stay; kept tokens scale
-            mask[1 + len(problem.real_index) + 2 * j + 1] = 0.0
+        for j in problem.paired_index:  # epochs stay; bought and kept tokens scale
+            mask[problem.position(j) + 1] = 0.0
     return mask
 
 
 def repair(problem: Problem, x: np.ndarray, bounds: list[tuple[float, float]]) -> np.ndarray:
     """Scale tokens down, never below their bounds, until the budget holds exactly."""
-    if problem.spend(x) <= problem.limit:
+    if problem.within(x):
         return x
     mask = token_mask(problem, x, epochs_too=False)
     floor = np.array([b[0] for b in bounds])
-    factor = scale_search(
-        problem, x, mask, -30.0, 0.0, lambda out: out["spend"] <= problem.limit, True, floor
-    )
+    factor = scale_search(problem, x, mask, -30.0, 0.0, lambda out: out["within"], True, floor)
     return moved(x, factor, mask, floor)
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "downstream_error",
     "expected_loss",
     "fresh_pool",
+    "gain_stream",
     "law_params",
     "mix_effective",
     "pools",
@@ -90,6 +91,10 @@ class Pool:
     saturation_tokens: float | None = None
     tied: bool = True
     """A rephrased pool names what it rephrases (else: one rephrasing of unseen text)."""
+    cap: Any = None
+    """The pool's own information cap preset (``synthetic.information_cap``), else None."""
+    mixed_with: tuple[str, ...] | None = None
+    """Real sources its gain was measured beside (``synthetic.mixed_with``), else None (default)."""
 
     def __post_init__(self) -> None:
         if not self.family:  # a pool is its own family unless it rephrases another
@@ -174,6 +179,8 @@ def pools(scenario: Scenario, drawn: Sequence[Number]) -> list[Pool]:
                 declared=source.unique_tokens is not None,
                 saturation_tokens=synthetic.saturation_tokens,
                 tied=target is not None,
+                cap=synthetic.information_cap,
+                mixed_with=None if synthetic.mixed_with is None else tuple(synthetic.mixed_with),
             )
         )
     return out
@@ -201,7 +208,10 @@ class MixTerms:
     """Each rephrased family's tokens drawn ``X_s`` (source and rephrasings together)."""
     shares: dict[str, Number] = field(default_factory=dict)
     """Share per synthetic kind that the gain applies to, counted in each pool's own
-    repetition-discounted tokens (seen tokens when nothing repeats); explicit weights excluded."""
+    repetition-discounted tokens (seen tokens when nothing repeats) within the gain's stream;
+    explicit weights excluded."""
+    in_gain: tuple[bool, ...] = ()
+    """Per pool: whether the mixture gain multiplies it (:func:`gain_stream`)."""
 
 
 def mix_effective(
@@ -226,6 +236,7 @@ def mix_effective(
     members: dict[str, list[int]] = {}
     for i, p in enumerate(mix_pools):
         members.setdefault(p.family, []).append(i)
+    own = [_own_effective(p) for p in mix_pools]
     per_pool: list[Number] = [0.0] * len(mix_pools)
     information: dict[str, Number] = {}
     counts: dict[str, Number] = {}
@@ -236,7 +247,15 @@ def mix_effective(
         family = [mix_pools[i] for i in index]
         root = next((p for p in family if p.kind == "real"), None)
         rephrasings = [p for p in family if p.synthetic_kind == "rephrased"]
-        tokens: Number = sum((p.tokens for p in family), 0.0)
+        # A pool re-read within a family of several counts its OWN repetition first (Muennighoff's
+        # D' of the pool alone), then the family's cap: a 46B rewrite pool read 16 times beside
+        # 1.3T of web is not 734B fresh presentations of the web family (decisions log 2026-12-06).
+        # The root's reads and a lone pool's are left to the family's D' (no double discount).
+        reads = [
+            mix_pools[i].tokens if len(index) == 1 or mix_pools[i].kind == "real" else own[i]
+            for i in index
+        ]
+        tokens: Number = sum(reads, 0.0)
         if root is not None or rephrasings:
             size: Number
             raw: Number
@@ -248,14 +267,16 @@ def mix_effective(
                 size, raw = (given if given is not None else first.unique_tokens), 0.0
             generated: Number = sum((p.unique_tokens for p in rephrasings), 0.0)
             n = formulas.presentations(size, raw, generated)
-            cap = mixture.information_cap if mixture is not None else None
+            own_cap = next((p.cap for p in rephrasings if p.cap is not None), None)
+            cap = own_cap or (mixture.information_cap if mixture is not None else None)
             info = (
                 formulas.information_cap(size, n, cap.rho, cap.scale)
                 if cap is not None
                 else size * n
             )
             if rephrasings:
-                counts[key], drawn_family[key] = n, tokens
+                counts[key] = n
+                drawn_family[key] = sum((p.tokens for p in family), 0.0)
         else:
             only = family[0]
             info = formulas.generated_unique(only.unique_tokens, only.saturation_tokens)
@@ -265,26 +286,29 @@ def mix_effective(
         r_star = family[0].r_star if root is None else root.r_star
         with np.errstate(divide="ignore", invalid="ignore"):
             effective = np.where(tokens > 0, effective_tokens(info, tokens, r_star), 0.0)
-            for i in index:
-                part = np.where(tokens > 0, mix_pools[i].tokens / tokens, 0.0)
+            for i, read in zip(index, reads, strict=True):
+                part = np.where(tokens > 0, read / tokens, 0.0)
                 per_pool[i] = weights[i] * effective * part
-    data: Number = sum(per_pool, 0.0)
+    stream = gain_stream(mix_pools) if mixture is not None else [False] * len(mix_pools)
+    inside: Number = sum((v for v, s in zip(per_pool, stream, strict=True) if s), 0.0)
+    outside: Number = sum((v for v, s in zip(per_pool, stream, strict=True) if not s), 0.0)
     gain: Number = 1.0
     shares: dict[str, Number] = {}
-    if mixture is not None:
+    if mixture is not None and any(stream):
         # Shares count each pool's own repetition-discounted tokens (Muennighoff's D' of the pool
         # alone): equal to §10 A5's seen-token shares when nothing repeats, but a small pool seen
         # 100 times cannot buy the gain of a 30% share (assumption, decisions log 2026-11-24).
-        own = [_own_effective(p) for p in mix_pools]
-        total: Number = sum(own, 0.0)
+        # They are shares of the gain's stream (the tokens the gain was measured on, see
+        # gain_stream), the whole run when every pool belongs to it (decisions log 2026-12-06).
+        total: Number = sum((v for v, s in zip(own, stream, strict=True) if s), 0.0)
         for p, value in zip(mix_pools, own, strict=True):
             if p.synthetic_kind is not None and not p.weighted:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     share = np.where(total > 0, value / total, 0.0)
                 shares[p.synthetic_kind] = shares.get(p.synthetic_kind, 0.0) + share
-        gain = _gain(mixture, shares, law, data, max_gains or {})
+        gain = _gain(mixture, shares, law, inside, max_gains or {})
     return MixTerms(
-        effective_tokens=gain * data,
+        effective_tokens=gain * inside + outside,
         unique_tokens=None if unlimited else unique_total,
         gain=gain,
         per_pool=tuple(per_pool),
@@ -292,7 +316,45 @@ def mix_effective(
         presentations=counts,
         family_tokens=drawn_family,
         shares=shares,
+        in_gain=tuple(stream),
     )
+
+
+def gain_stream(mix_pools: Sequence[Pool]) -> list[bool]:
+    """Which pools the mixture gain multiplies: the tokens it was measured on.
+
+    A gain (Kang et al. 2025, WRAP) is the speed-up of a stream of synthetic text mixed with the
+    real text it came from or was mixed with, over that real text alone; it says nothing about
+    code or licensed books beside it (issue 19). The stream is every synthetic pool without an
+    explicit value weight; a rephrasing tied to a real source (``rephrases: web``) brings that
+    source's family; a pool not tied to one (generated text, rephrasings of unseen text) was
+    measured beside general real text, taken to be the sources the scenario rewrites or, when it
+    rewrites none, every real source (assumption, decisions log 2026-12-06); ``mixed_with`` on a
+    pool names its real sources instead. Every other pool counts at its own ``D'``, unmultiplied.
+    With every pool in the stream this is §10 A5 exactly.
+    """
+    real = {p.name for p in mix_pools if p.kind == "real"}
+    gained = [p.synthetic_kind is not None and not p.weighted for p in mix_pools]
+    named = [p.mixed_with is not None for p in mix_pools]
+    rewritten = {
+        p.family
+        for p, g, n in zip(mix_pools, gained, named, strict=True)
+        if g and not n and p.synthetic_kind == "rephrased" and p.family in real
+    }
+    untied = any(
+        g and not n and p.family not in real
+        for p, g, n in zip(mix_pools, gained, named, strict=True)
+    )
+    partners = set(rewritten)
+    if untied and not rewritten:
+        partners = set(real)
+    for p, g in zip(mix_pools, gained, strict=True):
+        if g and p.mixed_with is not None:
+            partners |= set(p.mixed_with)
+    return [
+        g or (p.kind == "real" and p.family in partners)
+        for p, g in zip(mix_pools, gained, strict=True)
+    ]
 
 
 def _own_effective(pool: Pool) -> Number:

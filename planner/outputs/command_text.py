@@ -15,8 +15,11 @@ from planner.outputs.text import clean_text, md_cell, render_json
 
 __all__ = [
     "NEGLIGIBLE_SHARE",
+    "VERSUS_LABELS",
+    "bought_text",
     "move_label",
     "negligible_sources",
+    "pinned_text",
     "render_allocation",
     "render_backtest",
     "render_catalog",
@@ -24,6 +27,8 @@ __all__ = [
     "render_loss",
     "render_split",
     "repeated_pools",
+    "source_text",
+    "versus_rows",
 ]
 
 
@@ -206,7 +211,7 @@ def repeated_pools(allocation: Any) -> list[str]:
 
     out = []
     for name, epochs in allocation.epochs.items():
-        if epochs <= EPOCHS_WARN or allocation.source_tokens.get(name, 0.0) <= 0:
+        if epochs <= EPOCHS_WARN * (1 + 1e-6) or allocation.source_tokens.get(name, 0.0) <= 0:
             continue
         synthetic = name in allocation.synthetic_kept_tokens
         out.append(
@@ -226,29 +231,95 @@ def render_allocation(allocation: Any, fmt: str) -> str:
     lines = [
         f"Goal: {a.goal}",
         f"Binding: {a.binding}",
-        f"Parameters: {units.format_count(a.params)}",
+        f"Parameters: {units.format_count(a.params)} ({units.format_count(a.active_params)} active)",
         f"Training tokens: {units.format_count(a.tokens)}",
+        f"Inference tokens: {units.format_count(a.inference_tokens)}"
+        + ("" if a.inference_tokens > 0 else " (none given: real recipes over-train for serving)"),
         f"Expected loss: {a.loss:.4f}",
         f"Total cost: {units.format_usd(a.total_cost_usd)}",
         f"Training FLOPs: {units.format_flops(a.training_flops)}",
         f"Wall-clock: {units.format_days(a.wall_clock_days)}",
     ]
+    if a.pinned:
+        lines.append(f"Pinned: {pinned_text(a.pinned)}")
     shown, negligible, rule = negligible_sources(a)
     for name in shown:
-        kept = a.synthetic_kept_tokens.get(name)
-        extra = f", generate and keep {units.format_count(kept)}" if kept is not None else ""
-        tokens = units.format_count(a.source_tokens[name])
-        lines.append(
-            f"  data {name}: {tokens} tokens, {a.epochs.get(name, math.nan):.2f} epochs{extra}"
-        )
+        lines.append(f"  data {name}: {source_text(a, name)}")
     if negligible:
         together = units.format_count(sum(a.source_tokens[n] for n in negligible))
         lines.append(f"  negligible ({rule}): {', '.join(negligible)}, {together} tokens together")
+    for name in (n for n in a.bought_tokens if n in shown):  # a negligible pool's purchase is too
+        lines.append(f"  buy {name}: {bought_text(a, name)}")
     lines += [f"warning: {w}" for w in repeated_pools(a)]
     lines.append("Dollars per 0.01 lower loss from:")
     for move, usd in a.marginal_usd_per_0_01_loss.items():
         lines.append(f"  {move_label(move)}: {'no gain' if usd is None else units.format_usd(usd)}")
+    lines.append("Your plan vs recommended:")
+    lines += [f"  {row[0]}: {row[1]} -> {row[2]} ({row[3]})" for row in versus_rows(a)]
+    lines.append("Laws and presets:")
+    lines += [f"  {law}" for law in a.laws]
+    if a.flags:
+        lines.append("Outside the evidence:")
+        lines += [f"  - {flag}" for flag in a.flags]
     return "\n".join(lines) + "\n"
+
+
+def pinned_text(pinned: dict[str, Any]) -> str:
+    """Pinned decisions as words: ``params 14.7B, web share 0.3``."""
+    parts = []
+    if "params" in pinned:
+        parts.append(f"params {units.format_count(pinned['params'])}")
+    if "tokens" in pinned:
+        parts.append(f"tokens {units.format_count(pinned['tokens'])}")
+    parts += [f"{k} share {v:g}" for k, v in pinned.get("shares", {}).items()]
+    return ", ".join(parts)
+
+
+def source_text(allocation: Any, name: str) -> str:
+    """One source of an optimiser's plan: tokens drawn, epochs, kept or bought tokens."""
+    kept = allocation.synthetic_kept_tokens.get(name)
+    bought = allocation.bought_tokens.get(name)
+    extra = "" if kept is None else f", generate and keep {units.format_count(kept)}"
+    extra += "" if bought is None else f", of {units.format_count(bought)} bought"
+    tokens = units.format_count(allocation.source_tokens[name])
+    return f"{tokens} tokens, {allocation.epochs.get(name, math.nan):.2f} epochs{extra}"
+
+
+def bought_text(allocation: Any, name: str) -> str:
+    """A licensed source's purchase: unique tokens bought and what they cost."""
+    return (
+        f"{units.format_count(allocation.bought_tokens[name])} unique tokens for "
+        f"{units.format_usd(allocation.licence_usd.get(name, 0.0))} (licence and processing per "
+        "token; the rest of the offer is not bought)"
+    )
+
+
+VERSUS_LABELS = {
+    "params": ("parameters", units.format_count),
+    "tokens": ("training tokens", units.format_count),
+    "loss": ("expected loss", lambda v: f"{v:.4f}"),
+    "total_cost_usd": ("total cost", units.format_usd),
+    "wall_clock_days": ("wall-clock", units.format_days),
+}
+
+
+def versus_rows(allocation: Any) -> list[list[str]]:
+    """The user's plan and the recommendation, paired: [quantity, plan, recommended, change]."""
+    rows = []
+    for key, (label, fmt) in VERSUS_LABELS.items():
+        pair = allocation.versus_plan.get(key)
+        if pair is None:
+            continue
+        diff = pair["difference"]
+        change = (
+            f"{diff:+.4f}"
+            if key == "loss"
+            else f"{pair['recommended'] / pair['plan'] - 1:+.0%}"
+            if pair["plan"]
+            else "-"
+        )
+        rows.append([label, fmt(pair["plan"]), fmt(pair["recommended"]), change])
+    return rows
 
 
 def render_fit(result: Any, fmt: str) -> str:

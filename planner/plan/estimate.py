@@ -173,6 +173,7 @@ def plan_result(
             generation_usd=float(s.generation_usd[row]),
             grading_usd=float(s.grading_usd[row]),
             synthetic_accelerator_hours=float(s.synthetic_accelerator_hours[row]),
+            in_gain=s.in_gain,
         )
         for s in ev.sources
     )

@@ -120,6 +120,8 @@ class SourceTerms:
     grading_usd: np.ndarray
     generated_tokens: np.ndarray
     synthetic_accelerator_hours: np.ndarray
+    in_gain: bool = True
+    """Whether the mixture gain multiplies this pool (planner.mixture.expected_loss.gain_stream)."""
 
     @functools.cached_property
     def epochs(self) -> np.ndarray:
@@ -356,7 +358,10 @@ def _sources(
     pools = expected_loss.pools(scenario, list[Any](drawn))
     terms = expected_loss.mix_effective(pools, scenario.mixture, scenario.law)
     out = []
-    for source, tokens, pool, part in zip(scenario.data, drawn, pools, terms.per_pool, strict=True):
+    scoped = terms.in_gain or (True,) * len(pools)
+    for source, tokens, pool, part, gained in zip(
+        scenario.data, drawn, pools, terms.per_pool, scoped, strict=True
+    ):
         # Without unique_tokens a source is drawn once: a synthetic source then generates
         # everything it draws, and a real source pays its licence on what it draws.
         needed = source.unique_tokens * ones if source.unique_tokens is not None else tokens
@@ -377,6 +382,7 @@ def _sources(
                 grading_usd=_row(spent.grading_usd * used, size),
                 generated_tokens=_row(spent.generated_tokens * used, size),
                 synthetic_accelerator_hours=_row(spent.generation_accelerator_hours * used, size),
+                in_gain=gained,
             )
         )
     return out, pools, terms

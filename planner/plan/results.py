@@ -48,6 +48,9 @@ class SourceResult:
     generation_usd: float
     grading_usd: float
     synthetic_accelerator_hours: float
+    in_gain: bool = True
+    """Whether the plan's mixture gain multiplies this pool: the gain applies to the tokens it was
+    measured on (synthetic pools and the real text they rewrite), not to unrelated pools."""
 
 
 @dataclass(frozen=True)

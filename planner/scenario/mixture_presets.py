@@ -143,6 +143,45 @@ GAIN_PRESETS: dict[str, GainPreset] = {
             alone_gain=0.6,
         ),
         GainPreset(
+            name="sbp-2025",
+            source="Yang et al. 2025, Synthetic Bootstrapped Pretraining (arXiv 2509.15248): a "
+            "synthesiser learnt from the corpus itself recovers up to 60% of the gain of an oracle with "
+            "20x more unique data. A source-tied generator: its value is information about its source, "
+            "carried by the information cap sbp-2025 (use both); no gain beyond it (M = 1, assumption)",
+            optimum_share=0.5,
+            max_gain=_spread(1.0, 1.0, 1.0),
+            alone_gain=1.0,
+        ),
+        GainPreset(
+            name="tpt-2025",
+            source="Wang et al. 2025, Thinking Augmented Pre-Training (arXiv 2509.20186): documents "
+            "with generated reasoning appended give 3x data efficiency, measured with every document "
+            "augmented (so M_1 = 3) up to 100B tokens; no interior optimum published (M_max 1 and the "
+            "0.5 optimum are placeholders, assumption); 3B post-training reasoning +10% [S]",
+            optimum_share=0.5,
+            max_gain=_spread(1.0, 1.0, 1.0),
+            alone_gain=3.0,
+        ),
+        GainPreset(
+            name="swallowcode-2025",
+            source="Fujii et al. 2025, SwallowCode (arXiv 2505.02881): LLM rewrites of The-Stack-v2 "
+            "(16.1B tokens), 50B-token continual pretraining of Llama-3.1-8B: HumanEval +17.0, "
+            "HumanEval+ +17.7 over Stack-Edu. Benchmark deltas only: the loss speed-up M_1 = 1.3 "
+            "(rewrites alone beat the original alone) and the 0.5 optimum are assumptions",
+            optimum_share=0.5,
+            max_gain=_spread(1.0, 1.0, 1.5),
+            alone_gain=1.3,
+        ),
+        GainPreset(
+            name="swallowmath-2025",
+            source="Fujii et al. 2025, SwallowMath (arXiv 2505.02881): LLM rewrites of FineMath-4+ "
+            "(2.3B tokens), 50B-token continual pretraining of Llama-3.1-8B: GSM8K +12.4, MATH +7.6. "
+            "Benchmark deltas only: M_1 = 1.3 and the 0.5 optimum are assumptions",
+            optimum_share=0.5,
+            max_gain=_spread(1.0, 1.0, 1.5),
+            alone_gain=1.3,
+        ),
+        GainPreset(
             name="neutral",
             source="assumption: no published pretraining gain curve (a token is worth a web token at any "
             "share); fit one from your ablations with planner fit-mix",
@@ -176,6 +215,23 @@ CAP_PRESETS: dict[str, CapPreset] = {
             source="Kim et al. 2026 (arXiv 2603.18534): 1.80x when a document's rephrasings are stitched "
             "into one megadoc; k* = 8 assumption",
             rho=0.82,
+            scale=8.0,
+        ),
+        CapPreset(
+            name="sbp-2025",
+            source="Yang et al. 2025, Synthetic Bootstrapped Pretraining (arXiv 2509.15248): 'up to "
+            "60% of the gain' of a 20x-unique oracle. Under Besiroglu + Muennighoff at N = 3B, D = 1T, "
+            "U = 50B (laws-2025.md §9 check 20) that bounds the family at 1.35x the repetition "
+            "baseline's effective data, i.e. U* <= 2.21 U: rho = 1.2 (rounded down); k* = 8 assumption",
+            rho=1.2,
+            scale=8.0,
+        ),
+        CapPreset(
+            name="tpt-2025",
+            source="Wang et al. 2025, Thinking Augmented Pre-Training (arXiv 2509.20186): 3x data "
+            "efficiency read as at most 3x the source's information (rho = 2; assumption, "
+            "laws-2025.md §7: a source-tied generator needs its own cap); k* = 8 assumption",
+            rho=2.0,
             scale=8.0,
         ),
     )

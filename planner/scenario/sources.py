@@ -37,6 +37,7 @@ from planner.scenario.generators import (
     Measured,
     SelfHosted,
 )
+from planner.scenario.mixture_presets import CapRef
 
 __all__ = [
     "GENERATION_RATES",
@@ -218,6 +219,24 @@ class Synthetic(Strict):
             "rephrasing of text not otherwise trained on (flagged)."
         ),
     )
+    mixed_with: list[Name] | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "Real sources of this scenario the pool's mixture gain was measured beside (its gain "
+            "multiplies them and the pool, and no other source). Default: the source it rephrases; "
+            "for a pool tied to none, the sources the scenario rewrites, or every real source when "
+            "it rewrites none (planner.mixture.expected_loss.gain_stream)."
+        ),
+    )
+    information_cap: CapRef | None = Field(
+        None,
+        description=(
+            "For kind rephrased: this generator's own information cap (a preset such as sbp-2025 "
+            "or tpt-2025, or {rho, scale}), replacing mixture.information_cap for its family: a "
+            "source-tied generator is bounded by the information in its source."
+        ),
+    )
     value_weight: ValueWeight | None = Field(
         None,
         description=(
@@ -262,6 +281,8 @@ class Synthetic(Strict):
     def _rephrases_only_rephrased(self) -> Synthetic:
         if self.rephrases is not None and self.kind != "rephrased":
             raise ValueError(f"rephrases applies to kind rephrased, not {self.kind}")
+        if self.information_cap is not None and self.kind != "rephrased":
+            raise ValueError(f"information_cap applies to kind rephrased, not {self.kind}")
         if self.kind == "distillation" and self.generator.measured is not None:
             raise ValueError(
                 "distillation needs an api or self_hosted teacher (a measured rate is for generation)"
@@ -323,9 +344,17 @@ class DataSource(Strict):
 
 
 def check_rephrases(data: Sequence[DataSource]) -> None:
-    """Every ``rephrases: NAME`` names a real source of the same scenario (ValueError if not)."""
+    """Every ``rephrases: NAME`` and ``mixed_with`` entry names a real source of the same
+    scenario (ValueError if not)."""
     kinds = {d.name: d.kind for d in data}
     for source in data:
+        for name in (source.synthetic.mixed_with or []) if source.synthetic is not None else []:
+            if kinds.get(name) != "real":
+                real = sorted(n for n, k in kinds.items() if k == "real")
+                raise ValueError(
+                    f"data.{source.name}.synthetic.mixed_with: {name!r} is not a real source of "
+                    f"this scenario; name one of {', '.join(real) or 'none defined'}"
+                )
         target = source.synthetic.rephrases if source.synthetic is not None else None
         if not isinstance(target, str):
             continue

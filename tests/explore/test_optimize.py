@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -96,14 +94,8 @@ def test_never_over_budget_and_budget_binds(goal: dict) -> None:
 
 
 def _x(plan: planner.Allocation, problem) -> np.ndarray:  # type: ignore[no-untyped-def]
-    x = [math.log(plan.params)]
-    names = problem.names
-    for i in problem.real_index:
-        x.append(math.log(plan.source_tokens[names[i]]))
-    for j in problem.synthetic_index:
-        kept = plan.synthetic_kept_tokens[names[j]]
-        x += [math.log(kept), math.log(plan.source_tokens[names[j]] / kept)]
-    return np.array(x)
+    held = {**plan.synthetic_kept_tokens, **plan.bought_tokens}
+    return problem.x_of(plan.params, plan.source_tokens, held)
 
 
 def test_no_random_feasible_plan_beats_the_optimum() -> None:
@@ -113,6 +105,7 @@ def test_no_random_feasible_plan_beats_the_optimum() -> None:
     problem = _problem(scenario, settings)
     rng = np.random.default_rng(0)
     base = _x(plan, problem)
+    bounds = planner.explore.decision_space.bounds(problem)
     beaten = 0
     for _ in range(300):
         x = base + rng.normal(0, 0.5, base.size)
@@ -120,8 +113,8 @@ def test_no_random_feasible_plan_beats_the_optimum() -> None:
             settings.max_synthetic_share or 1.0
         ):
             continue
-        if x[-1] < 0:  # synthetic epochs below one are not plans
-            continue
+        if any(not lo <= v <= hi for v, (lo, hi) in zip(x, bounds, strict=True)):
+            continue  # outside the search space: epochs past max_epochs, more than the offer bought
         if problem.loss(x) < plan.loss - 1e-3:
             beaten += 1
     assert beaten == 0
@@ -199,7 +192,9 @@ def test_budget_below_fixed_costs_is_a_clear_error() -> None:
 
 
 def test_infeasible_budget_names_the_cheapest_plan() -> None:
-    with pytest.raises(InputError, match=r"smallest plan .* already needs \$52,"):
+    # the licensed corpus is bought by the token: the smallest plan buys 1M tokens of it, not the
+    # whole 100B offer ($52,000 before issue 19)
+    with pytest.raises(InputError, match=r"smallest plan .* already needs \$1\.0"):
         optimize(rephrase(), Optimize(budget_usd=1.0))
     with pytest.raises(InputError, match="no plan fits in the deadline"):
         optimize(rephrase(), Optimize(deadline_days=1e-9))
@@ -208,7 +203,7 @@ def test_infeasible_budget_names_the_cheapest_plan() -> None:
 def test_pools_read_beyond_four_epochs_are_pointed_out_with_the_fix() -> None:
     from planner.outputs.command_text import render_allocation, repeated_pools
 
-    plan = optimize(rephrase(), Optimize(budget_usd=300e3))
+    plan = optimize(rephrase(), Optimize(budget_usd=300e3, max_epochs=16))
     over = {name for name, epochs in plan.epochs.items() if epochs > 4}
     lines = repeated_pools(plan)
     assert over and len(lines) == len(over)
@@ -216,5 +211,5 @@ def test_pools_read_beyond_four_epochs_are_pointed_out_with_the_fix() -> None:
     assert sum(
         line.startswith("warning: ") for line in render_allocation(plan, "table").splitlines()
     ) == len(over)
-    bounded = optimize(rephrase(), Optimize(budget_usd=300e3, max_epochs=4))
+    bounded = optimize(rephrase(), Optimize(budget_usd=300e3))  # the default bound is 4
     assert repeated_pools(bounded) == []

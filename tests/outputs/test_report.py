@@ -379,8 +379,14 @@ def test_sources_section_says_how_effective_tokens_add_up(
     text = page.find("h2", id="sources").find_next("p").get_text()
     for plan in phi4.plans:
         assert f"{plan.plan} x{plan.mixture_gain:.2f}" in text
-    # the sum of the sources' effective tokens times the gain is the plan's effective tokens
+    # the gain's stream times the gain, plus the other sources, is the plan's effective tokens
+    # (issue 19: the gain no longer multiplies code and licensed data nobody rewrote)
     frame = phi4.sources_frame()
     for plan in phi4.plans:
-        summed = frame.loc[frame["plan"] == plan.plan, "effective_tokens"].sum()
-        assert summed * plan.mixture_gain == pytest.approx(plan.effective_tokens, rel=1e-6)
+        rows = frame[frame["plan"] == plan.plan]
+        inside = rows.loc[rows["in_gain"], "effective_tokens"].sum()
+        outside = rows.loc[~rows["in_gain"], "effective_tokens"].sum()
+        assert outside > 0  # code and acquired
+        assert inside * plan.mixture_gain + outside == pytest.approx(
+            plan.effective_tokens, rel=1e-6
+        )
