@@ -50,6 +50,7 @@ __all__ = [
 NUMERIC = re.compile(
     r"^(model\.(params|active_params)"
     r"|training\.(tokens|accelerator_count|utilization|price_usd_per_hour|goodput|pue|grid_kg_co2_per_kwh)"
+    r"|stages\.[^.]+\.(share|tokens)"
     r"|data\.[^.]+\.(share|tokens|unique_tokens|epochs|license_usd_per_million_tokens"
     r"|processing_usd_per_million_tokens|fixed_fee_usd)"
     r"|data\.[^.]+\.synthetic\.(acceptance_yield|prompt_tokens_per_token|value_weight|r_star)"
@@ -154,8 +155,22 @@ def _field(path: str, scenario: Scenario) -> Any:
                     allowed=f"sources: {', '.join(names) or 'none'}",
                 )
             i += 1
+        elif part == "stages":
+            stage_names = [s.name for s in scenario.stages]
+            if i + 1 >= len(parts) or not _stage_ref(parts[i + 1], stage_names):
+                raise InputError(
+                    "no stage by that name",
+                    field=f"grid {path}",
+                    allowed=f"stages: {', '.join(stage_names) or 'none'} (or their index 0, 1, ...)",
+                )
+            i += 1
         i += 1
     return info
+
+
+def _stage_ref(part: str, names: list[str]) -> bool:
+    """A stage addressed by name or by index."""
+    return part in names or (part.isdigit() and int(part) < len(names))
 
 
 def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarray) -> None:

@@ -75,6 +75,18 @@ def _set_in_base(scenario: Any, path: str) -> None:
             if depth == 1:  # data.<name>: _field has checked that the source exists
                 node = next(d for d in scenario.data if d.name == part)
             continue
+        if parts[0] == "stages" and depth < 2:
+            if depth == 1:  # stages.<name or index>: _field has checked that it exists
+                names = [s.name for s in scenario.stages]
+                node = scenario.stages[names.index(part) if part in names else int(part)]
+                other = {"share": "tokens", "tokens": "share"}.get(parts[-1])
+                if len(parts) == 3 and other and getattr(node, other) is not None:
+                    raise InputError(
+                        f"stage {node.name} gives {other} in the base scenario; sweep "
+                        f"stages.{part}.{other} instead, or give {parts[-1]} in the file",
+                        field=f"grid {path}",
+                    )
+            continue
         node = getattr(node, part, None)
         if node is None:
             here = ".".join(parts[: depth + 1])

@@ -14,7 +14,7 @@ from typing import Any
 
 from planner import units
 from planner.explore.analysis import Analysis, pareto
-from planner.outputs import charts, report_tables
+from planner.outputs import charts, report_tables, stage_tables
 from planner.outputs.recommended import recommended
 from planner.outputs.text import plan_range
 from planner.plan.estimate import PlanResult, Results
@@ -98,6 +98,18 @@ class ReportContext:
     """Each plan's mixture gain on effective data, ``plan x1.68``."""
     recommended: dict[str, Any] | None = field(default=None)
     """The optimiser's plan, when one was run."""
+    stage_headers: list[str] = field(default_factory=list)
+    """Columns of the stage table (empty for single-stage runs)."""
+    stage_rows: list[list[str]] = field(default_factory=list)
+    """One row per stage of each staged plan, then the plan's total (planner.outputs.stage_tables)."""
+    stage_mix_headers: list[str] = field(default_factory=list)
+    """Columns of the stage-mix table."""
+    stage_mix_rows: list[list[str]] = field(default_factory=list)
+    """One row per (plan, stage, source drawn)."""
+    programme_line_headers: list[str] = field(default_factory=list)
+    """Columns of the programme-line table (ladder, valuation anneals)."""
+    programme_line_rows: list[list[str]] = field(default_factory=list)
+    """One row per recipe-search line of each plan."""
 
 
 def _dodge_note(plans: list[PlanResult]) -> str:
@@ -207,6 +219,9 @@ def build_context(
     resource_headers, resource_rows = report_tables.resource_table(results)
     law = base_input.scenario.law if base_input else None
     allocation = found.allocation
+    stage_headers, stage_rows = stage_tables.stage_table(plans)
+    mix_headers, mix_rows = stage_tables.stage_mix_table(plans)
+    line_headers, line_rows = stage_tables.programme_line_table(plans)
     return ReportContext(
         version=__version__,
         title=results.scenario,
@@ -244,6 +259,12 @@ def build_context(
             if allocation is not None
             else None
         ),
+        stage_headers=stage_headers,
+        stage_rows=stage_rows,
+        stage_mix_headers=mix_headers,
+        stage_mix_rows=mix_rows,
+        programme_line_headers=line_headers,
+        programme_line_rows=line_rows,
     )
 
 

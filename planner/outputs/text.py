@@ -332,12 +332,22 @@ def render_table(results: Results, width: int | None = None) -> str:
         if p.description and p.description != results.description
     ]
     lines += ([""] + descriptions if descriptions else []) + [""] + _footer(results)
+    lines += _stage_lines(results)
     if limit is not None:
         lines = [
             textwrap.fill(line, limit, subsequent_indent="  ") if len(line) > limit else line
             for line in lines
         ]
     return "\n".join(lines) + "\n"
+
+
+def _stage_lines(results: Results) -> list[str]:
+    """Stage and programme-line tables of staged plans (planner.outputs.stage_tables); none otherwise."""
+    if not any(p.stages or p.programme_lines for p in results.plans):
+        return []
+    from planner.outputs.stage_tables import stage_lines
+
+    return [clean_text(line) for line in stage_lines(results.plans)]
 
 
 def md_cell(text: str) -> str:

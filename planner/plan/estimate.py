@@ -15,6 +15,7 @@ from planner.errors import InputError
 from planner.plan import evaluate, flags, monte_carlo
 from planner.plan.plans import Plan, plans
 from planner.plan.results import PlanResult, Results, SourceResult, compare
+from planner.plan.stages import programme_lines, stage_results
 from planner.scenario.schema import Scenario
 
 __all__ = [
@@ -103,7 +104,26 @@ def notes_for(scenarios: list[Scenario], names: list[str] | None = None) -> tupl
         if len(grouped) > 1 and all(named):
             line = f"{', '.join(named)}: {line}"
         notes = (*notes, line)
+    staged = next((s for s in scenarios if s.stages), None)
+    if staged is not None:
+        notes = (*notes, stage_note(staged))
     return notes
+
+
+def stage_note(scenario: Scenario) -> str:
+    """How a staged run's losses are read: the base law's, or the schedule law's beside it."""
+    law = scenario.schedule_law
+    if law is None:
+        return (
+            "Stages: no schedule law is fitted, so each stage's loss follows the base law on the "
+            "data drawn up to its end (as if the learning rate were fully decayed there); the "
+            "schedule changes cost only."
+        )
+    return (
+        f"Stages: the schedule loss comes from {law.name} (Tissue et al. 2024, L = L0 + A·S1^-alpha "
+        f"- C·S2, your constants{'; ' + law.fitted_on if law.fitted_on else ''}), shown beside the base "
+        "law's loss, which the plan's expected loss keeps."
+    )
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
@@ -203,6 +223,8 @@ def plan_result(
         flags=tuple(found),
         warnings=tuple(warnings),
         mixture=_mixture_note(scenario),
+        stages=stage_results(scenario, values),
+        programme_lines=programme_lines(scenario, values),
     )
 
 

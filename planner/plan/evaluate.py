@@ -24,7 +24,7 @@ from planner.errors import InputError
 from planner.laws.forms import ChinchillaLaw, KaplanLaw
 from planner.mixture import expected_loss
 from planner.numbers import Number
-from planner.plan import cost
+from planner.plan import cost, stages
 from planner.scenario import token_shares
 from planner.scenario.fields import Range
 from planner.scenario.schema import Scenario
@@ -86,7 +86,8 @@ def with_values(scenario: Scenario, path: str, value: Any) -> Scenario:
 def _set(model: Any, parts: Sequence[str], value: Any) -> Any:
     head, rest = parts[0], parts[1:]
     if isinstance(model, list):
-        index = next(i for i, item in enumerate(model) if getattr(item, "name", None) == head)
+        names = [getattr(item, "name", None) for item in model]
+        index = names.index(head) if head in names else int(head)  # by name, else index
         copy = list(model)
         copy[index] = _set(model[index], rest, value) if rest else value
         return copy
@@ -170,7 +171,10 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     ``varied_shares``: sources whose ``share`` a sweep sets; the other share-based sources
     are rescaled to fill the rest (:func:`planner.scenario.token_shares.resolve`). Inputs that are plain
     numbers stay one element wide until the end, so a sweep pays only for what it varies.
+    A scenario with ``stages`` is evaluated stage by stage (planner.plan.stages).
     """
+    if getattr(scenario, "stages", None):
+        return stages.evaluate_staged(scenario, size, varied_shares, evaluate, _programme)
     ones = np.ones(1)
     training = scenario.training
     accelerator = training.accelerator
@@ -324,6 +328,10 @@ def _programme(scenario: Any, out: dict[str, Any], ones: np.ndarray) -> None:
     hours = cost.programme_hours(
         out["billed_accelerator_hours"], programme.development, programme.evaluation_share
     )
+    if programme.ladder is not None or programme.anneals is not None:
+        hours = hours + stages.search_lines(
+            scenario, out, ones
+        )  # recipe search (planner.plan.stages)
     out["programme_accelerator_hours"] = hours * ones
     out["programme_usd"] = cost.training_cost_usd(hours, training.price) * ones
     out["programme_total_usd"] = out["total_cost_usd"] + out["programme_usd"]

@@ -10,6 +10,7 @@ from planner.compute.results import HardwareResult, MemoryPerAccelerator, hardwa
 from planner.errors import InputError
 from planner.mixture.expected_loss import Flag
 from planner.plan.plans import Plan
+from planner.plan.stages import ProgrammeLine, StageResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,6 +149,10 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     mixture: str = ""
     """Which mixture form and presets produced the loss (planner.plan.share_curves.describe)."""
+    stages: tuple[StageResult, ...] = ()
+    """The run's stages (``stages:``); empty for a single-stage run, and then left out of to_dict."""
+    programme_lines: tuple[ProgrammeLine, ...] = ()
+    """Recipe-search lines of ``programme:`` (ladder, valuation anneals), inside programme_usd."""
 
     def __getattr__(self, name: str) -> Any:
         """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""
@@ -174,6 +179,9 @@ class PlanResult:
         out["flags"] = [asdict(f) for f in self.flags]
         if sources:
             out["sources"] = [asdict(s) for s in self.sources]
+        for name in ("stages", "programme_lines"):  # only where a scenario has them
+            if not out[name]:
+                out.pop(name)
         return out
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from planner import defaults
 from planner.scenario.fields import Amount, Strict
+from planner.scenario.stages import Ladder, ValuationAnneals
 
 __all__ = ["OwnedAccelerators", "Programme"]
 
@@ -54,6 +55,16 @@ class Programme(Strict):
     owned: OwnedAccelerators | None = Field(
         None,
         description="Owned accelerators: the final run also priced at amortised cost (Epoch AI's method).",
+    )
+    ladder: Ladder | None = Field(
+        None,
+        description="A scaling ladder trained first (Bhagia et al. 2024): a budget line at the run's "
+        "accelerator, utilisation and price.",
+    )
+    anneals: ValuationAnneals | None = Field(
+        None,
+        description="Dataset-valuation anneals (Llama 3 §3.1.3): a budget line at the run's "
+        "accelerator, utilisation and price.",
     )
 
     @property

@@ -39,6 +39,7 @@ from planner.scenario.sources import (
     Synthetic,
     check_rephrases,
 )
+from planner.scenario.stages import ScheduleLaw, Stage, check_stages, rebalanced, staged_draws
 
 __all__ = [
     "Api",
@@ -55,7 +56,9 @@ __all__ = [
     "Programme",
     "Range",
     "Scenario",
+    "ScheduleLaw",
     "SelfHosted",
+    "Stage",
     "Strict",
     "Synthetic",
     "Training",
@@ -435,6 +438,16 @@ class Scenario(Strict):
         description="How real and synthetic data combine: information cap of rephrasings, mixture-gain "
         "presets per synthetic kind and their form (share-gain or budget-gain); see planner.scenario.mixture_presets.",
     )
+    stages: list[Stage] = Field(
+        default_factory=list,
+        description="Runs in stages (pretraining, anneal, long context): tokens or share, data mix, "
+        "sequence length, learning rate, hardware per stage; see planner.plan.stages. Default: one stage.",
+    )
+    schedule_law: ScheduleLaw | None = Field(
+        None,
+        description="Tissue et al. 2024 schedule-aware loss with your fitted constants (L0, A, alpha, "
+        "C); without it each stage's loss follows the base law.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Scenario:
@@ -457,9 +470,8 @@ class Scenario(Strict):
         varied = (info.context or {}).get("varied_shares")
         if varied is not None:
             # a variant set or dropped shares: the others fill the rest (planner.scenario.token_shares)
-            object.__setattr__(
-                self, "data", token_shares.rebalanced(self.training, self.data, varied)
-            )
+            rebalance = rebalanced if self.stages else token_shares.rebalanced
+            object.__setattr__(self, "data", rebalance(self.training, self.data, varied))
         check_rephrases(self.data)
         # krajewski-2024: the MoE or dense row for this model's shape (planner.laws.moe)
         object.__setattr__(self, "law", for_model(self.law, self.model.moe_granularity))
@@ -471,16 +483,25 @@ class Scenario(Strict):
             raise ValueError(
                 f"optimize.target_loss {target:g} is at or below the law's irreducible loss {floor:.4f}"
             )
-        self.source_tokens()  # raises ValueError when the mix does not add up
+        if self.stages:  # raises ValueError when the stages or the mix do not add up
+            check_stages(self.stages, self.data, self.training, self.model)
+        else:
+            self.source_tokens()  # raises ValueError when the mix does not add up
         check_model_layout(self.model, self.training)
         return self
 
     def source_tokens(self) -> list[float]:
-        """Tokens drawn from each data source, in order (one rule: :func:`planner.scenario.token_shares.resolve`)."""
+        """Tokens drawn from each data source, in order (one rule: :func:`planner.scenario.token_shares.resolve`;
+        with stages, the sum over stages, :func:`planner.scenario.stages.staged_draws`)."""
+        if self.stages:
+            per_stage, _, _ = staged_draws(self.training, self.data, self.stages)
+            return [float(sum(s[i][0] for s in per_stage)) for i in range(len(self.data))]
         drawn, _ = token_shares.resolve(self.training, self.data)
         return [float(t[0]) for t in drawn]
 
     @property
     def total_tokens(self) -> float:
         """Training tokens: training.tokens, or the sum drawn from the sources."""
+        if self.stages:
+            return float(staged_draws(self.training, self.data, self.stages)[2][0])
         return float(token_shares.resolve(self.training, self.data)[1][0])
