@@ -58,3 +58,25 @@ def test_help_texts_and_schema_list_every_preset() -> None:
         assert name in re.sub(r"\s+", "", loss_help) or name in loss_help, name
         assert name in re.sub(r"\s+", " ", run_help).replace("- ", "-"), name
         assert name in law_text, name
+
+
+def test_precisions_one_table_for_schema_cli_and_catalog() -> None:
+    from planner.precisions import FORMATS, PRECISION_NAMES, PrecisionName
+    from planner.scenario.accelerators import catalog
+    from planner.scenario.schema import Training
+
+    assert PRECISION_NAMES == tuple(FORMATS) == get_args(PrecisionName)
+    assert set(get_args(Training.model_fields["precision"].annotation)) == set(PRECISION_NAMES)
+    schema = Scenario.model_json_schema()
+    assert set(schema["$defs"]["Training"]["properties"]["precision"]["enum"]) == set(
+        PRECISION_NAMES
+    )
+    for command in ("estimate", "loss"):
+        text = re.sub(r"\s+", " ", CliRunner().invoke(main, [command, "--help"]).output)
+        for name in PRECISION_NAMES:
+            assert name in text, (command, name)
+    columns = {f"peak_{fmt.peak}_tflops" for fmt in FORMATS.values()}
+    for accelerator in catalog().values():
+        assert all(hasattr(accelerator, column) for column in columns)
+    for fmt in FORMATS.values():
+        assert fmt.speedup_low <= fmt.speedup <= fmt.speedup_high and fmt.speedup_source
