@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.compute.results import HardwareResult, MemoryPerAccelerator, hardware_output
 from planner.errors import InputError
+from planner.laws.task_fit import TaskPrediction
 from planner.mixture.expected_loss import Flag
 from planner.plan.plans import Plan
 
@@ -145,6 +146,9 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     mixture: str = ""
     """Which mixture form and presets produced the loss (planner.plan.share_curves.describe)."""
+    tasks: tuple[TaskPrediction, ...] = ()
+    """Predicted accuracy per task with P10-P90 at this plan's params and tokens
+    (``downstream.tasks``; planner.laws.task_fit, Bhagia et al. 2024)."""
 
     def __getattr__(self, name: str) -> Any:
         """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""
@@ -171,6 +175,10 @@ class PlanResult:
         out["flags"] = [asdict(f) for f in self.flags]
         if sources:
             out["sources"] = [asdict(s) for s in self.sources]
+        if self.tasks:
+            out["tasks"] = [asdict(t) for t in self.tasks]
+        else:  # outputs of scenarios without downstream.tasks keep their keys
+            out.pop("tasks")
         return out
 
 
@@ -226,6 +234,9 @@ class Results:
             row["flags"] = "; ".join(
                 f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"]
             )
+            for task in row.pop("tasks", []):  # one column per task and bound
+                for key in ("accuracy", "accuracy_p10", "accuracy_p90"):
+                    row[f"{key}_{task['task']}"] = task[key]
         return pd.DataFrame(rows).set_index("plan")
 
     def sources_frame(self) -> pd.DataFrame:
