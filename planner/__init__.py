@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from planner.explore.sweep import sweep, sweep_to_file
     from planner.laws.choice import loss
     from planner.laws.fit import Fit, fit_law
+    from planner.laws.task_fit import TaskFits, fit_tasks, predict_tasks
     from planner.mixture.expected_loss import Flag
     from planner.plan.estimate import PlanResult, Results, SourceResult, compare, estimate, run
     from planner.plan.plans import Plan, load_scenario, plans
@@ -50,18 +51,21 @@ _WHERE = {
     "Results": "plan.results",
     "Scenario": "scenario.schema",
     "SourceResult": "plan.results",
+    "TaskFits": "laws.task_fit",
     "analyse": "explore.analysis",
     "backtest": "compute.backtest",
     "catalog": "scenario.accelerators",
     "compare": "plan.results",
     "estimate": "plan.estimate",
     "fit_law": "laws.fit",
+    "fit_tasks": "laws.task_fit",
     "hardware": "scenario.accelerators",
     "layouts": "compute.utilization",
     "load_scenario": "plan.plans",
     "loss": "laws.choice",
     "optimize": "explore.optimizer",
     "plans": "plan.plans",
+    "predict_tasks": "laws.task_fit",
     "run": "plan.estimate",
     "sweep": "explore.sweep",
     "sweep_to_file": "explore.sweep",
@@ -82,6 +86,7 @@ __all__ = [
     "Results",
     "Scenario",
     "SourceResult",
+    "TaskFits",
     "__version__",
     "analyse",
     "backtest",
@@ -89,12 +94,14 @@ __all__ = [
     "compare",
     "estimate",
     "fit_law",
+    "fit_tasks",
     "hardware",
     "layouts",
     "load_scenario",
     "loss",
     "optimize",
     "plans",
+    "predict_tasks",
     "render_report",
     "run",
     "sweep",

@@ -1,4 +1,4 @@
-"""Commands that explore many plans: ``optimize``, ``sweep`` and ``fit``.
+"""Commands that explore many plans: ``optimize``, ``sweep``, ``fit`` and ``fit-tasks``.
 
 Thin shells over :mod:`planner.explore.optimizer`, :mod:`planner.explore.sweep` and :mod:`planner.laws.fit`;
 registered on the ``planner`` group by :mod:`planner.cli`.
@@ -23,7 +23,7 @@ from planner.cli.options import (
 from planner.errors import PlannerError
 from planner.laws.names import DEFAULT_LAW
 
-__all__ = ["fit", "fit_mix", "optimize", "sweep"]
+__all__ = ["fit", "fit_mix", "fit_tasks", "optimize", "sweep"]
 
 
 def _columns(mapping: tuple[str, ...]) -> dict[str, str]:
@@ -360,4 +360,63 @@ def fit_mix(
         from planner.io.writing import write_atomic
 
         write_atomic(out_path, text, overwrite=force)
+        click.echo(f"wrote {out_path}", err=True)
+
+
+@click.command("fit-tasks")
+@click.argument("runs_csv", type=click.Path(dir_okay=False))
+@fit_file_options("task-fit file", "params, tokens, task, task_loss, accuracy, run, step, role")
+@click.option(
+    "--predict",
+    "sizes",
+    multiple=True,
+    help="PARAMS:TOKENS to predict each task at, e.g. 7B:4T (repeatable).",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Bootstrap resamples of the ladder runs.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@friendly_errors
+def fit_tasks(
+    runs_csv: str,
+    out_path: str | None,
+    force: bool,
+    mapping: tuple[str, ...],
+    sizes: tuple[str, ...],
+    bootstrap: int,
+    seed: int,
+    fmt: str,
+) -> None:
+    """Fit per-benchmark accuracy to a model ladder: task loss as a power law in params and
+    tokens, then accuracy as a sigmoid of task loss (Bhagia et al. 2024).
+
+    Columns params, tokens, task, task_loss, accuracy; optionally run and step (checkpoints:
+    step 1 uses each run's last 5, step 2 all of them), role (target rows are held out and
+    compared) and chance. The task-fit file plugs into a scenario as downstream: {tasks: FILE}.
+
+    Example: planner fit-tasks ladder.csv --predict 7B:4T --predict 13B:5T -o reports/tasks.yaml
+    """
+    from planner.laws.task_fit import fit_tasks as fit_all
+    from planner.laws.task_fit import parse_size, predict_tasks, read_task_runs, task_file_text
+    from planner.outputs.task_output import render_task_fits
+
+    check_outputs(out_path, force=force)
+    points = [parse_size(size) for size in sizes]
+    result = fit_all(
+        read_task_runs(runs_csv, _columns(mapping)), bootstrap=bootstrap, seed=seed, name=runs_csv
+    )
+    click.echo(render_task_fits(result, predict_tasks(result, points), fmt), nl=False)
+    if out_path is not None:
+        from planner.io.writing import write_atomic
+
+        write_atomic(out_path, task_file_text(result), overwrite=force)
         click.echo(f"wrote {out_path}", err=True)

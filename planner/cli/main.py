@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from planner.cli.explore import fit, fit_mix, optimize, sweep
+from planner.cli.explore import fit, fit_mix, fit_tasks, optimize, sweep
 from planner.cli.hardware import LAYOUT_FLAGS, layout, layout_options
 from planner.cli.options import (
     QUANTITY,
@@ -362,4 +362,5 @@ main.add_command(optimize)
 main.add_command(sweep)
 main.add_command(fit)
 main.add_command(fit_mix)
+main.add_command(fit_tasks)
 main.add_command(layout)

@@ -17,6 +17,7 @@ import numpy as np
 
 from planner.errors import PlannerError
 from planner.laws.forms import ChinchillaLaw
+from planner.laws.task_fit import TaskCurve
 from planner.plan import evaluate
 from planner.plan.results import PlanResult, Results
 from planner.plan.share_curves import MixtureCurve, describe, mixture_curves
@@ -34,6 +35,7 @@ __all__ = [
     "pareto",
     "sensitivity",
     "share_curve",
+    "task_curves",
 ]
 
 
@@ -329,6 +331,8 @@ class Analysis:
     allocation_plan: str | None = None
     mixture_curves: list[MixtureCurve] = field(default_factory=list)
     """Loss against share per synthetic kind for the share-curve plan, published points marked."""
+    task_curves: list[TaskCurve] = field(default_factory=list)
+    """Predicted accuracy per task against compute through the baseline's size (downstream.tasks)."""
 
 
 def analyse(results: Results, *, optimise: bool = True) -> Analysis:
@@ -363,4 +367,18 @@ def analyse(results: Results, *, optimise: bool = True) -> Analysis:
         allocation=allocation,
         allocation_plan=None if chosen is None else chosen.name,
         mixture_curves=mixture_curves(mixed.scenario),
+        task_curves=task_curves(results),
     )
+
+
+def task_curves(results: Results) -> list[TaskCurve]:
+    """Accuracy against compute per task through the baseline's params and tokens, from the
+    baseline scenario's ``downstream.tasks`` (empty without one)."""
+    base = next((i for i in results.inputs if i.name == results.baseline), None)
+    downstream = base.scenario.downstream if base is not None else None
+    if downstream is None or downstream.tasks is None:
+        return []
+    from planner.laws.task_fit import accuracy_curves, load_task_file
+
+    plan = results[results.baseline]
+    return accuracy_curves(load_task_file(downstream.tasks), plan.params, plan.tokens)

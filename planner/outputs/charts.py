@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from planner.explore.analysis import Sensitivity, SharePoint
+from planner.laws.task_fit import TaskCurve
 from planner.outputs.chart_style import (
     COLORS,
     count_axis,
@@ -33,6 +34,7 @@ __all__ = [
     "loss_vs_cost",
     "share_curve",
     "sweep_frontier",
+    "task_accuracy",
     "tokens_and_epochs",
     "tornado",
 ]
@@ -281,3 +283,32 @@ def heatmap(
     axes.set_title(title)
     chart.colorbar(mesh, ax=axes, label="expected loss (nats/token)")
     return svg(chart, title)
+
+
+@drawn
+def task_accuracy(curves: Sequence[TaskCurve], plans: Sequence[PlanResult], baseline: str) -> str:
+    """Predicted accuracy per task against training compute (6·N·D, log axis) at the baseline's
+    tokens per parameter, with P10-P90 bands; each plan's own prediction is marked."""
+    chart = figure(7.5, 3.8)
+    axes = chart.subplots()
+    for index, curve in enumerate(curves):
+        color = COLORS[index % len(COLORS)]
+        axes.plot(
+            curve.flops, [a * 100 for a in curve.accuracy], "-", color=color, label=curve.task
+        )
+        axes.fill_between(curve.flops, [a * 100 for a in curve.accuracy_p10],
+                          [a * 100 for a in curve.accuracy_p90], color=color, alpha=0.15,
+                          linewidth=0)  # fmt: skip
+        for plan_index, plan in enumerate(plans):
+            found = next((t for t in plan.tasks if t.task == curve.task), None)
+            if found is not None:
+                style = plan_style(plan_index)
+                axes.plot([6 * found.params * found.tokens], [found.accuracy * 100],
+                          linestyle="none", marker=style["marker"], markersize=5, color=color,
+                          markeredgecolor="black", markeredgewidth=0.5)  # fmt: skip
+    axes.set_xscale("log")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    axes.set_xlabel("training compute, 6·N·D (FLOPs)")
+    axes.set_ylabel("predicted accuracy (%)")
+    axes.set_title(f"Accuracy per task vs compute at {plan_label(baseline)}'s tokens per parameter")
+    return svg(chart, f"Predicted accuracy per task vs compute, through {baseline}'s size")

@@ -14,7 +14,7 @@ from typing import Any
 
 from planner import units
 from planner.explore.analysis import Analysis, pareto
-from planner.outputs import charts, report_tables, stage_tables
+from planner.outputs import charts, report_tables, stage_tables, task_tables
 from planner.outputs.recommended import recommended
 from planner.outputs.text import plan_range
 from planner.plan.estimate import PlanResult, Results
@@ -110,6 +110,18 @@ class ReportContext:
     """Columns of the programme-line table (ladder, valuation anneals)."""
     programme_line_rows: list[list[str]] = field(default_factory=list)
     """One row per recipe-search line of each plan."""
+    task_headers: list[str] = field(default_factory=list)
+    """Columns of the per-task accuracy table: task, then one per plan with task fits."""
+    task_rows: list[list[str]] = field(default_factory=list)
+    """Predicted accuracy per task and plan with P10-P90 (empty without downstream.tasks)."""
+    task_note: str = ""
+    """How the per-task accuracies were predicted and what they do not see."""
+    stage_effect_note: str = ""
+    """Published effects of a comparable stage are measurements of other models, not predictions."""
+    stage_effect_headers: list[str] = field(default_factory=list)
+    """Columns of the published stage-effect table."""
+    stage_effect_rows: list[list[str]] = field(default_factory=list)
+    """Published stage-2 effects per task (planner/data/stage_effects.csv), with sources."""
 
 
 def _dodge_note(plans: list[PlanResult]) -> str:
@@ -190,6 +202,17 @@ def _charts(results: Results, plans: list[PlanResult], found: Analysis) -> list[
                 f"published speed-ups turned into the loss they imply. Presets: {presets}.",
             )
         )
+    if found.task_curves:
+        items.append(
+            Chart(
+                "tasks",
+                Markup(charts.task_accuracy(found.task_curves, plans, results.baseline)),
+                f"Predicted accuracy per task against training compute (6·N·D), scaling "
+                f"{results.baseline}'s parameters and tokens together (its tokens per parameter "
+                "held), with P10-P90 bands over the ladder fit's bootstrap resamples; markers are "
+                "each plan's own prediction. " + task_tables.TASK_NOTE,
+            )
+        )
     if found.sensitivity:
         items.append(
             Chart(
@@ -218,6 +241,8 @@ def build_context(
     cost_headers, cost_rows = report_tables.cost_table(results)
     resource_headers, resource_rows = report_tables.resource_table(results)
     law = base_input.scenario.law if base_input else None
+    task_headers, task_rows = task_tables.task_table(results)
+    stage_note, stage_rows = task_tables.stage_effect_table() if task_rows else ("", [])
     allocation = found.allocation
     stage_headers, stage_rows = stage_tables.stage_table(plans)
     mix_headers, mix_rows = stage_tables.stage_mix_table(plans)
@@ -265,6 +290,12 @@ def build_context(
         stage_mix_rows=mix_rows,
         programme_line_headers=line_headers,
         programme_line_rows=line_rows,
+        task_headers=task_headers,
+        task_rows=task_rows,
+        task_note=task_tables.TASK_NOTE if task_rows else "",
+        stage_effect_note=stage_note,
+        stage_effect_headers=task_tables.STAGE_EFFECT_HEADERS if stage_rows else [],
+        stage_effect_rows=stage_rows,
     )
 
 

@@ -285,6 +285,15 @@ def _footer(results: Results) -> list[str]:
         for p in plans
         if p.downstream_error is not None
     ]
+    lines += [
+        f"predicted accuracy ({p.plan}): "
+        + ", ".join(
+            f"{t.task} {100 * t.accuracy:.1f}% ({100 * t.accuracy_p10:.1f}-{100 * t.accuracy_p90:.1f})"
+            for t in p.tasks
+        )
+        for p in plans
+        if p.tasks
+    ]
     lines += [f"note: {n}" for n in results.notes]
     return [clean_text(line) for line in lines]
 

@@ -225,7 +225,17 @@ def plan_result(
         mixture=_mixture_note(scenario),
         stages=stage_results(scenario, values),
         programme_lines=programme_lines(scenario, values),
+        tasks=_task_predictions(scenario, values["params"], values["tokens"]),
     )
+
+
+def _task_predictions(scenario: Any, params: float, tokens: float) -> tuple[Any, ...]:
+    """Per-task accuracy from ``downstream.tasks`` at this plan's size (planner.laws.task_fit)."""
+    if scenario.downstream is None or scenario.downstream.tasks is None:
+        return ()
+    from planner.laws.task_fit import load_task_file, predict_tasks
+
+    return tuple(predict_tasks(load_task_file(scenario.downstream.tasks), [(params, tokens)]))
 
 
 def _mixture_note(scenario: Any) -> str:

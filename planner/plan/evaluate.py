@@ -277,7 +277,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         out["optimal_tokens_per_param"] = opt_tokens / opt_params
     else:
         out["optimal_tokens_per_param"] = np.full(size, np.nan)
-    if scenario.downstream is not None:
+    if scenario.downstream is not None and scenario.downstream.average:
         out["downstream_error"] = (
             expected_loss.downstream_error(out["loss"], scenario.downstream) * ones
         )

@@ -310,7 +310,9 @@ RULES: tuple[Rule, ...] = (
         "downstream_mismatch",
         "warning",
         "Gadre et al. 2024 (arXiv 2403.08540)",
-        lambda ev: np.full(ev.size, ev.scenario.downstream is not None),
+        lambda ev: np.full(
+            ev.size, ev.scenario.downstream is not None and ev.scenario.downstream.average
+        ),
         _one(
             lambda ev, row: (
                 f"benchmark error from {ev.scenario.downstream.name} is valid only for "

@@ -149,6 +149,17 @@ def load_scenario(path: str | Path) -> Scenario:
     ):
         # a law file is found next to the scenario file that names it
         document = {**document, "law": {**law, "file": str(Path(path).parent / law["file"])}}
+    downstream = document.get("downstream")
+    if isinstance(downstream, dict) and isinstance(downstream.get("tasks"), str):
+        # and task-fit files (planner fit-tasks --output)
+        from planner.laws.task_fit import TASK_PRESETS
+
+        tasks = Path(downstream["tasks"])
+        if not tasks.is_absolute() and downstream["tasks"] not in TASK_PRESETS:
+            document = {
+                **document,
+                "downstream": {**downstream, "tasks": str(Path(path).parent / tasks)},
+            }
     mixture = document.get("mixture")
     if isinstance(mixture, dict):  # so are mixture preset files (planner fit-mix --out)
         document = {**document, "mixture": {
@@ -158,6 +169,10 @@ def load_scenario(path: str | Path) -> Scenario:
             for key, value in mixture.items()
         }}  # fmt: skip
     scenario = validate(document, file=str(path))
+    if scenario.downstream is not None and scenario.downstream.tasks is not None:
+        from planner.laws.task_fit import load_task_file
+
+        load_task_file(scenario.downstream.tasks)  # a bad task-fit file fails here, named
     plans(scenario, file=str(path))  # every variant must validate as well
     return scenario
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.compute.results import HardwareResult, MemoryPerAccelerator, hardware_output
 from planner.errors import InputError
+from planner.laws.task_fit import TaskPrediction
 from planner.mixture.expected_loss import Flag
 from planner.plan.plans import Plan
 from planner.plan.stages import ProgrammeLine, StageResult
@@ -153,6 +154,9 @@ class PlanResult:
     """The run's stages (``stages:``); empty for a single-stage run, and then left out of to_dict."""
     programme_lines: tuple[ProgrammeLine, ...] = ()
     """Recipe-search lines of ``programme:`` (ladder, valuation anneals), inside programme_usd."""
+    tasks: tuple[TaskPrediction, ...] = ()
+    """Predicted accuracy per task with P10-P90 at this plan's params and tokens
+    (``downstream.tasks``; planner.laws.task_fit, Bhagia et al. 2024)."""
 
     def __getattr__(self, name: str) -> Any:
         """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""
@@ -182,6 +186,10 @@ class PlanResult:
         for name in ("stages", "programme_lines"):  # only where a scenario has them
             if not out[name]:
                 out.pop(name)
+        if self.tasks:
+            out["tasks"] = [asdict(t) for t in self.tasks]
+        else:  # outputs of scenarios without downstream.tasks keep their keys
+            out.pop("tasks")
         return out
 
 
@@ -237,6 +245,9 @@ class Results:
             row["flags"] = "; ".join(
                 f"{f['level']}: {f['message']} [{f['source']}]" for f in row["flags"]
             )
+            for task in row.pop("tasks", []):  # one column per task and bound
+                for key in ("accuracy", "accuracy_p10", "accuracy_p90"):
+                    row[f"{key}_{task['task']}"] = task[key]
         return pd.DataFrame(rows).set_index("plan")
 
     def sources_frame(self) -> pd.DataFrame:

@@ -314,6 +314,22 @@ class Downstream(Strict):
         "C4-eval loss with the GPT-NeoX tokenizer (Gadre et al. 2024, RedPajama refit, 17 tasks)",
         description="Which loss the mapping was fitted on; other laws' losses need recalibration.",
     )
+    tasks: str | None = Field(
+        None,
+        max_length=4096,
+        description=(
+            "A task-fit file from `planner fit-tasks --output` (relative to the scenario file), or "
+            "the preset olmo-ladder-2024 (OLMo ladder, non-embedding params; the only published "
+            "per-task ladder): each "
+            "plan then shows predicted accuracy per task with its P10-P90 from params and tokens "
+            "(Bhagia et al. 2024). With tasks, the per-task fits replace the average error above."
+        ),
+    )
+
+    @property
+    def average(self) -> bool:
+        """Whether the Gadre average error is shown (not when per-task fits are given)."""
+        return self.tasks is None
 
 
 class Optimize(Strict):
