@@ -28,7 +28,7 @@ from planner.laws.forms import ChinchillaLaw
 from planner.plan import evaluate
 from planner.scenario.schema import Optimize, Scenario
 
-__all__ = ["Allocation", "optimize", "optimize_file", "optimize_flops"]
+__all__ = ["Allocation", "optimize", "optimize_file", "optimize_flops", "with_domains_kept"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,28 @@ class Allocation:
         return asdict(self)
 
 
+def with_domains_kept(scenario: Scenario, settings: Optimize) -> Optimize:
+    """``settings`` with the plan's share pinned for every real source outside the mixture
+    gain's stream (``optimize.keep_domains``; a share the user pinned wins).
+
+    Under one loss law a token the gain does not reach is worth less than one it does, so an
+    unpinned search drops code or licensed text that no recipe would drop; the pin is stated
+    among the binding constraints.
+    """
+    if not settings.keep_domains or not scenario.data:
+        return settings
+    ev = evaluate.evaluate(scenario)
+    total = float(ev["tokens"][0])
+    kept = {
+        source.name: round(float(terms.tokens[0]) / total, 6)
+        for source, terms in zip(scenario.data, ev.sources, strict=True)
+        if source.synthetic is None and not terms.in_gain and float(terms.tokens[0]) > 0
+    }
+    if not kept:
+        return settings
+    return settings.model_copy(update={"shares": {**kept, **settings.shares}})
+
+
 def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation:
     """The plan minimising expected loss within the budget, or the cheapest reaching a target."""
     from scipy.optimize import minimize
@@ -85,6 +107,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
             field="optimize",
             allowed="add optimize: {budget_usd: ...} (or budget_flops, deadline_days, target_loss)",
         )
+    settings = with_domains_kept(scenario, settings)
     problem = problem_for(scenario, settings)
     bounds = decision_space.bounds(problem)
     dual = settings.target_loss is not None

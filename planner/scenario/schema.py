@@ -372,6 +372,13 @@ class Optimize(Strict):
         default_factory=dict,
         description="Pin a source's share of training tokens, by source name ({web: 0.3}).",
     )
+    keep_domains: bool = Field(
+        True,
+        description="Keep each real source that the mixture gain does not reach (code, licensed "
+        "text nobody rewrote) at the plan's share of training tokens, unless shares pins it: the "
+        "loss law has no term for what a domain adds, so a loss-only search would trade it away "
+        "for the gain's stream (assumption: a recipe's domain mix is a choice the law cannot value).",
+    )
     max_epochs: float = Field(
         defaults.OPTIMIZER_MAX_EPOCHS,
         gt=1,

@@ -167,3 +167,19 @@ def test_a_target_with_pinned_params_stays_within_the_epoch_bound() -> None:
     assert all(e <= 4 * (1 + 1e-6) for e in plan.epochs.values())
     with pytest.raises(InputError, match="no plan reaches the target loss"):
         optimize(scenario, Optimize(target_loss=2.1, params=3e9))
+
+
+def test_domains_the_gain_does_not_reach_keep_their_plan_share_unless_freed() -> None:
+    scenario = load_scenario(PHI4)
+    ev = evaluate.evaluate(scenario)
+    plan_share = {
+        d.name: float(s.tokens[0] / ev["tokens"][0])
+        for d, s in zip(scenario.data, ev.sources, strict=True)
+    }
+    kept = optimize(scenario, Optimize(budget_usd=15e6))
+    for name in ("code", "acquired"):
+        share = kept.source_tokens[name] / kept.tokens
+        assert share == pytest.approx(plan_share[name], rel=1e-3), name
+        assert f"pinned share of {name}" in kept.binding
+    freed = optimize(scenario, Optimize(budget_usd=15e6, keep_domains=False))
+    assert freed.source_tokens["code"] / freed.tokens < 0.5 * plan_share["code"]
