@@ -242,9 +242,12 @@ def build_context(
     resource_headers, resource_rows = report_tables.resource_table(results)
     law = base_input.scenario.law if base_input else None
     task_headers, task_rows = task_tables.task_table(results)
-    stage_note, stage_rows = task_tables.stage_effect_table() if task_rows else ("", [])
     allocation = found.allocation
     stage_headers, stage_rows = stage_tables.stage_table(plans)
+    # published effects of a comparable stage: beside task predictions or a staged plan
+    effect_note, effect_rows = (
+        task_tables.stage_effect_table() if task_rows or stage_rows else ("", [])
+    )
     mix_headers, mix_rows = stage_tables.stage_mix_table(plans)
     line_headers, line_rows = stage_tables.programme_line_table(plans)
     return ReportContext(
@@ -293,9 +296,9 @@ def build_context(
         task_headers=task_headers,
         task_rows=task_rows,
         task_note=task_tables.TASK_NOTE if task_rows else "",
-        stage_effect_note=stage_note,
-        stage_effect_headers=task_tables.STAGE_EFFECT_HEADERS if stage_rows else [],
-        stage_effect_rows=stage_rows,
+        stage_effect_note=effect_note,
+        stage_effect_headers=task_tables.STAGE_EFFECT_HEADERS if effect_rows else [],
+        stage_effect_rows=effect_rows,
     )
 
 

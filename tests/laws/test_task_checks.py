@@ -8,13 +8,13 @@ low-dimensional space, and capabilities are log-linear in compute within one fam
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-DATA = Path(__file__).parent / "data" / "obsscaling_base_llm_benchmark_eval.csv"
+from tests.conftest import ROOT
+
+DATA = ROOT / "tests" / "data" / "obsscaling_base_llm_benchmark_eval.csv"
 METRICS = [
     "MMLU",
     "ARC-C",

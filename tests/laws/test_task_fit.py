@@ -25,10 +25,10 @@ from planner.laws.task_fit import (
     task_file_text,
     task_loss,
 )
+from tests.conftest import ROOT
 
-LADDER = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "ladder"
-if not LADDER.is_dir():
-    LADDER = Path("/work/shared/reference/ladder")
+LADDER = ROOT.parent / "shared" / "reference" / "ladder"
+"""The reference ladder, read in place beside the checkout (tests that need it skip without it)."""
 
 # Paper Figure 2 (arXiv:2412.04403v2), chained predictions in points, 8 main tasks;
 # copied from ../shared/reference/ladder/README.md ("The paper's reported prediction errors").
