@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from planner.errors import InputError
 from planner.explore import decision_space
 from planner.explore.decision_space import Problem, problem_for, reach, repair
+from planner.io.progress import tracked
 from planner.laws.allocation import optimize_flops
 from planner.laws.forms import ChinchillaLaw
 from planner.scenario.schema import Optimize, Scenario
@@ -114,7 +115,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
 
     best = None
     with threadpool_limits(limits=1):
-        for start_scale in (1.0, 0.1, 10.0):
+        for start_scale in tracked((1.0, 0.1, 10.0), "optimising", unit="starts"):
             start = np.clip(
                 decision_space.start(problem, start_scale),
                 [b[0] for b in bounds],

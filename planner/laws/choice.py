@@ -61,11 +61,18 @@ def read_law_file(path: str) -> dict[str, Any]:
     return document
 
 
+_FROM_STDIN: dict[str, ChinchillaLaw] = {}
+
+
 def law(name: str) -> Law:
     """A preset by name, or a law file (YAML from ``planner fit``) by path."""
     if name in PRESETS:
         return PRESETS[name]
-    if name.endswith((".yaml", ".yml", ".json")):
+    if name == "-":  # standard input, read once and kept for the command's later look-ups
+        if "-" not in _FROM_STDIN:
+            _FROM_STDIN["-"] = ChinchillaLaw.model_validate(read_law_file(name))
+        return _FROM_STDIN["-"]
+    if name.lower().endswith((".yaml", ".yml", ".json")):
         return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
     raise InputError(
         "unknown scaling law",

@@ -1,6 +1,9 @@
-"""Flags of the hardware plan: accelerators beyond the batch, memory, FP8 (see planner.plan.flags)."""
+"""Flags of the hardware plan: accelerators beyond the batch, memory, FP8, the age of the
+catalog price (see planner.plan.flags)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -8,12 +11,33 @@ from planner.compute.plan_terms import fp8_default
 from planner.plan.evaluate import Evaluation
 from planner.plan.flag_rule import Rule
 from planner.plan.flag_rule import one as _one
+from planner.scenario.price_dates import months_old, stale
 
 __all__ = ["HARDWARE_RULES"]
 
 
 def _gb(value: float) -> str:
     return f"{value / 1e9:,.1f} GB"
+
+
+def _stale_price(scenario: Any) -> bool:
+    """The training price comes from the catalog and was quoted over a year before the plan."""
+    training = scenario.training
+    if training.price_usd_per_hour is not None:
+        return False
+    return stale(training.accelerator.price_date, scenario.plan_date)
+
+
+def _stale_price_message(ev: Evaluation, row: int) -> str:
+    scenario = ev.scenario
+    accelerator = scenario.training.accelerator
+    months = months_old(accelerator.price_date, scenario.plan_date)
+    return (
+        f"the {accelerator.id} price ${accelerator.price_usd_per_hour:.2f}/h was quoted "
+        f"{accelerator.price_date}, {months} months before {scenario.plan_date.isoformat()} "
+        f"({accelerator.price_source}): rental prices fall fast; check a current quote or set "
+        "training.price_usd_per_hour"
+    )
 
 
 def _fp8_default(ev: Evaluation) -> np.ndarray:
@@ -69,6 +93,14 @@ HARDWARE_RULES: tuple[Rule, ...] = (
                 "whole-run MFU x a realised speed-up of 1.3 (1.2-1.75) / 2, not the BF16 MFU on the FP8 peak"
             )
         ),
+        section="compute",
+    ),
+    Rule(
+        "stale_price",
+        "warning",
+        "planner.scenario.price_dates: catalog prices older than a year at the plan's date (as_of)",
+        lambda ev: np.full(ev.size, _stale_price(ev.scenario)),
+        _one(_stale_price_message),
         section="compute",
     ),
 )

@@ -145,6 +145,10 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     mixture: str = ""
     """Which mixture form and presets produced the loss (planner.plan.share_curves.describe)."""
+    price_date: str | None = None
+    """When the catalog price was quoted (None: the scenario gave the price)."""
+    price_source: str = "given in the scenario"
+    """Where the training price comes from: the catalog row's source, or the scenario."""
 
     def __getattr__(self, name: str) -> Any:
         """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""

@@ -166,7 +166,7 @@ def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., P
     assert err == (
         f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
         "name, description, base_plan, baseline, model, training, data, variants, law, "
-        "uncertainty, downstream, optimize, programme, mixture)\n"
+        "uncertainty, downstream, optimize, programme, mixture, as_of)\n"
     )
 
 
