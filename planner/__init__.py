@@ -103,6 +103,7 @@ __all__ = [
     "plans",
     "predict_tasks",
     "render_report",
+    "report_page",
     "run",
     "sweep",
     "sweep_to_file",
@@ -114,6 +115,14 @@ def render_report(results: Results, **options: Any) -> str:
     from planner.outputs.report import render_report as render
 
     return str(render(results, **options))
+
+
+def report_page(results: Results, **options: Any) -> Any:
+    """The full report for a notebook: shown inside its own frame, so its styles stay there
+    (see :class:`planner.outputs.report.ReportPage`)."""
+    from planner.outputs.report import report_page as page
+
+    return page(results, **options)
 
 
 def _fragment(item: object) -> str:

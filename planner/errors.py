@@ -35,6 +35,8 @@ def shown(value: object, limit: int = SHOWN_CHARS) -> str:
 
 def shown_path(path: str) -> str:
     """A file name for a message, elided in the middle when longer than ``MAX_SHOWN_PATH``."""
+    if path == "-":
+        return "<stdin>"
     if len(path) <= MAX_SHOWN_PATH:
         return path
     half = MAX_SHOWN_PATH // 2

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 __all__ = [
     "MAGNITUDE",
+    "MAX_ACCELERATORS",
     "MAX_API_USD_PER_MILLION",
     "MAX_BACKTEST_BYTES",
     "MAX_CSV_COLUMNS",
     "MAX_CSV_ROWS",
     "MAX_DEPTH",
+    "MAX_EXPERTS",
     "MAX_GENERATIONS",
+    "MAX_HEADS",
     "MAX_LAW_BYTES",
     "MAX_LAW_E",
+    "MAX_LAW_SD",
     "MAX_LAW_VARIANCE",
+    "MAX_LAYERS",
     "MAX_LIST_ITEMS",
     "MAX_MEMORY_BW_TBS",
     "MAX_MEMORY_GB",
@@ -30,6 +35,7 @@ __all__ = [
     "MAX_QUANTITY",
     "MAX_RUNS_BYTES",
     "MAX_SCENARIO_BYTES",
+    "MAX_SEQ_LEN",
     "MAX_SOURCES",
     "MAX_SOURCE_TEXT",
     "MAX_SWEEP_POINTS",
@@ -37,6 +43,8 @@ __all__ = [
     "MAX_TOKENS",
     "MAX_TOKEN_RATIO",
     "MAX_VARIANTS",
+    "MAX_VOCAB",
+    "MAX_WIDTH",
     "MAX_YAML_NODES",
     "MIN_MEASURED_RATE",
     "MIN_MEMORY_GB",
@@ -100,6 +108,20 @@ MAX_PARAMS = 1e16
 """Parameters. Sanity bound: ~10^4 x the largest published dense or MoE models (~2e12)."""
 MAX_TOKENS = 1e18
 """Tokens. Sanity bound: ~10^4 x the largest reported pretraining corpora (~3.6e13 tokens)."""
+MAX_LAYERS = 100_000
+"""Transformer blocks. Sanity bound: ~10^3 x the deepest published LLMs (about 100-130)."""
+MAX_WIDTH = 10_000_000
+"""Hidden, head and feed-forward sizes. Sanity bound: ~10^2 x the widest published FFN (~1e5)."""
+MAX_HEADS = 100_000
+"""Attention heads. Sanity bound: ~10^3 x published models (at most about 128)."""
+MAX_VOCAB = 100_000_000
+"""Vocabulary size. Sanity bound: ~10^2 x the largest published vocabularies (~2.6e5)."""
+MAX_SEQ_LEN = 100_000_000
+"""Training sequence length. Sanity bound: ~10^2 x the longest published contexts (~1e6)."""
+MAX_EXPERTS = 100_000
+"""Experts per layer (and experts per token). Sanity bound: ~10^2 x DeepSeek-V3's 256."""
+MAX_ACCELERATORS = 100_000_000
+"""Accelerators in one run. Sanity bound: ~10^3 x the largest 2025 clusters (~1e5)."""
 MAX_PRICE_USD_PER_HOUR = 1e7
 """USD per accelerator-hour. Sanity bound: cloud list prices are $1-$100 per accelerator-hour."""
 MIN_PEAK_TFLOPS = 1e-3
@@ -114,6 +136,10 @@ MAX_LAW_VARIANCE = 100.0
 """Largest variance on a law's covariance diagonal. Sanity bound: a standard deviation of 10 (in
 nats for E, in e-folds for A and B; Besiroglu's bootstrap: at most 0.18). The Monte Carlo also
 clips its draws to a law's bounds."""
+MAX_LAW_SD = (0.25, 1.0, 1.0, 0.05, 0.05)
+"""Largest standard deviation of each of a law's (E, ln A, ln B, alpha, beta). Sanity bound:
+2-10x Besiroglu et al.'s bootstrap (0.027, 0.24, 0.43, 0.015, 0.021); at MAX_LAW_VARIANCE
+for alpha and beta (a standard deviation of 10) a 7B plan's loss band was 0 to 3e8 nats."""
 MAX_MEMORY_GB = 1e6
 """Accelerator memory, GB. Sanity bound: ~10^4 x a 2025 accelerator (MI300X: 192 GB)."""
 MIN_MEMORY_GB = 1e-3

@@ -6,14 +6,18 @@ registered on the ``planner`` group by :mod:`planner.cli`.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from planner.cli.options import (
     QUANTITY,
+    STDOUT,
     check_outputs,
     emit,
     friendly_errors,
@@ -24,6 +28,26 @@ from planner.errors import PlannerError
 from planner.laws.names import DEFAULT_LAW
 
 __all__ = ["fit", "fit_mix", "fit_tasks", "optimize", "sweep"]
+
+
+def _file(path: str | None) -> str | None:
+    """``path``, or None for ``-`` (standard output is written directly, not staged)."""
+    return None if path == STDOUT else path
+
+
+def _shown(path: str) -> str:
+    return "standard output" if path == STDOUT else path
+
+
+def _write_or_print(path: str, text: str, force: bool) -> None:
+    """A file written by fit or fit-mix: to ``path``, or to standard output for ``-``."""
+    if path == STDOUT:
+        click.echo(text, nl=False)
+        return
+    from planner.io.writing import write_atomic
+
+    write_atomic(path, text, overwrite=force)
+    click.echo(f"wrote {path}", err=True)
 
 
 def _columns(mapping: tuple[str, ...]) -> dict[str, str]:
@@ -205,28 +229,39 @@ def sweep(
     Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
     """
     from planner.explore.sweep import parse_grid_flags, prepare, sweep_to_file
+    from planner.io.progress import progress
     from planner.io.streamed_tables import kind_of
     from planner.io.writing import outputs
     from planner.plan.plans import load_scenario
 
+    if scheduler is not None and engine != "dask":
+        raise PlannerError(
+            "--scheduler is the address of a Dask scheduler; it needs --engine dask",
+        )
     check_outputs(out_path, html_path, force=force)
-    kind = kind_of(out_path)
+    kind = "csv" if out_path == STDOUT else kind_of(out_path)
     scenario = load_scenario(file)
     grid = parse_grid_flags(grids)
     base, points = prepare(scenario, grid, plan_name)
     # the results file and the report appear together or not at all
-    with outputs({"--output": out_path, "--html": html_path}, overwrite=force) as staged:
-        with click.progressbar(length=points.size, label="sweeping", file=sys.stderr) as bar:
+    with (
+        tempfile.TemporaryDirectory() as spare,
+        outputs(
+            {"--output": _file(out_path), "--html": _file(html_path)}, overwrite=force
+        ) as staged,
+    ):
+        rows_path = staged.get("--output", Path(spare) / "rows.csv")
+        with progress(points.size, "sweeping", unit="rows") as advance:
             rows = sweep_to_file(
                 scenario,
                 grid,
-                staged["--output"],
+                rows_path,
                 plan=plan_name,
                 uncertainty=uncertainty,
                 engine=engine,
                 scheduler=scheduler,
                 overwrite=True,
-                progress=bar.update,
+                progress=advance,
                 kind=kind,
             )
         if html_path is not None:
@@ -235,11 +270,18 @@ def sweep(
             from planner.outputs.sweep_report import render_sweep_report, sweep_report_columns
 
             wanted = sweep_report_columns(list(grid), columns(points, uncertainty))
-            frame = read_columns(staged["--output"], wanted, kind)
+            frame = read_columns(rows_path, wanted, kind)
             page = render_sweep_report(frame, list(grid), scenario.name, scenario=base, file=file)
-            staged["--html"].write_text(page, encoding="utf-8")
-    click.echo(f"wrote {rows:,} rows to {out_path}", err=True)
-    if html_path is not None:
+            if html_path == STDOUT:
+                click.echo(page, nl=False)
+            else:
+                staged["--html"].write_text(page, encoding="utf-8")
+        if out_path == STDOUT:
+            with open(rows_path, "rb") as rows_file:
+                shutil.copyfileobj(rows_file, sys.stdout.buffer)
+            sys.stdout.flush()
+    click.echo(f"wrote {rows:,} rows to {_shown(out_path)}", err=True)
+    if html_path is not None and html_path != STDOUT:
         click.echo(f"wrote {html_path}", err=True)
 
 
@@ -296,12 +338,10 @@ def fit(
         seed=seed,
         name=runs_csv,
     )
-    click.echo(render_fit(result, fmt), nl=False)
+    # with -o - the law file takes standard output and the table goes to standard error
+    click.echo(render_fit(result, fmt), nl=False, err=out_path == STDOUT)
     if out_path is not None:
-        from planner.io.writing import write_atomic
-
-        write_atomic(out_path, law_file_text(result), overwrite=force)
-        click.echo(f"wrote {out_path}", err=True)
+        _write_or_print(out_path, law_file_text(result), force)
 
 
 @click.command("fit-mix")
@@ -355,12 +395,12 @@ def fit_mix(
         read_runs(runs_csv), base, columns=columns, name=runs_csv, bootstrap=bootstrap, seed=seed
     )
     text = gain_file_text(result)
-    click.echo(text, nl=False)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if out_path != STDOUT:
+        click.echo(text, nl=False)
     if out_path is not None:
-        from planner.io.writing import write_atomic
-
-        write_atomic(out_path, text, overwrite=force)
-        click.echo(f"wrote {out_path}", err=True)
+        _write_or_print(out_path, text, force)
 
 
 @click.command("fit-tasks")
@@ -416,7 +456,4 @@ def fit_tasks(
     )
     click.echo(render_task_fits(result, predict_tasks(result, points), fmt), nl=False)
     if out_path is not None:
-        from planner.io.writing import write_atomic
-
-        write_atomic(out_path, task_file_text(result), overwrite=force)
-        click.echo(f"wrote {out_path}", err=True)
+        _write_or_print(out_path, task_file_text(result), force)

@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from planner.cli.options import check_outputs, emit, friendly_errors, output_options
+from planner.cli.options import (
+    check_outputs,
+    emit,
+    friendly_errors,
+    hf_config_option,
+    output_options,
+)
 
 __all__ = ["LAYOUT_FLAGS", "layout", "layout_options"]
 
@@ -56,9 +62,12 @@ def layout_options(func: F) -> F:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--all", "show_all", is_flag=True, help="List every layout tried, not the best 10.")
+@hf_config_option
 @output_options(("table", "json", "csv"))
 @friendly_errors
-def layout(file: str, show_all: bool, fmt: str, output: str | None, force: bool) -> None:
+def layout(
+    file: str, show_all: bool, hf_config: str | None, fmt: str, output: str | None, force: bool
+) -> None:
     """Feasible parallel layouts for a scenario FILE's model and cluster, fastest first,
     then the layouts that fail and why.
 
@@ -70,6 +79,10 @@ def layout(file: str, show_all: bool, fmt: str, output: str | None, force: bool)
 
     check_outputs(output, force=force)
     scenario = load_scenario(file)
+    if hf_config is not None:  # the scenario's cluster, this config.json's model
+        from planner.plan.plans import with_hf_config
+
+        scenario = with_hf_config(scenario, hf_config, file=file)
     try:
         found = layouts(scenario)
     except InputError as exc:
@@ -107,7 +120,7 @@ def layout(file: str, show_all: bool, fmt: str, output: str | None, force: bool)
         if fmt == "csv":
             text = str(frame.to_csv(index=False))
         else:
-            text = frame.fillna("").to_string(index=False) + (
+            text = frame.astype(object).fillna("").to_string(index=False) + (
                 f"\n\n{len(feasible)} of {len(found)} layouts fit; predicted MFU is steady-state "
                 "(planner.compute.utilization, kernel efficiency calibrated on published runs)\n"
             )

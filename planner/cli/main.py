@@ -19,6 +19,7 @@ from planner.cli.options import (
     check_outputs,
     emit,
     friendly_errors,
+    hf_config_option,
     html_option,
     law_option,
     output_options,
@@ -32,8 +33,14 @@ __all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="planner")
-def main() -> None:
+@click.version_option(None, "-V", "--version", package_name="planner", prog_name="planner")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bars (they are drawn on stderr only when it is a terminal).",
+)
+def main(quiet: bool) -> None:
     """Plan LLM pretraining runs that mix real and synthetic data.
 
     Estimates training FLOPs, accelerator-hours, wall-clock time, dollars (training,
@@ -41,6 +48,10 @@ def main() -> None:
 
     Example: planner run scenarios/phi4_style_14b.yaml
     """
+    if quiet:
+        from planner.io.progress import QUIET
+
+        QUIET.set(True)
 
 
 @main.command()
@@ -184,6 +195,7 @@ ESTIMATE_FLAGS = {
     flag_value="full",
     help="Activation recompute; alone means full (hardware FLOPs add a forward pass).",
 )
+@hf_config_option
 @layout_options
 @law_option
 @output_options(("table", "json", "csv", "markdown"))
@@ -192,7 +204,8 @@ def estimate(fmt: str, output: str | None, force: bool, law_name: str | None, **
     """One-off estimate with no scenario file.
 
     Give --params (and --active-params for MoE), or the architecture flags
-    (--layers, --d-model, --heads, --vocab, --seq-len at least).
+    (--layers, --d-model, --heads, --vocab, --seq-len at least), or --hf-config with a
+    model's config.json (architecture flags then override the file's values).
 
     Example: planner estimate --params 70B --tokens 1.4T --hardware a100-80gb --count 2048 --format json
     """
@@ -269,9 +282,8 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
 
 
 @main.command()
-@click.option(
-    "--params", type=QUANTITY, required=True, help="Parameters (non-embedding for kaplan-2020)."
-)
+@click.option("--params", type=QUANTITY, help="Parameters (non-embedding for kaplan-2020).")
+@hf_config_option
 @click.option("--tokens", type=QUANTITY, required=True, help="Training tokens.")
 @click.option(
     "--unique-tokens",
@@ -306,7 +318,8 @@ def backtest(csv_file: str | None, fmt: str, output: str | None, force: bool) ->
 @output_options(("table", "json"))
 @friendly_errors
 def loss(
-    params: float,
+    params: float | None,
+    hf_config: str | None,
     tokens: float,
     unique_tokens: float | None,
     active_params: float | None,
@@ -327,6 +340,17 @@ def loss(
     from planner.laws.choice import loss as expected_loss
     from planner.outputs.command_text import render_loss
 
+    note = None
+    if hf_config is not None:
+        from planner.plan.estimate import hf_params
+
+        if params is not None:
+            raise PlannerError("--params and --hf-config both give the model's size; give one")
+        params, hf_active, note = hf_params(hf_config)
+        if active_params is None and hf_active < params:  # a mixture-of-experts config
+            active_params = hf_active
+    elif params is None:
+        raise PlannerError("give --params, or --hf-config with a model's config.json")
     if granularity is not None and (active_params is None or active_params >= params):
         raise InputError(
             "--granularity describes a mixture-of-experts model",
@@ -354,6 +378,7 @@ def loss(
         "law": law_name,
         "law_source": law(law_name).source,
         "fitted_on": law(law_name).fitted_on,
+        **({"hf_config": note} if note else {}),
     }
     emit(render_loss(record, fmt), output, force)
 

@@ -21,11 +21,13 @@ from planner.laws.names import preset_help
 __all__ = [
     "FORMAT_BY_SUFFIX",
     "QUANTITY",
+    "STDOUT",
     "RangeType",
     "check_outputs",
     "emit",
     "format_for",
     "friendly_errors",
+    "hf_config_option",
     "html_option",
     "law_option",
     "output_options",
@@ -52,10 +54,20 @@ class QuantityType(click.ParamType):  # type: ignore[type-arg]
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
+        from planner.limits import MAX_QUANTITY
+
         try:
-            return units.parse_quantity(value)
+            number = units.parse_quantity(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        if number > MAX_QUANTITY:
+            self.fail(
+                f"{value!r} is above {MAX_QUANTITY:g}, the sanity bound on any count "
+                "(planner.limits MAX_QUANTITY)",
+                param,
+                ctx,
+            )
+        return number
 
 
 class RangeType(click.ParamType):  # type: ignore[type-arg]
@@ -81,12 +93,19 @@ QUANTITY = QuantityType()
 
 
 def friendly_errors(func: F) -> F:
-    """Print PlannerError messages without a traceback; exit code 2."""
+    """Print PlannerError messages without a traceback; exit code 2. Numpy's runtime warnings
+    are not printed (the inputs' sanity bounds keep every output finite)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                # bounded inputs cannot overflow (planner.limits); should a numpy warning
+                # still arise, it is not shown to the user as a stack of library lines
+                warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+                return func(*args, **kwargs)
         except PlannerError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
@@ -111,8 +130,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             "--out",
             "output",
             type=click.Path(dir_okay=False),
-            help="Write to this file instead of stdout; its suffix (.json, .csv, .md, .txt) picks "
-            "the format unless --format is given.",
+            help="Write to this file instead of stdout ('-': stdout); its suffix (.json, .csv, "
+            ".md, .txt) picks the format unless --format is given.",
         )(func)
         func = click.option(
             "--format",
@@ -151,7 +170,7 @@ def table_width(width: int | None, output: str | None) -> int | None:
     """--width, else the terminal's width when stdout is one and there is no --output file."""
     if width is not None:
         return width or None
-    if output is None and sys.stdout.isatty():
+    if output in (None, STDOUT) and sys.stdout.isatty():
         import shutil
 
         return shutil.get_terminal_size().columns
@@ -165,7 +184,7 @@ def format_for(fmt: str | None, output: str | None, formats: tuple[str, ...]) ->
     loss.csv`` where ``loss`` writes only table and JSON) is a usage error, not a text table
     written under a misleading name. A file without a suffix gets the default format.
     """
-    if output is None:
+    if output is None or output == STDOUT:
         return fmt or formats[0]
     suffix = Path(output).suffix.lower()
     named = FORMAT_BY_SUFFIX.get(suffix)
@@ -198,7 +217,21 @@ def check_outputs(
     a device, the same file twice): :func:`planner.io.writing.check_targets`."""
     from planner.io.writing import check_targets
 
-    check_targets({"--output": output, "--html": html}, overwrite=force)
+    if output == STDOUT and html == STDOUT:
+        raise PlannerError("--output and --html cannot both be '-' (standard output)")
+    check_targets(
+        {"--output": _file(output), "--html": _file(html)},
+        overwrite=force,
+    )
+
+
+STDOUT = "-"
+"""The output name that means standard output (``-o -``)."""
+
+
+def _file(path: str | None) -> str | None:
+    """``path``, or None for ``-`` (standard output is not a file to check or stage)."""
+    return None if path == STDOUT else path
 
 
 def emit(
@@ -211,8 +244,11 @@ def emit(
     from planner.io.writing import outputs
 
     html_path, page = html if html is not None else (None, "")
-    if output is None:
+    if (output is None and html_path != STDOUT) or output == STDOUT:
         click.echo(text, nl=False)
+    if html_path == STDOUT:
+        click.echo(page, nl=False)
+    output, html_path = _file(output), _file(html_path)
     if output is None and html_path is None:
         return
     with outputs({"--output": output, "--html": html_path}, overwrite=force) as staged:
@@ -235,6 +271,14 @@ def law_option(func: F) -> F:
         "fit. Default: the scenario's.",
     )(func)
 
+
+hf_config_option = click.option(
+    "--hf-config",
+    "hf_config",
+    type=click.Path(dir_okay=False),
+    help="A model's Hugging Face config.json (a local path): layers, sizes, heads, experts "
+    "and vocabulary are read from it (Llama, Qwen, Mistral, Mixtral, DeepSeek-V3, Gemma).",
+)
 
 html_option = click.option(
     "--html",

@@ -20,12 +20,15 @@ __all__ = [
     "ParamCount",
     "accelerator_hours",
     "attention_params",
+    "block_attention_params",
     "count_params",
+    "feed_forward_params",
     "ffn_params",
     "flops_6nd",
     "flops_megatron",
     "flops_palm",
     "flops_per_token",
+    "latent_attention_params",
     "logit_flops",
     "min_accelerators",
     "model_params",
@@ -63,27 +66,79 @@ def ffn_params(d_model: int, ffn_size: int, glu: bool) -> int:
     return (3 if glu else 2) * d_model * ffn_size
 
 
-def count_params(arch: Architecture) -> ParamCount:
-    """Exact parameter count of a decoder-only transformer without biases.
+def latent_attention_params(arch: Architecture) -> int:
+    """One block of multi-head latent attention (DeepSeek-AI 2024, arXiv 2405.04434 §2.1),
+    as in the DeepSeek-V3 reference code, norms of the two latents included:
 
-    Per block: attention + experts·FFN + router ``d·E`` (MoE only) + two norms ``2d``;
-    plus a final norm ``d`` and embeddings ``V·d`` (twice unless tied). Positional
-    embeddings are rotary (no parameters). Matches llm-analysis (64,687,972,352 for
-    peers.md config A) and llm-flops (6,738,415,616 for Llama-2-7B) exactly.
+    queries ``d·r_q + r_q + r_q·H·(Q_nope + Q_rope)`` (or ``d·H·(Q_nope + Q_rope)`` without
+    ``r_q``); keys/values ``d·(r_kv + Q_rope) + r_kv + r_kv·H·(Q_nope + Q_v)``; output
+    ``H·Q_v·d``. DeepSeek-V3: 187,107,328 per block.
+    """
+    mla = arch.latent_attention
+    assert mla is not None
+    d, heads = arch.d_model, arch.heads
+    qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim
+    if mla.q_lora_rank:
+        query = d * mla.q_lora_rank + mla.q_lora_rank + mla.q_lora_rank * heads * qk
+    else:
+        query = d * heads * qk
+    key_value = (
+        d * (mla.kv_lora_rank + mla.qk_rope_head_dim)
+        + mla.kv_lora_rank
+        + mla.kv_lora_rank * heads * (mla.qk_nope_head_dim + mla.v_head_dim)
+    )
+    return query + key_value + heads * mla.v_head_dim * d
+
+
+def block_attention_params(arch: Architecture) -> int:
+    """One block's attention: GQA projections (:func:`attention_params`), plus the query,
+    key and value biases ``Q·(H + 2H_kv)`` when ``qkv_bias`` (Qwen2); or latent attention."""
+    if arch.latent_attention is not None:
+        return latent_attention_params(arch)
+    q, kv = arch.head_dim_resolved, arch.kv_heads_resolved
+    bias = q * (arch.heads + 2 * kv) if arch.qkv_bias else 0
+    return attention_params(arch.d_model, arch.heads, kv, q) + bias
+
+
+def feed_forward_params(arch: Architecture) -> tuple[int, int]:
+    """(all, active-per-token) feed-forward parameters summed over every block.
+
+    Dense blocks (all of them without experts; the first ``dense_layers`` with experts) hold
+    one FFN of ``ffn_size``. Expert blocks hold ``experts`` routed and ``shared_experts``
+    shared FFNs of ``expert_ffn_size`` and a router ``d·E``; a token uses ``top_k`` routed
+    experts and every shared one (DeepSeek-AI 2024, arXiv 2412.19437 §2.1.2).
     """
     d = arch.d_model
-    attention = attention_params(d, arch.heads, arch.kv_heads_resolved, arch.head_dim_resolved)
-    expert = ffn_params(d, arch.ffn_size_resolved, arch.glu)
+    moe = arch.experts > 1 or arch.shared_experts > 0
+    dense_blocks = arch.dense_layers if moe else arch.layers
+    dense = dense_blocks * ffn_params(d, arch.ffn_size_resolved, arch.glu)
+    expert = ffn_params(d, arch.expert_ffn_size_resolved, arch.glu)
     router = d * arch.experts if arch.experts > 1 else 0
-    norms = 2 * d
+    moe_blocks = arch.layers - dense_blocks
+    total = moe_blocks * ((arch.experts + arch.shared_experts) * expert + router)
+    active = moe_blocks * ((arch.top_k + arch.shared_experts) * expert + router)
+    return dense + total, dense + active
+
+
+def count_params(arch: Architecture) -> ParamCount:
+    """Exact parameter count of a decoder-only transformer without biases (but Qwen2's).
+
+    Per block: attention + feed-forward (:func:`feed_forward_params`: dense, or experts and
+    a router ``d·E``) + two norms ``2d``; plus a final norm ``d`` and embeddings ``V·d``
+    (twice unless tied). Positional embeddings are rotary (no parameters). Matches
+    llm-analysis (64,687,972,352 for peers.md config A) and llm-flops (6,738,415,616 for
+    Llama-2-7B) exactly; DeepSeek-V3's 671B total and 37B active (arXiv 2412.19437).
+    """
+    d = arch.d_model
+    attention = arch.layers * block_attention_params(arch)
+    ffn_total, ffn_active = feed_forward_params(arch)
+    norms = arch.layers * 2 * d
     embeddings = arch.vocab_size * d * (1 if arch.tied_embeddings else 2)
-    block_total = attention + arch.experts * expert + router + norms
-    block_active = attention + arch.top_k * expert + router + norms
     return ParamCount(
-        total=float(arch.layers * block_total + d + embeddings),
-        active=float(arch.layers * block_active + d + embeddings),
-        active_non_embedding=float(arch.layers * block_active + d),
-        total_non_embedding=float(arch.layers * block_total + d),
+        total=float(attention + ffn_total + norms + d + embeddings),
+        active=float(attention + ffn_active + norms + d + embeddings),
+        active_non_embedding=float(attention + ffn_active + norms + d),
+        total_non_embedding=float(attention + ffn_total + norms + d),
     )
 
 
@@ -129,13 +184,10 @@ def flops_megatron(arch: Architecture) -> float:
     for the logits. Norms are ignored.
     """
     d = arch.d_model
-    matrices = (
-        attention_params(d, arch.heads, arch.kv_heads_resolved, arch.head_dim_resolved)
-        + arch.top_k * ffn_params(d, arch.ffn_size_resolved, arch.glu)
-        + (d * arch.experts if arch.experts > 1 else 0)
-    )
-    per_block = 6.0 * matrices + 12.0 * arch.seq_len * arch.heads * arch.head_dim_resolved
-    return arch.layers * per_block + 6.0 * d * arch.vocab_size
+    _, ffn_active = feed_forward_params(arch)
+    matrices = arch.layers * block_attention_params(arch) + ffn_active
+    scores = 12.0 * arch.seq_len * arch.heads * arch.head_dim_resolved
+    return 6.0 * matrices + arch.layers * scores + 6.0 * d * arch.vocab_size
 
 
 def logit_flops(arch: Architecture) -> float:

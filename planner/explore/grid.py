@@ -79,7 +79,7 @@ def parse_axis(path: str, spec: Any) -> list[Any]:
             if len(parts) != 3:
                 raise InputError("a range is start:stop:count", field=f"grid {path}", value=spec)
             try:
-                start, stop = (parse_quantity(p, allow_zero=True) for p in parts[:2])
+                start, stop = (_number(p) for p in parts[:2])
                 count = int(parts[2])
             except ValueError as exc:
                 raise InputError(str(exc), field=f"grid {path}", value=spec) from None
@@ -122,9 +122,16 @@ with the grid; the limit bounds time (about 30 s per 100M points on the numpy en
 
 def _value(text: str) -> Any:
     try:
-        return parse_quantity(text, allow_zero=True)
+        return _number(text)
     except ValueError:
         return text  # an id or preset name; the schema checks it
+
+
+def _number(text: str) -> float:
+    """A grid number: a quantity (``3B``) or a percentage (``30%`` is 0.3), as files accept."""
+    if text.strip().endswith("%"):
+        return float(text.strip()[:-1]) / 100
+    return parse_quantity(text, allow_zero=True)
 
 
 def _field(path: str, scenario: Scenario) -> Any:
@@ -180,7 +187,9 @@ def check_values(scenario: Scenario, path: str, values: Sequence[Any] | np.ndarr
     """
     info = _field(path, scenario)
     check_axis(scenario, path, values, info.annotation)
-    adapter: TypeAdapter[Any] = TypeAdapter(typing.Annotated[info.annotation, info])  # type: ignore[arg-type]
+    # the field's own validators and bounds (its metadata), so a law name reads as a preset
+    kind = typing.Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)  # type: ignore[arg-type]
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         if not np.isfinite(values).all():
             raise InputError("values must be finite numbers", field=f"grid {path}")

@@ -23,6 +23,7 @@ from planner.errors import InputError
 from planner.explore import decision_space
 from planner.explore.decision_space import Problem, problem_for, reach, repair
 from planner.explore.evidence import laws_used, outside_evidence
+from planner.io.progress import tracked
 from planner.laws.allocation import optimize_flops
 from planner.laws.forms import ChinchillaLaw
 from planner.plan import evaluate
@@ -158,7 +159,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
         _too_small(problem, settings, smallest)
     best = None
     with threadpool_limits(limits=1):
-        for start_scale in (1.0, 0.1, 10.0):
+        for start_scale in tracked((1.0, 0.1, 10.0), "optimising", unit="starts"):
             start = np.clip(
                 decision_space.start(problem, start_scale),
                 [b[0] for b in bounds],

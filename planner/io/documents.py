@@ -177,13 +177,52 @@ def _number(convert: Any) -> Any:
                 f"a number written with {len(node.value):,} characters (at most {MAX_NUMBER_TEXT})",
                 node.start_mark,
             )
+        text = node.value.replace("_", "").lstrip("+-")
+        if ":" in text:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} is a YAML 1.1 base-60 number (it would read as "
+                f"{_sexagesimal(text)}); write the number itself, or quote it if it is text",
+                node.start_mark,
+            )
+        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} has a leading zero, which YAML 1.1 reads as an octal number "
+                f"(it would read as {convert(loader, node)!r}); write it without the leading "
+                "zero, or quote it if it is text",
+                node.start_mark,
+            )
         return convert(loader, node)
 
     return construct
 
 
+def _sexagesimal(text: str) -> str:
+    """What YAML 1.1 makes of ``1:30`` (90), shown in the message."""
+    try:
+        total = 0.0
+        for part in text.split(":"):
+            total = total * 60 + float(part)
+    except ValueError:
+        return "a base-60 number"
+    return f"{total:g}"
+
+
+def _binary(loader: Any, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None,
+        None,
+        "a !!binary value (bytes) has no meaning in a planner file; write text or a number",
+        node.start_mark,
+    )
+
+
 _Loader.add_constructor("tag:yaml.org,2002:int", _number(yaml.SafeLoader.construct_yaml_int))
 _Loader.add_constructor("tag:yaml.org,2002:float", _number(yaml.SafeLoader.construct_yaml_float))
+_Loader.add_constructor("tag:yaml.org,2002:binary", _binary)
 
 
 def _where(mark: Any) -> str:

@@ -28,7 +28,15 @@ from planner.limits import MAX_CSV_COLUMNS, MAX_CSV_ROWS
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["parse_mapping", "read_bytes", "read_csv_frame", "read_mapping", "read_text"]
+__all__ = [
+    "STDIN",
+    "digest",
+    "parse_mapping",
+    "read_bytes",
+    "read_csv_frame",
+    "read_mapping",
+    "read_text",
+]
 
 _CHUNK = 1 << 20
 _KINDS = (
@@ -65,6 +73,51 @@ def _open_error(exc: OSError, file: str, what: str) -> InputError:
     return InputError(f"cannot read this {what}: {exc.strerror or exc}", file=file)
 
 
+STDIN = "-"
+"""The file name that means standard input (``cat s.yaml | planner run -``)."""
+_STDIN_READ: list[bytes] = []
+"""What standard input held, once read (a scenario's digest is taken from it)."""
+
+
+def digest(path: str | Path) -> str:
+    """SHA-256 of a file read earlier (of standard input's bytes for ``-``), for provenance."""
+    import hashlib
+
+    if os.fspath(path) == STDIN:
+        return hashlib.sha256(_STDIN_READ[0] if _STDIN_READ else b"").hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _read_stdin(*, limit: int, what: str) -> bytes:
+    """Standard input, at most ``limit`` bytes; it can be read once per process."""
+    import sys
+
+    if _STDIN_READ:
+        raise InputError(
+            f"standard input was already read; a second {what} cannot come from it too",
+            file=STDIN,
+            allowed="give the other inputs as file paths",
+        )
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError(f"no standard input to read the {what} from", file=STDIN)
+    if sys.stdin.isatty():
+        raise InputError(
+            f"'-' reads the {what} from standard input, which is a terminal here",
+            file=STDIN,
+            allowed="pipe the file in (cat s.yaml | planner run -) or give its path",
+        )
+    data = bytes(stream.read(limit + 1))
+    _STDIN_READ.append(data)
+    if len(data) > limit:
+        raise InputError(
+            f"is larger than {limit:,} bytes",
+            file=STDIN,
+            allowed=f"a {what} is at most {limit:,} bytes",
+        )
+    return data
+
+
 def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes.
 
@@ -74,6 +127,8 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     file = os.fspath(path)
     if not file:
         raise InputError(f"empty file name for the {what}")
+    if file == STDIN:
+        return _read_stdin(limit=limit, what=what)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(file, flags)
@@ -115,10 +170,32 @@ def read_bytes(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     return b"".join(chunks)
 
 
+def _wide_encoding(data: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" when the bytes start with that byte-order mark, or look like
+    ASCII text in it (every second or fourth byte NUL); else None."""
+    if data.startswith((b"\xff\xfe\0\0", b"\0\0\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    head = data[:200]
+    if len(head) >= 8 and head.count(b"\0") * 2 >= len(head) - 1:
+        if head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2]):
+            return "UTF-16"
+        return "UTF-32"
+    return None
+
+
 def read_text(path: str | Path, *, limit: int, what: str = "file") -> str:
     """The UTF-8 text of a regular file of at most ``limit`` bytes (a leading BOM is dropped)."""
     file = os.fspath(path)
     data = read_bytes(path, limit=limit, what=what)
+    encoding = _wide_encoding(data)
+    if encoding:
+        raise InputError(
+            f"is {encoding} text, not UTF-8",
+            file=file,
+            allowed=f"save the file as UTF-8 (e.g. iconv -f {encoding} -t UTF-8)",
+        )
     nul = data.find(b"\0")
     if nul >= 0:
         raise InputError(
@@ -142,7 +219,12 @@ def read_mapping(
     file = os.fspath(path)
     text = read_text(path, limit=limit, what=what)
     return parse_mapping(
-        text, file=file, json_format=file.lower().endswith(".json"), what=what, expected=expected
+        text,
+        file=file,
+        json_format=file.lower().endswith(".json")
+        or (file == STDIN and text.lstrip().startswith("{")),
+        what=what,
+        expected=expected,
     )
 
 

@@ -79,6 +79,13 @@ def _check_one(label: str | None, file: str, overwrite: bool) -> Path:
     """Checks of one target; the path is returned absolute."""
     if not file or "\0" in file:
         raise InputError("is not a usable file name", file=repr(file), field=label)
+    if file.endswith(("/", os.sep)) or os.path.basename(file) in (".", ".."):
+        raise InputError(
+            "names a folder, not a file",
+            file=file,
+            field=label,
+            allowed="give a file path such as out/plan.json",
+        )
     encoded = os.fsencode(file)
     long_part = max(encoded.split(b"/"), key=len)
     if len(long_part) > NAME_MAX or len(encoded) > PATH_MAX:
@@ -296,7 +303,17 @@ def outputs(
             for label, target in targets.items():
                 _make_folders(target, created)
                 temps[label] = _temporary(target)
-            yield {label: Path(temp) for label, temp in temps.items()}
+            try:
+                yield {label: Path(temp) for label, temp in temps.items()}
+            except OSError as exc:  # a full disk, a quota, an I/O error while writing
+                if exc.errno is None and not exc.strerror:
+                    raise
+                named = ", ".join(str(target) for target in targets.values())
+                raise InputError(
+                    f"cannot write: {exc.strerror or exc}",
+                    file=named,
+                    allowed="nothing was written; free some space or write elsewhere",
+                ) from None
             try:
                 for label, target in targets.items():
                     _commit(temps[label], target, overwrite)

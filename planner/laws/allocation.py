@@ -15,6 +15,7 @@ import numpy as np
 from planner.errors import InputError
 from planner.laws.choice import law as preset
 from planner.laws.forms import ChinchillaLaw
+from planner.limits import MAX_PARAMS, MAX_TOKENS
 
 __all__ = ["deepseek_allocation", "optimize_flops"]
 
@@ -53,6 +54,18 @@ def optimize_flops(
             allowed="use a Chinchilla-form law",
         )
     params, tokens = (float(v) for v in chosen.compute_optimal(flops))
+    for value, most, what, name in (
+        (params, MAX_PARAMS, "parameters", "MAX_PARAMS"),
+        (tokens, MAX_TOKENS, "tokens", "MAX_TOKENS"),
+    ):
+        if not value <= most:
+            raise InputError(
+                f"this budget's compute-optimal model has {value:.3g} {what}, above {most:g}, "
+                f"the sanity bound (planner.limits {name})",
+                field="--flops",
+                value=flops,
+                allowed="give a smaller FLOP budget",
+            )
     if unique_tokens is None:
         return {
             "params": params,

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from planner.io.progress import tracked
+
 __all__ = [
     "CHUNK_ELEMENTS",
     "bootstrap",
@@ -183,7 +185,8 @@ def newton_batch(
     """
     per_chunk = max(1, CHUNK_ELEMENTS // counts.shape[1])
     thetas, flags = [], []
-    for low in range(0, counts.shape[0], per_chunk):
+    chunks = range(0, counts.shape[0], per_chunk)
+    for low in tracked(chunks, "bootstrap", unit="chunks"):
         theta, converged = _solve_chunk(
             start, data, counts[low : low + per_chunk], delta, max_steps
         )

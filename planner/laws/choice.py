@@ -75,6 +75,9 @@ def read_law_file(path: str) -> dict[str, Any]:
     return document
 
 
+_FROM_STDIN: dict[str, ChinchillaLaw] = {}
+
+
 def law(name: str) -> Law:
     """A preset by name, or a law file (YAML from ``planner fit``) by path."""
     if name in PRESETS:
@@ -82,7 +85,11 @@ def law(name: str) -> Law:
     if name == KRAJEWSKI_NAME:
         # the dense row; a scenario re-resolves it for its model's shape (planner.scenario.schema)
         return KRAJEWSKI_2024.as_chinchilla(None)
-    if name.endswith((".yaml", ".yml", ".json")):
+    if name == "-":  # standard input, read once and kept for the command's later look-ups
+        if "-" not in _FROM_STDIN:
+            _FROM_STDIN["-"] = ChinchillaLaw.model_validate(read_law_file(name))
+        return _FROM_STDIN["-"]
+    if name.lower().endswith((".yaml", ".yml", ".json")):
         return ChinchillaLaw.model_validate(read_law_file(name))  # read_law_file validated it
     raise InputError(
         "unknown scaling law",

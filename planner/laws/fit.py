@@ -26,12 +26,15 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import ValidationError
 
-from planner.errors import InputError
+from planner.errors import InputError, validation_problems
+from planner.io.progress import tracked
 from planner.laws.bootstrap import bootstrap as bootstrap_resamples
 from planner.laws.bootstrap import resample_counts, residual_terms
 from planner.laws.forms import R_STAR_DATA, ChinchillaLaw, covariance_of, effective_tokens
 from planner.laws.run_tables import COLUMNS, check_identifiable, prepare, read_runs
+from planner.limits import MAX_LAW_SD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,7 +193,7 @@ def _minimise(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
     bounds = [(0.0, 5.0), (0.0, 5.0), (None, None), (None, None), (None, None), (-7.0, 7.0)][
         : starts.shape[1]
     ]
-    for start in starts:
+    for start in tracked(starts, "fitting", unit="starts"):
         result = minimize(
             objective,
             start,
@@ -308,8 +311,33 @@ def _law(
 ) -> ChinchillaLaw:
     named = _named(np.array(draws)) if draws else {}
     se = {k: float(np.std(v, ddof=1)) for k, v in named.items()} if len(draws) > 1 else {}
+    try:
+        return _validated_law(theta, runs, name, dropped, draws, named, se)
+    except ValidationError as exc:
+        raise InputError(
+            f"the fitted constants leave the bounds a law may have: {validation_problems(exc)}",
+            file=name,
+            allowed="the runs do not pin the law down; add runs over a wider range of model "
+            "sizes and token counts",
+        ) from None
+
+
+def _validated_law(
+    theta: np.ndarray,
+    runs: pd.DataFrame,
+    name: str,
+    dropped: int,
+    draws: list[np.ndarray],
+    named: dict[str, np.ndarray],
+    se: dict[str, float],
+) -> ChinchillaLaw:
+    covariance = covariance_of(named) if len(draws) > 5 else None
+    if covariance is not None and any(
+        covariance[i][i] > most**2 for i, most in enumerate(MAX_LAW_SD)
+    ):  # too wide to draw from (planner.limits): the standard errors still say how wide
+        covariance = None
     return ChinchillaLaw(
-        covariance=covariance_of(named) if len(draws) > 5 else None,
+        covariance=covariance,
         E=float(np.exp(theta[2])),
         A=float(np.exp(theta[3])),
         B=float(np.exp(theta[4])),

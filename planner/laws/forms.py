@@ -14,7 +14,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from planner.laws.names import DEFAULT_LAW
-from planner.limits import MAX_LAW_E, MAX_LAW_VARIANCE, MAX_PARAMS, MAX_QUANTITY, MAX_TOKENS
+from planner.limits import (
+    MAX_LAW_E,
+    MAX_LAW_SD,
+    MAX_LAW_VARIANCE,
+    MAX_PARAMS,
+    MAX_QUANTITY,
+    MAX_TOKENS,
+)
 from planner.numbers import Number
 
 __all__ = [
@@ -128,6 +135,21 @@ class ChinchillaLaw(BaseModel):
                 f"{MAX_LAW_VARIANCE:g}, the sanity bound (a standard deviation of 10 in E, ln A, "
                 "ln B, alpha or beta; Besiroglu's bootstrap: at most 0.18)"
             )
+        if c is not None:
+            for name, most, i in zip(LAW_CONSTANTS, MAX_LAW_SD, range(5), strict=True):
+                if c[i][i] > most**2:
+                    raise ValueError(
+                        f"the standard deviation of {name} is {math.sqrt(c[i][i]):.3g}, above "
+                        f"{most:g}, the sanity bound (planner.limits MAX_LAW_SD: "
+                        "Besiroglu et al.'s bootstrap, 2-10x)"
+                    )
+            smallest = float(np.linalg.eigvalsh(np.array(c, dtype=float)).min())
+            if smallest < -1e-9 * max(c[i][i] for i in range(5)):
+                raise ValueError(
+                    "covariance is not positive semi-definite (an eigenvalue is "
+                    f"{smallest:.3g}): no joint distribution has it; use the covariance a fit "
+                    "wrote, or give standard errors (E_se, alpha_se, beta_se) instead"
+                )
         return self
 
     @property

@@ -17,6 +17,7 @@ fit), so no starting guess is needed:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,12 @@ def fit_rectified_law(tokens: Sequence[float], values: Sequence[float]) -> Recti
     return RectifiedLaw(float(B), D_l, float(beta), float(E), float(residual))
 
 
+MAX_RMSE_LOG_SPEEDUP = 0.5
+"""Root-mean-square error of the log speed-up above which a gain fit is flagged. Assumption:
+e^0.5 = 1.65x, a miss larger than any gain the literature reports (data-mix-literature.md
+§10: optimum gains 1.1-2.5x)."""
+
+
 @dataclass(frozen=True)
 class GainFit:
     """A mixture gain fitted to ablation runs, with bootstrap spreads."""
@@ -151,6 +158,20 @@ class GainFit:
     speedups: tuple[float, ...]
     """Each run's speed-up under the base law (NaN: below what infinite data reaches)."""
     rmse_log: float
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """A fit that misses the runs by more than :data:`MAX_RMSE_LOG_SPEEDUP` is named."""
+        if self.rmse_log <= MAX_RMSE_LOG_SPEEDUP:
+            return ()
+        miss = math.exp(min(self.rmse_log, 700))
+        message = (
+            f"the fitted gain misses the runs' speed-ups by a factor of about {miss:.3g} "
+            f"(rmse of log speed-up {self.rmse_log:.3g}, above {MAX_RMSE_LOG_SPEEDUP}): the "
+            "runs do not follow one gain curve under this base law (another tokenizer or "
+            "evaluation set?); do not use this preset as it is"
+        )
+        return (message,)
 
 
 def _gain_fit(
@@ -366,7 +387,7 @@ def gain_file_text(result: GainFit) -> str:
         "# Mixture-gain preset fitted by planner fit-mix; use it with\n"
         "#   mixture: {rephrased: {file: THIS_FILE}}   "
         f"(or {', '.join(k for k in KINDS if k != 'rephrased')})\n"
-    )
+    ) + "".join(f"# WARNING: {w}\n" for w in result.warnings)
     return header + yaml.safe_dump(document, sort_keys=False)
 
 

@@ -23,10 +23,12 @@ from planner.version import __version__
 __all__ = [
     "Chart",
     "ReportContext",
+    "ReportPage",
     "build_context",
     "environment",
     "render_fragment",
     "render_report",
+    "report_page",
     "write_report",
 ]
 
@@ -379,3 +381,34 @@ def render_fragment(item: Any) -> str:
         f'<div class="planner-summary">{_FRAGMENT_STYLE}<table><caption>{escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """A full report for a notebook: displayed inside its own ``<iframe>``, so none of the
+    page's style rules (``body``, ``table``, ``h1`` ...) reach the notebook around it.
+
+    ``str(page)`` or ``page.html`` is the self-contained page, as ``--html`` writes it.
+    """
+
+    html: str
+    height_px: int = 900
+    """Height of the frame in the notebook (the page scrolls inside it). Assumption."""
+
+    def __str__(self) -> str:
+        return self.html
+
+    def _repr_html_(self) -> str:
+        from markupsafe import escape
+
+        # no scripts, no forms, no same-origin access: the page is static HTML and SVG
+        return (
+            f'<iframe class="planner-report" srcdoc="{escape(self.html)}" sandbox="" '
+            f'style="width:100%;height:{self.height_px}px;border:1px solid #ddd" '
+            'title="planner budget report"></iframe>'
+        )
+
+
+def report_page(results: Results, **options: Any) -> ReportPage:
+    """The full report as a :class:`ReportPage` (notebook display scoped to its own frame)."""
+    return ReportPage(render_report(results, **options))

@@ -202,7 +202,7 @@ def resource_table(results: Results) -> Table:
         [
             p.plan,
             f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})",
-            f"${p.price_usd_per_hour:.2f}",
+            f"${p.price_usd_per_hour:.2f}" + (f" ({p.price_date})" if p.price_date else ""),
             units.format_hours(p.accelerator_hours, _hour_unit(p)),
             units.format_days(p.wall_clock_days),
             optional(units.format_energy, p.energy_kwh),
@@ -336,14 +336,7 @@ def assumptions(results: Results) -> list[list[str]]:
             ]
         )
     for p in results.plans:
-        source = next(
-            (
-                i.scenario.training.accelerator.price_source
-                for i in results.inputs
-                if i.name == p.plan and not i.scenario.training.price_usd_per_hour
-            ),
-            "given in the scenario",
-        )
+        source = p.price_source + (f" (quoted {p.price_date})" if p.price_date else "")
         rows.append(
             [f"price ({p.plan})", f"${p.price_usd_per_hour:.2f} per {p.accelerator}-hour", source]
         )

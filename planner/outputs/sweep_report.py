@@ -8,14 +8,13 @@ here beyond counting rows and picking the frontier rows.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 from planner import units
 from planner.explore.analysis import frontier_mask
+from planner.io.reading import digest
 from planner.outputs import charts
 from planner.outputs.report import Chart, environment
 from planner.outputs.report_tables import ASSUMPTIONS_IN_FORCE
@@ -132,7 +131,8 @@ def _prices(scenario: Scenario, frame: Any, axes: list[str]) -> list[list[str]]:
         accelerators = [
             training.accelerator if i == training.accelerator.id else hardware(i) for i in ids
         ]
-    return [[f"price ({a.id})", f"${a.price_usd_per_hour or math.nan:.2f} per hour", a.price_source or "catalog"]
+    return [[f"price ({a.id})", f"${a.price_usd_per_hour or math.nan:.2f} per hour",
+             (a.price_source or "catalog") + (f" (quoted {a.price_date})" if a.price_date else "")]
             for a in accelerators]  # fmt: skip
 
 
@@ -151,7 +151,7 @@ def _assumptions(
 def _files(file: str | None) -> list[dict[str, str]]:
     if file is None:
         return []
-    return [{"path": file, "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}]
+    return [{"path": file, "sha256": digest(file)}]
 
 
 def render_sweep_report(

@@ -130,7 +130,7 @@ ROWS: tuple[Row, ...] = (
     ),
     ("Memory per accelerator", lambda p: _per_accelerator(p)),
     ("Failures (inside utilisation)", lambda p: _failures(p)),
-    ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
+    ("Price per accelerator-hour", lambda p: _price(p)),
     ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
     ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
@@ -241,16 +241,35 @@ OPTIONAL_ROWS: tuple[tuple[str, str, Callable[[PlanResult], str]], ...] = (
 lines after the final run's total, so that total stays comparable with published costs."""
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+def _price(plan: PlanResult) -> str:
+    """``$4.92 (2024-H2)``: the price and when the catalog quoted it (``given`` when the
+    scenario set it)."""
+    when = plan.price_date or ("given" if plan.price_source == "given in the scenario" else "")
+    return f"${plan.price_usd_per_hour:.2f}" + (f" ({when})" if when else "")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (newline and tab included) and the Unicode direction overrides, which
+would reorder or break a terminal table (U+202E shows the rest of a line backwards)."""
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clean_text(text: str) -> str:
-    """Text from scenario files without control characters (escape sequences, bells, NUL).
+    """Text from scenario files with control characters written as escapes (``\\n``,
+    ``\\x1b``, ``\\u202e``), so a name cannot move the cursor, ring a bell or reverse a line.
 
-    >>> clean_text("web\x1b[31m\x07")
-    'web[31m'
+    >>> clean_text("web\\x1b[31m\\x07\\tx\\u202e")
+    'web\\\\x1b[31m\\\\x07\\\\tx\\\\u202e'
     """
-    return _CONTROL.sub("", text)
+    return _CONTROL.sub(_escaped, text)
 
 
 def flag_groups(plans: Sequence[PlanResult]) -> list[dict[str, str]]:

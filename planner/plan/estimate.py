@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from planner.compute.results import hardware_fields
 from planner.errors import InputError
+from planner.io.reading import digest
 from planner.plan import evaluate, flags, monte_carlo
 from planner.plan.plans import Plan, plans
 from planner.plan.results import PlanResult, Results, SourceResult, compare
@@ -33,7 +32,9 @@ __all__ = [
 NOTES = (
     (
         "Dollars are accelerator-hours times an hourly price; published training costs are "
-        "computed the same way, so hours are the figure to check."
+        "computed the same way, so hours are the figure to check. The default price is the "
+        "catalog's dated list price (planner hardware: price_date, price_source), a choice "
+        "of convention, not a quote: set training.price_usd_per_hour for yours."
     ),
     (
         "Utilisation is whole-run MFU (restarts, evaluation and idle time included), "
@@ -58,7 +59,7 @@ def run(scenario: Scenario, *, file: str | None = None) -> Results:
     notes += tuple(n for p in resolved for n in p.notes)
     files: tuple[tuple[str, str], ...] = ()
     if file is not None:
-        files = ((file, hashlib.sha256(Path(file).read_bytes()).hexdigest()),)
+        files = ((file, digest(file)),)
     return Results(
         scenario=scenario.name,
         description=scenario.description,
@@ -107,6 +108,8 @@ def notes_for(scenarios: list[Scenario], names: list[str] | None = None) -> tupl
     staged = next((s for s in scenarios if s.stages), None)
     if staged is not None:
         notes = (*notes, stage_note(staged))
+    for config in dict.fromkeys(s.model.hf_config for s in scenarios if s.model.hf_config):
+        notes = (*notes, _hf_note(config, scenarios))
     return notes
 
 
@@ -124,6 +127,18 @@ def stage_note(scenario: Scenario) -> str:
         f"- C·S2, your constants{'; ' + law.fitted_on if law.fitted_on else ''}), shown beside the base "
         "law's loss, which the plan's expected loss keeps."
     )
+
+
+def _hf_note(config: str, scenarios: list[Scenario]) -> str:
+    """What was read from a model's config.json, and how its count compares with the file's."""
+    from planner.compute.flops import model_params
+    from planner.scenario.hf_config import comparison, read_hf_config
+
+    chosen = next(s.model for s in scenarios if s.model.hf_config == config)
+    counted = model_params(chosen)
+    arch = chosen.architecture
+    seq_len = arch.seq_len if arch is not None else None
+    return comparison(read_hf_config(config), counted.total, counted.active, seq_len)
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
@@ -199,9 +214,14 @@ def plan_result(
     )
     min_count = optional("min_accelerators")
     numbers: dict[str, Any] = {name: values[name] for name in RESULT_NUMBERS}
+    catalog_price = training.price_usd_per_hour is None
     return PlanResult(
         plan=plan.name,
         description=plan.description,
+        price_date=training.accelerator.price_date if catalog_price else None,
+        price_source=training.accelerator.price_source
+        if catalog_price
+        else "given in the scenario",
         flops_convention=training.flops_convention,
         accelerator=training.accelerator.id,
         accelerator_count=training.accelerator_count,
@@ -316,6 +336,7 @@ def quick_estimate(
     micro_batch: int | None = None,
     global_batch: int | None = None,
     zero: int | str | None = None,
+    hf_config: str | None = None,
 ) -> Results:
     """Estimate a single run from keyword arguments (``planner estimate``), no file needed."""
     from planner.plan.plans import validate
@@ -336,14 +357,49 @@ def quick_estimate(
         "--glu": glu or None,
         "--tied-embeddings": tied_embeddings or None,
     }
-    if all(v is None for v in shape.values()) and (named := [k for k, v in extra.items() if v]):
+    if (
+        hf_config is None
+        and all(v is None for v in shape.values())
+        and (named := [k for k, v in extra.items() if v])
+    ):
         raise InputError(
             f"architecture flags without the model's shape (--layers, --d-model, "
             f"--heads, --vocab, --seq-len) would be ignored: {', '.join(named)}",
             field=named[0],
             allowed="give the architecture flags too, or drop them",
         )
-    if any(v is not None for v in shape.values()):
+    flag_of = {"vocab_size": "--vocab", "d_model": "--d-model", "seq_len": "--seq-len"}
+    missing = [flag_of.get(k, f"--{k}") for k, v in shape.items() if v is None]
+    if hf_config is not None:
+        if params is not None or active_params is not None:
+            raise InputError(
+                "--params/--active-params and --hf-config both give the model's size",
+                field="--hf-config",
+                allowed="give one of them (parameters are counted from the config.json)",
+            )
+        overrides = {**shape, "kv_heads": kv_heads, "ffn_size": ffn_size}
+        overrides.update(experts=experts, top_k=top_k)
+        overrides.update(glu=glu or None, tied_embeddings=tied_embeddings or None)
+        shape_model = {
+            "hf_config": hf_config,
+            "architecture": {k: v for k, v in overrides.items() if v is not None},
+        }
+    elif missing and len(missing) < len(shape):
+        given_flags = [flag_of.get(k, f"--{k}") for k, v in shape.items() if v is not None]
+        raise InputError(
+            f"{', '.join(given_flags)} alone does not describe a model: the architecture needs "
+            f"{', '.join(missing)} as well"
+            + (
+                "; with --params the estimate counts 6 x params FLOPs per token and does not "
+                "use the sequence length"
+                if params is not None
+                else ""
+            ),
+            field=given_flags[0],
+            allowed="give all five architecture flags (--layers, --d-model, --heads, --vocab, "
+            "--seq-len), or only --params",
+        )
+    if hf_config is None and any(v is not None for v in shape.values()):
         shape_model = {
             "architecture": {
                 **shape,
@@ -378,3 +434,23 @@ def quick_estimate(
         training["utilization"] = mfu
     scenario = validate({"name": "estimate", "model": shape_model, "training": training})
     return run(with_law(scenario, law))
+
+
+def hf_params(path: str) -> tuple[float, float, str]:
+    """(total, active, note) parameters of a local Hugging Face config.json
+    (:mod:`planner.scenario.hf_config`, counted by :func:`planner.compute.flops.count_params`)."""
+    from planner.compute.flops import count_params
+    from planner.scenario.hf_config import comparison, read_hf_config
+    from planner.scenario.schema import Architecture
+
+    read = read_hf_config(path)
+    try:
+        arch = Architecture.model_validate(read.architecture)
+    except ValueError as exc:
+        from planner.errors import validation_problems
+
+        raise InputError(
+            f"cannot use this config.json: {validation_problems(exc)}", file=path
+        ) from None
+    counted = count_params(arch)
+    return counted.total, counted.active, comparison(read, counted.total, counted.active)

@@ -1,6 +1,9 @@
-"""Flags of the hardware plan: accelerators beyond the batch, memory, FP8 (see planner.plan.flags)."""
+"""Flags of the hardware plan: accelerators beyond the batch, memory, FP8, the age of the
+catalog price (see planner.plan.flags)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -9,6 +12,7 @@ from planner.compute.plan_terms import fp8_default
 from planner.plan.evaluate import Evaluation
 from planner.plan.flag_rule import Rule
 from planner.plan.flag_rule import one as _one
+from planner.scenario.price_dates import months_old, stale
 
 __all__ = ["HARDWARE_RULES"]
 
@@ -19,6 +23,26 @@ def _gb(value: float) -> str:
 
 def _fmt(ev: Evaluation) -> precisions.Precision:
     return precisions.precision(ev.scenario.training.precision)
+
+
+def _stale_price(scenario: Any) -> bool:
+    """The training price comes from the catalog and was quoted over a year before the plan."""
+    training = scenario.training
+    if training.price_usd_per_hour is not None:
+        return False
+    return stale(training.accelerator.price_date, scenario.plan_date)
+
+
+def _stale_price_message(ev: Evaluation, row: int) -> str:
+    scenario = ev.scenario
+    accelerator = scenario.training.accelerator
+    months = months_old(accelerator.price_date, scenario.plan_date)
+    return (
+        f"the {accelerator.id} price ${accelerator.price_usd_per_hour:.2f}/h was quoted "
+        f"{accelerator.price_date}, {months} months before {scenario.plan_date.isoformat()} "
+        f"({accelerator.price_source}): rental prices fall fast; check a current quote or set "
+        "training.price_usd_per_hour"
+    )
 
 
 def _fp8_default(ev: Evaluation) -> np.ndarray:
@@ -76,6 +100,14 @@ HARDWARE_RULES: tuple[Rule, ...] = (
                 f"/ the peak ratio, not the BF16 MFU on the {_fmt(ev).peak.upper()} peak"
             )
         ),
+        section="compute",
+    ),
+    Rule(
+        "stale_price",
+        "warning",
+        "planner.scenario.price_dates: catalog prices older than a year at the plan's date (as_of)",
+        lambda ev: np.full(ev.size, _stale_price(ev.scenario)),
+        _one(_stale_price_message),
         section="compute",
     ),
 )

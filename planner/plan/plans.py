@@ -40,6 +40,7 @@ __all__ = [
     "read_document",
     "set_path",
     "validate",
+    "with_hf_config",
 ]
 
 UNION_TAGS = ("chinchilla", "kaplan")
@@ -47,6 +48,23 @@ UNION_TAGS = ("chinchilla", "kaplan")
 
 MAX_FILE_BYTES = MAX_SCENARIO_BYTES
 """Scenario files above this size are refused (see :mod:`planner.limits`)."""
+SIZE_LIMITS = {
+    "layers": "MAX_LAYERS",
+    "dense_layers": "MAX_LAYERS",
+    "d_model": "MAX_WIDTH",
+    "head_dim": "MAX_WIDTH",
+    "ffn_size": "MAX_WIDTH",
+    "expert_ffn_size": "MAX_WIDTH",
+    "heads": "MAX_HEADS",
+    "kv_heads": "MAX_HEADS",
+    "vocab_size": "MAX_VOCAB",
+    "seq_len": "MAX_SEQ_LEN",
+    "experts": "MAX_EXPERTS",
+    "top_k": "MAX_EXPERTS",
+    "shared_experts": "MAX_EXPERTS",
+    "accelerator_count": "MAX_ACCELERATORS",
+}
+"""Size fields whose upper bound is a sanity bound of :mod:`planner.limits`, named in errors."""
 MAX_PROBLEMS = 20
 """Validation problems listed one per line; the rest are counted."""
 
@@ -160,6 +178,16 @@ def load_scenario(path: str | Path) -> Scenario:
                 **document,
                 "downstream": {**downstream, "tasks": str(Path(path).parent / tasks)},
             }
+    model = document.get("model")
+    if (
+        isinstance(model, dict)
+        and isinstance(model.get("hf_config"), str)
+        and not Path(model["hf_config"]).is_absolute()
+    ):  # so is a model's config.json
+        document = {
+            **document,
+            "model": {**model, "hf_config": str(Path(path).parent / model["hf_config"])},
+        }
     mixture = document.get("mixture")
     if isinstance(mixture, dict):  # so are mixture preset files (planner fit-mix --out)
         document = {**document, "mixture": {
@@ -168,6 +196,12 @@ def load_scenario(path: str | Path) -> Scenario:
             and not Path(value["file"]).is_absolute() else value
             for key, value in mixture.items()
         }}  # fmt: skip
+    variants = document.get("variants")
+    if isinstance(variants, list):  # a variant's files are found next to the scenario too
+        document = {
+            **document,
+            "variants": [_beside(v, Path(path).parent) for v in variants],
+        }
     scenario = validate(document, file=str(path))
     if scenario.downstream is not None and scenario.downstream.tasks is not None:
         from planner.laws.task_fit import load_task_file
@@ -175,6 +209,36 @@ def load_scenario(path: str | Path) -> Scenario:
         load_task_file(scenario.downstream.tasks)  # a bad task-fit file fails here, named
     plans(scenario, file=str(path))  # every variant must validate as well
     return scenario
+
+
+def _relative(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and not Path(value).is_absolute()
+
+
+def _beside(variant: Any, folder: Path) -> Any:
+    """A variant whose ``set`` names files (``law.file``, ``mixture.KIND.file``, a ``{file:}``
+    mapping, ``model.hf_config``) relative to the scenario file, with those paths joined."""
+    if not isinstance(variant, dict) or not isinstance(variant.get("set"), dict):
+        return variant
+    changed = {}
+    for key, value in variant["set"].items():
+        names_file = isinstance(key, str) and (key.endswith(".file") or key == "model.hf_config")
+        if names_file and _relative(value):
+            value = str(folder / value)
+        elif isinstance(value, dict) and set(value) == {"file"} and _relative(value["file"]):
+            value = {"file": str(folder / value["file"])}
+        changed[key] = value
+    return {**variant, "set": changed}
+
+
+def with_hf_config(scenario: Scenario, path: str, *, file: str | None = None) -> Scenario:
+    """The scenario with its model replaced by a config.json's (``--hf-config``); the
+    architecture's ``seq_len`` is kept from the scenario when it has one."""
+    document = scenario.model_dump(exclude_none=True)
+    old = scenario.model.architecture
+    architecture = {"seq_len": old.seq_len} if old is not None else {}
+    document["model"] = {"hf_config": path, "architecture": architecture}
+    return validate(document, file=file)
 
 
 def validate(
@@ -241,7 +305,7 @@ def _translate(
 
     Only the first ``MAX_PROBLEMS`` are formatted; the rest are counted.
     """
-    lines = []
+    entries: list[tuple[str, str, str]] = []  # (field, problem, "(got ...)")
     errors = exc.errors(include_url=False)
     for error in errors[:MAX_PROBLEMS]:
         loc = tuple(error["loc"])
@@ -249,26 +313,44 @@ def _translate(
         kind = error["type"]
         message = str(error["msg"]).removeprefix("Value error, ")
         value = error.get("input")
+        if kind == "less_than_equal" and loc and str(loc[-1]) in SIZE_LIMITS:
+            message += f", the sanity bound (planner.limits {SIZE_LIMITS[str(loc[-1])]})"
         if kind == "extra_forbidden":
             name = str(loc[-1])
             allowed = _allowed_fields(loc[:-1])
-            lines.append(
-                f"{field}: unknown field {shown(name)}{_suggest(name, allowed)} "
-                f"(allowed here: {', '.join(allowed)})"
+            entries.append(
+                (
+                    field,
+                    (
+                        f"unknown field {shown(name)}{_suggest(name, allowed)} "
+                        f"(allowed here: {', '.join(allowed)})"
+                    ),
+                    "",
+                )
             )
         elif kind == "missing":
-            lines.append(f"{field}: required field is missing")
+            entries.append((field, "required field is missing", ""))
         elif not loc or "(got " in message or isinstance(value, dict):
-            lines.append(f"{field + ': ' if field else ''}{message}")
+            entries.append((field, message, ""))
         else:
-            lines.append(f"{field}: {message} (got {shown(value)})")
+            entries.append((field, message, f" (got {shown(value)})"))
+    merged: list[tuple[str, str, str]] = []
+    for entry in entries:  # the members of a union refuse one value: one line, "or" between
+        if merged and merged[-1][0] == entry[0] and merged[-1][2] == entry[2] and entry[2]:
+            merged[-1] = (entry[0], f"{merged[-1][1]}; or {entry[1]}", entry[2])
+        else:
+            merged.append(entry)
     where = f"{file}: " if file else ""
-    lines = [shown_text(line, 400) for line in lines]
-    if len(errors) == 1:
+    lines = [
+        shown_text(f"{field + ': ' if field else ''}{problem}{got}", 400)
+        for field, problem, got in merged
+    ]
+    if len(lines) == 1 and len(errors) <= MAX_PROBLEMS:
         return InputError(where + lines[0])
     if len(errors) > MAX_PROBLEMS:
         lines.append(f"... and {len(errors) - MAX_PROBLEMS:,} more")
-    return InputError(where + f"{len(errors):,} problems:\n  " + "\n  ".join(lines))
+    count = len(lines) + max(0, len(errors) - MAX_PROBLEMS)
+    return InputError(where + f"{count:,} problems:\n  " + "\n  ".join(lines))
 
 
 def _path(loc: tuple[Any, ...], document: Any) -> str:
@@ -285,18 +367,30 @@ def _path(loc: tuple[Any, ...], document: Any) -> str:
             parts.append(str(name) if name else str(item))
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
-            if item in UNION_TAGS and not (isinstance(node, dict) and item in node):
+            if _union_tag(item) and not (isinstance(node, dict) and item in node):
                 continue
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts)
 
 
+def _union_tag(item: str) -> bool:
+    """Whether a location part is pydantic's name for a union member (``float``,
+    ``constrained-str``, ``literal['llama-1']``, ``RephraseSource``), not a field name."""
+    return (
+        item in UNION_TAGS
+        or item in ("float", "int", "str", "bool", "dict", "list", "none", "date")
+        or "[" in item
+        or "-" in item
+        or item[:1].isupper()
+    )
+
+
 def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the schema model at a location."""
     model: Any = Scenario
     for item in loc:
-        if isinstance(item, int) or item in UNION_TAGS:
+        if isinstance(item, int) or _union_tag(str(item)):
             continue
         field = (
             model.model_fields.get(item)

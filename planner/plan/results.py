@@ -157,6 +157,10 @@ class PlanResult:
     tasks: tuple[TaskPrediction, ...] = ()
     """Predicted accuracy per task with P10-P90 at this plan's params and tokens
     (``downstream.tasks``; planner.laws.task_fit, Bhagia et al. 2024)."""
+    price_date: str | None = None
+    """When the catalog price was quoted (None: the scenario gave the price)."""
+    price_source: str = "given in the scenario"
+    """Where the training price comes from: the catalog row's source, or the scenario."""
 
     def __getattr__(self, name: str) -> Any:
         """Hardware outputs by their sweep column name (``memory_total_bytes``, ``steps``)."""

@@ -85,14 +85,16 @@ def _quantity_or_zero(value: object) -> float:
         raise ValueError(str(exc)) from None
 
 
-def _bounded(number: float, most: float, what: str) -> float:
+def _bounded(number: float, most: float, what: str, name: str = "MAX_QUANTITY") -> float:
     if number > most:
-        raise ValueError(f"is above {most:g}, the sanity bound for a {what} (planner.limits)")
+        raise ValueError(
+            f"is above {most:g}, the sanity bound for a {what} (planner.limits {name})"
+        )
     return number
 
 
-def _at_most(most: float, what: str) -> AfterValidator:
-    return AfterValidator(lambda number: _bounded(number, most, what))
+def _at_most(most: float, what: str, name: str) -> AfterValidator:
+    return AfterValidator(lambda number: _bounded(number, most, what, name))
 
 
 def _accelerator(value: object) -> object:
@@ -129,6 +131,8 @@ def _written_number(value: str, field: str) -> object:
 
 
 def _range(value: object) -> object:
+    if value is True or value is False:
+        raise ValueError("is a yes/no value; give a number such as 0.4 or {low, high}")
     if isinstance(value, str):
         value = _written_number(value, "utilization")
     if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as text: take it as the number
@@ -155,9 +159,9 @@ def price_or_catalog(given: float | None, accelerator: Accelerator, field: str) 
 
 Quantity = Annotated[float, BeforeValidator(_quantity, json_schema_input_type=float | str)]
 """A positive count such as ``70B`` or ``1.4e12`` (at most ``MAX_QUANTITY``)."""
-Params = Annotated[Quantity, _at_most(MAX_PARAMS, "parameter count")]
+Params = Annotated[Quantity, _at_most(MAX_PARAMS, "parameter count", "MAX_PARAMS")]
 """A parameter count such as ``70B`` (at most ``MAX_PARAMS``, a sanity bound)."""
-Tokens = Annotated[Quantity, _at_most(MAX_TOKENS, "token count")]
+Tokens = Annotated[Quantity, _at_most(MAX_TOKENS, "token count", "MAX_TOKENS")]
 """A token count such as ``1.4T`` (at most ``MAX_TOKENS``, a sanity bound)."""
 PriceUsdPerHour = Annotated[float, Field(gt=0, le=MAX_PRICE_USD_PER_HOUR)]
 """USD per accelerator-hour (at most ``MAX_PRICE_USD_PER_HOUR``, a sanity bound)."""
@@ -202,7 +206,12 @@ class Strict(BaseModel):
         yes_no = value is True or value is False
         if yes_no and info.field_name is not None and _numeric_field(cls, info.field_name):
             raise ValueError("is a yes/no value; give a number")
-        if isinstance(value, str) and info.field_name is not None:
+        # only a number field reads "$5" or "30%": a text field keeps "$5M budget run"
+        if (
+            isinstance(value, str)
+            and info.field_name is not None
+            and (_numeric_field(cls, info.field_name) or info.field_name in SHARE_FIELDS)
+        ):
             return _written_number(value, info.field_name)
         return value
 

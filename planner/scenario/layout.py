@@ -208,6 +208,16 @@ def check_layout(
             f"more than the {accelerators:,} given",
             f"raise training.accelerator_count to {need:,} or shrink the layout",
         )
+    idle = accelerators - model_parallel * dp
+    if layout.dp is None and idle:
+        lower, upper = model_parallel * dp, model_parallel * (dp + 1)
+        raise _fail(
+            "tp",
+            t,
+            f"{idle:,} of the {accelerators:,} accelerators would idle: the count is not a "
+            f"multiple of tp·pp·cp = {t}·{p}·{layout.cp} = {model_parallel:,}",
+            f"use training.accelerator_count {lower:,} or {upper:,}, or set layout.dp",
+        )
     if dp % layout.ep:
         raise _fail(
             "ep",

@@ -8,6 +8,7 @@ from these classes. Quantities accept human strings (``70B``, ``1.4T``) through
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 import numpy as np
@@ -16,14 +17,26 @@ from pydantic import Field, ValidationInfo, model_validator
 from planner import defaults
 from planner.laws.choice import LawRef, for_model, law
 from planner.laws.names import DEFAULT_LAW, preset_help
+from planner.limits import (
+    MAX_ACCELERATORS,
+    MAX_EXPERTS,
+    MAX_HEADS,
+    MAX_LAYERS,
+    MAX_PARAMS,
+    MAX_SEQ_LEN,
+    MAX_VOCAB,
+    MAX_WIDTH,
+)
 from planner.precisions import PRECISION_NAMES, PrecisionName
 from planner.scenario import token_shares
 from planner.scenario.fields import (
     AcceleratorRef,
     Amount,
+    Params,
     Quantity,
     Range,
     Strict,
+    Tokens,
     Utilization,
     price_or_catalog,
 )
@@ -48,6 +61,7 @@ __all__ = [
     "Downstream",
     "Generator",
     "Grading",
+    "LatentAttention",
     "Layout",
     "Model",
     "Optimize",
@@ -69,39 +83,88 @@ __all__ = [
 SUM_TOLERANCE = token_shares.SUM_TOLERANCE
 
 
+class LatentAttention(Strict):
+    """Multi-head latent attention (DeepSeek-V2/V3): queries and keys/values pass through
+    low-rank projections (DeepSeek-AI 2024, arXiv 2405.04434 §2.1)."""
+
+    q_lora_rank: int | None = Field(
+        None, gt=0, le=MAX_WIDTH, description="Query compression rank (None: full-rank queries)."
+    )
+    kv_lora_rank: int = Field(gt=0, le=MAX_WIDTH, description="Key/value compression rank.")
+    qk_nope_head_dim: int = Field(
+        gt=0, le=MAX_WIDTH, description="Per-head query/key size without rotary."
+    )
+    qk_rope_head_dim: int = Field(ge=0, le=MAX_WIDTH, description="Per-head rotary query/key size.")
+    v_head_dim: int = Field(gt=0, le=MAX_WIDTH, description="Per-head value size.")
+
+
 class Architecture(Strict):
     """Transformer shape, from which parameters and per-token FLOPs are derived."""
 
-    layers: int = Field(gt=0, description="Number of transformer blocks (L).")
-    d_model: int = Field(gt=0, description="Hidden size (h).")
-    heads: int = Field(gt=0, description="Attention (query) heads (H).")
+    layers: int = Field(gt=0, le=MAX_LAYERS, description="Number of transformer blocks (L).")
+    d_model: int = Field(gt=0, le=MAX_WIDTH, description="Hidden size (h).")
+    heads: int = Field(gt=0, le=MAX_HEADS, description="Attention (query) heads (H).")
     kv_heads: int | None = Field(
         None,
         gt=0,
+        le=MAX_HEADS,
         description="Key/value heads; fewer than heads for GQA, 1 for MQA. Default: heads.",
     )
     head_dim: int | None = Field(
-        None, gt=0, description="Size per head (Q). Default: d_model / heads."
+        None, gt=0, le=MAX_WIDTH, description="Size per head (Q). Default: d_model / heads."
     )
     ffn_size: int | None = Field(
         None,
         gt=0,
+        le=MAX_WIDTH,
         description="Feed-forward inner size (f). Default: 4·d_model, or 8/3·d_model when glu is on.",
     )
     glu: bool = Field(
         False, description="Gated feed-forward (SwiGLU): three matrices instead of two."
     )
-    vocab_size: int = Field(gt=0, description="Vocabulary size (V).")
-    seq_len: int = Field(gt=0, description="Training sequence length in tokens (s).")
+    vocab_size: int = Field(gt=0, le=MAX_VOCAB, description="Vocabulary size (V).")
+    seq_len: int = Field(
+        gt=0, le=MAX_SEQ_LEN, description="Training sequence length in tokens (s)."
+    )
     tied_embeddings: bool = Field(False, description="Input and output embeddings share weights.")
-    experts: int = Field(1, ge=1, description="Mixture-of-experts: experts per layer (1 = dense).")
-    top_k: int = Field(1, ge=1, description="Mixture-of-experts: experts active per token.")
+    experts: int = Field(
+        1, ge=1, le=MAX_EXPERTS, description="Mixture-of-experts: experts per layer (1 = dense)."
+    )
+    top_k: int = Field(
+        1, ge=1, le=MAX_EXPERTS, description="Mixture-of-experts: experts active per token."
+    )
+    shared_experts: int = Field(
+        0,
+        ge=0,
+        le=MAX_EXPERTS,
+        description="Mixture-of-experts: experts every token uses (DeepSeek-V3: 1).",
+    )
+    expert_ffn_size: int | None = Field(
+        None,
+        gt=0,
+        le=MAX_WIDTH,
+        description="Mixture-of-experts: inner size of each routed and shared expert. "
+        "Default: ffn_size.",
+    )
+    dense_layers: int = Field(
+        0,
+        ge=0,
+        le=MAX_LAYERS,
+        description="Mixture-of-experts: the first blocks keep a dense feed-forward of ffn_size "
+        "(DeepSeek-V3: 3).",
+    )
+    qkv_bias: bool = Field(
+        False, description="Biases on the query, key and value projections (Qwen2)."
+    )
     granularity: float | None = Field(
         None,
         ge=1,
         le=1024,
         description="Mixture-of-experts granularity G = d_ff / d_expert (Krajewski et al. 2024): "
         "a token goes to G experts of 1/G the dense FFN size. Default: top_k (a top-1 base).",
+    )
+    latent_attention: LatentAttention | None = Field(
+        None, description="Multi-head latent attention (DeepSeek-V2/V3) instead of GQA."
     )
 
     @model_validator(mode="after")
@@ -114,7 +177,24 @@ class Architecture(Strict):
             raise ValueError(f"heads {self.heads} is not a multiple of kv_heads {self.kv_heads}")
         if self.top_k > self.experts:
             raise ValueError(f"top_k {self.top_k} exceeds experts {self.experts}")
+        if self.dense_layers > self.layers:
+            raise ValueError(f"dense_layers {self.dense_layers} exceeds layers {self.layers}")
+        if self.params_upper_bound > MAX_PARAMS:
+            raise ValueError(
+                f"this architecture has about {self.params_upper_bound:.3g} parameters, above "
+                f"{MAX_PARAMS:g}, the sanity bound for a parameter count (planner.limits "
+                "MAX_PARAMS); check layers, d_model, ffn_size, vocab_size and experts"
+            )
         return self
+
+    @property
+    def params_upper_bound(self) -> int:
+        """The dominant terms of :func:`planner.compute.flops.count_params` (attention, every expert's
+        feed-forward, untied embeddings), in exact integers: the bound test, not the count."""
+        d, f = self.d_model, max(self.ffn_size_resolved, self.expert_ffn_size_resolved)
+        attention = d * self.head_dim_resolved * 2 * (self.heads + self.kv_heads_resolved)
+        block = attention + (self.experts + self.shared_experts) * 3 * d * f
+        return self.layers * block + 2 * self.vocab_size * d
 
     @property
     def kv_heads_resolved(self) -> int:
@@ -123,6 +203,10 @@ class Architecture(Strict):
     @property
     def head_dim_resolved(self) -> int:
         return self.head_dim or self.d_model // self.heads
+
+    @property
+    def expert_ffn_size_resolved(self) -> int:
+        return self.expert_ffn_size or self.ffn_size_resolved
 
     @property
     def ffn_size_resolved(self) -> int:
@@ -134,10 +218,10 @@ class Architecture(Strict):
 class Model(Strict):
     """The model: total and active parameters, or an architecture to derive them from."""
 
-    params: Quantity | None = Field(
+    params: Params | None = Field(
         None, description="Total parameters, embeddings included (Chinchilla convention)."
     )
-    active_params: Quantity | None = Field(
+    active_params: Params | None = Field(
         None, description="Parameters active per token (mixture-of-experts). Default: params."
     )
     architecture: Architecture | None = Field(
@@ -157,6 +241,24 @@ class Model(Strict):
         description="Weights quantised to this many bits after training (serving): over-trained "
         "models lose more to post-training quantisation (Kumar et al. 2024; flagged).",
     )
+    hf_config: str | None = Field(
+        None,
+        description="A Hugging Face config.json (a local path, relative to the scenario file) "
+        "read into model.architecture: Llama, Qwen, Mistral, Mixtral, DeepSeek-V3 and Gemma "
+        "families. Fields given in model.architecture override the file's.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_hf_config(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("hf_config"), str):
+            return data
+        from planner.scenario.hf_config import architecture_from_file
+
+        given = data.get("architecture")
+        read = architecture_from_file(data["hf_config"])
+        merged = {**read, **given} if isinstance(given, dict) else read
+        return {**data, "architecture": merged}
 
     @model_validator(mode="after")
     def _one_source(self) -> Model:
@@ -211,7 +313,7 @@ class PrecisionBits(Strict):
 class Training(Strict):
     """How the run is trained: tokens, hardware, utilisation, prices, energy."""
 
-    tokens: Quantity | None = Field(
+    tokens: Tokens | None = Field(
         None, description="Total training tokens. Default: the sum drawn from the data sources."
     )
     epochs: float | None = Field(
@@ -220,7 +322,9 @@ class Training(Strict):
     accelerator: AcceleratorRef = Field(
         description="Catalog id (see `planner hardware`) or an inline spec with id and peak_bf16_tflops."
     )
-    accelerator_count: int = Field(gt=0, description="Accelerators training in parallel.")
+    accelerator_count: int = Field(
+        gt=0, le=MAX_ACCELERATORS, description="Accelerators training in parallel."
+    )
     utilization: Utilization = Field(
         default_factory=lambda: Range(
             low=defaults.UTILIZATION_LOW, high=defaults.UTILIZATION_HIGH, point=defaults.UTILIZATION
@@ -360,8 +464,8 @@ class Optimize(Strict):
         "comes from the mixture model (0.5 is a common choice: above it Phi-4's synthetic-heavy "
         "ablations lost knowledge-task accuracy, Table 3).",
     )
-    min_params: Quantity = Field(1e8, description="Smallest model to consider.")
-    max_params: Quantity = Field(2e12, description="Largest model to consider.")
+    min_params: Params = Field(1e8, description="Smallest model to consider.")
+    max_params: Params = Field(2e12, description="Largest model to consider.")
     params: Quantity | None = Field(
         None, description="Pin the model size (total parameters); the rest is optimised."
     )
@@ -471,6 +575,34 @@ class Scenario(Strict):
         description="Tissue et al. 2024 schedule-aware loss with your fitted constants (L0, A, alpha, "
         "C); without it each stage's loss follows the base law.",
     )
+    as_of: dt.date | None = Field(
+        None,
+        description="The date the plan is made (YYYY-MM-DD), against which catalog prices "
+        "are aged: a price quoted over a year earlier is flagged. Default: today.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lone_source_takes_everything(cls, data: Any) -> Any:
+        """A single data source that gives no tokens, share or epochs is the whole run
+        (``share: 1.0`` need not be written); with ``training.epochs`` it stays as written."""
+        if not isinstance(data, dict):
+            return data
+        sources, training = data.get("data"), data.get("training")
+        if (
+            isinstance(sources, list)
+            and len(sources) == 1
+            and isinstance(sources[0], dict)
+            and not any(sources[0].get(k) is not None for k in ("tokens", "share", "epochs"))
+            and not (isinstance(training, dict) and training.get("epochs") is not None)
+        ):
+            return {**data, "data": [{**sources[0], "share": 1.0}]}
+        return data
+
+    @property
+    def plan_date(self) -> dt.date:
+        """``as_of``, else today (the date catalog prices are aged against)."""
+        return self.as_of or dt.date.today()
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Scenario:

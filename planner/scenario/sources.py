@@ -94,6 +94,11 @@ def _value_preset(value: object) -> object:
     return value
 
 
+def _one_or_list(value: object) -> object:
+    """One judge may be written as a mapping; several as a list."""
+    return [value] if isinstance(value, dict) else value
+
+
 ValueWeight = Annotated[
     Spread, BeforeValidator(_value_preset, json_schema_input_type=str | float | Range)
 ]
@@ -198,8 +203,9 @@ class Synthetic(Strict):
         le=1,
         description="Share of generated tokens kept after filtering: generated = kept / yield.",
     )
-    grading: list[Grading] = Field(
-        default_factory=list, description="Grading or verification passes over every candidate."
+    grading: Annotated[list[Grading], BeforeValidator(_one_or_list)] = Field(
+        default_factory=list,
+        description="Grading or verification passes over every candidate (one, or a list).",
     )
     kind: SyntheticKind = Field(
         "generated",

@@ -206,6 +206,8 @@ def set_path(document: dict[str, Any], path: str, value: Any, *, where: str = ""
                     allowed=shown_text(f"names here: {', '.join(map(str, names)) or 'none'}", 300),
                 )
             if last:
+                if isinstance(value, dict) and "name" not in value and part in names:
+                    value = {"name": part, **value}  # data.books: {...} keeps its name
                 node[index] = value
                 return
             node[index] = _copied(node[index])

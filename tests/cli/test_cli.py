@@ -166,7 +166,7 @@ def test_validate_reports_problems_and_exit_code(write_scenario: Callable[..., P
     assert err == (
         f"Error: {bad}: modle: unknown field 'modle'; did you mean 'model'? (allowed here: "
         "name, description, base_plan, baseline, model, training, data, variants, law, "
-        "uncertainty, downstream, optimize, programme, mixture, stages, schedule_law)\n"
+        "uncertainty, downstream, optimize, programme, mixture, stages, schedule_law, as_of)\n"
     )
 
 

@@ -246,7 +246,9 @@ def test_cost_table_has_every_component_from_the_plan_result(
                           "energy", "CO2"]  # fmt: skip
     h200 = phi4["h200"]
     cells = rows["h200"]
-    assert cells[1] == "1,920 x h200 (bf16)" and cells[2] == f"${h200.price_usd_per_hour:.2f}"
+    assert cells[1] == "1,920 x h200 (bf16)" and cells[2] == (
+        f"${h200.price_usd_per_hour:.2f} ({h200.price_date})"  # issue 21: dated prices
+    )
     assert cells[3] == units.format_hours(h200.accelerator_hours) and cells[4] == units.format_days(
         h200.wall_clock_days
     )
@@ -390,3 +392,20 @@ def test_sources_section_says_how_effective_tokens_add_up(
         assert inside * plan.mixture_gain + outside == pytest.approx(
             plan.effective_tokens, rel=1e-6
         )
+
+
+def test_a_full_report_in_a_notebook_is_scoped_to_its_own_frame() -> None:
+    """Issue 21: displaying the full report inline must not restyle the notebook."""
+    from bs4 import BeautifulSoup
+
+    from planner.plan.plans import load_scenario
+
+    scenario = ROOT / "scenarios" / "web_baseline_7b.yaml"
+    page = planner.report_page(planner.run(load_scenario(scenario)))
+    shown = BeautifulSoup(page._repr_html_(), "html.parser")
+    top = [node for node in shown.contents if getattr(node, "name", None)]
+    assert [node.name for node in top] == ["iframe"]  # one element, nothing beside it
+    assert shown.find("style") is None  # no style rule reaches the notebook
+    assert top[0].get("sandbox") in ("", [])  # sandboxed: no scripts, no same-origin access
+    inner = BeautifulSoup(top[0]["srcdoc"], "html.parser")
+    assert inner.find("style") is not None and str(page) == page.html
