@@ -82,8 +82,8 @@ def with_domains_kept(scenario: Scenario, settings: Optimize) -> Optimize:
     unpinned search drops code or licensed text that no recipe would drop; the pin is stated
     among the binding constraints.
     """
-    if not settings.keep_domains or not scenario.data:
-        return settings
+    if not settings.keep_domains or not any(d.synthetic is not None for d in scenario.data):
+        return settings  # without a synthetic pool there is no gain stream to trade a domain for
     ev = evaluate.evaluate(scenario)
     total = float(ev["tokens"][0])
     kept = {
