@@ -56,7 +56,8 @@ class Allocation:
 def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation:
     """The plan minimising expected loss within the budget, or the cheapest reaching a target."""
     from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
+
+    from planner.laws.blas import single_threaded_blas
 
     settings = settings or scenario.optimize
     if settings is None:
@@ -113,7 +114,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
         return float(scale(problem.value(name, x)))
 
     best = None
-    with threadpool_limits(limits=1):
+    with single_threaded_blas():
         for start_scale in (1.0, 0.1, 10.0):
             start = np.clip(
                 decision_space.start(problem, start_scale),
