@@ -209,8 +209,17 @@ def _shares(items: tuple[str, ...]) -> dict[str, float]:
     default=False,
     help="Add Monte Carlo P10/P90 per row (slower).",
 )
-@click.option("--engine", type=click.Choice(["numpy", "dask"]), default="numpy", show_default=True)
-@click.option("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster).")
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "dask"]),
+    help="numpy: this process (the default); dask: a Dask cluster (--scheduler, or a local "
+    "cluster of one worker per core).",
+)
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786; implies --engine dask (with "
+    "--engine numpy it is an error).",
+)
 @html_option
 @friendly_errors
 def sweep(
@@ -220,7 +229,7 @@ def sweep(
     out_path: str,
     force: bool,
     uncertainty: bool,
-    engine: str,
+    engine: str | None,
     scheduler: str | None,
     html_path: str | None,
 ) -> None:
@@ -228,16 +237,17 @@ def sweep(
 
     Example: planner sweep scenarios/phi4_style_14b.yaml --grid model.params=1B,3B,8B,14B --grid data.synthetic.share=0:0.8:9 --out reports/sweep.csv
     """
-    from planner.explore.sweep import parse_grid_flags, prepare, sweep_to_file
+    from planner.explore.sweep import parse_grid_flags, prepare, resolve_engine, sweep_to_file
     from planner.io.progress import progress
     from planner.io.streamed_tables import kind_of
     from planner.io.writing import outputs
     from planner.plan.plans import load_scenario
 
-    if scheduler is not None and engine != "dask":
-        raise PlannerError(
-            "--scheduler is the address of a Dask scheduler; it needs --engine dask",
-        )
+    engine = resolve_engine(engine, scheduler)
+    if scheduler is not None:
+        from planner.explore.dask_engine import check_scheduler
+
+        check_scheduler(scheduler)  # inproc:// cannot reach a cluster from the command line
     check_outputs(out_path, html_path, force=force)
     kind = "csv" if out_path == STDOUT else kind_of(out_path)
     scenario = load_scenario(file)

@@ -99,7 +99,8 @@ def with_domains_kept(scenario: Scenario, settings: Optimize) -> Optimize:
 def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation:
     """The plan minimising expected loss within the budget, or the cheapest reaching a target."""
     from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
+
+    from planner.laws.blas import single_threaded_blas
 
     settings = settings or scenario.optimize
     if settings is None:
@@ -158,7 +159,7 @@ def optimize(scenario: Scenario, settings: Optimize | None = None) -> Allocation
     if not problem.within(smallest):  # nothing fits: say so before searching
         _too_small(problem, settings, smallest)
     best = None
-    with threadpool_limits(limits=1):
+    with single_threaded_blas():
         for start_scale in tracked((1.0, 0.1, 10.0), "optimising", unit="starts"):
             start = np.clip(
                 decision_space.start(problem, start_scale),

@@ -28,7 +28,7 @@ from planner.scenario.schema import Scenario
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["parse_grid_flags", "prepare", "sweep", "sweep_to_file"]
+__all__ = ["parse_grid_flags", "prepare", "resolve_engine", "sweep", "sweep_to_file"]
 
 ENGINES = ("numpy", "dask")
 
@@ -59,21 +59,13 @@ def blocks(base: Scenario, points: Grid, uncertainty: bool = False) -> Iterator[
         yield {**block.inputs(points.paths), **evaluate_block(scenarios[key], block, uncertainty)}
 
 
-def frames(base: Scenario, points: Grid, uncertainty: bool = False) -> Iterator[pd.DataFrame]:
-    """The sweep's rows as DataFrames, one per block."""
-    import pandas as pd
-
-    for columns in blocks(base, points, uncertainty):
-        yield pd.DataFrame(columns)
-
-
 def sweep(
     scenario: Scenario,
     grid: Mapping[str, Any] | pd.DataFrame,
     *,
     plan: str | None = None,
     uncertainty: bool = False,
-    engine: str = "numpy",
+    engine: str | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
@@ -82,7 +74,8 @@ def sweep(
     ``plan`` picks a variant as the starting point (default: the base scenario).
     ``uncertainty`` adds P10/P50/P90 of loss, cost, hours and days from the Monte Carlo
     (the same draws as ``run()``). ``engine="dask"`` spreads blocks over a Dask cluster (a
-    ``LocalCluster`` unless ``scheduler`` gives an address). ``progress`` is called with the
+    local one sized to the machine unless ``scheduler`` gives an address; an address alone
+    implies ``engine="dask"``). The default engine is ``"numpy"`` in this process. ``progress`` is called with the
     number of rows finished after each block.
     """
     import pandas as pd
@@ -95,18 +88,18 @@ def sweep(
             allowed="write it to a file with sweep_to_file (planner sweep -o), which streams up to "
             f"{MAX_POINTS:,} points",
         )
-    if engine == "dask":
+    parts: list[dict[str, Any]] = []
+    if resolve_engine(engine, scheduler) == "dask":
         from planner.explore.dask_engine import gather_dask
 
-        return gather_dask(base, points, uncertainty, scheduler)
-    _engine(engine)
+        parts = gather_dask(base, points, uncertainty, scheduler)
+    else:
+        for part in blocks(base, points, uncertainty):
+            parts.append(part)
+            if progress is not None:
+                progress(len(next(iter(part.values()))))
     import numpy as np
 
-    parts: list[dict[str, Any]] = []
-    for part in blocks(base, points, uncertainty):
-        parts.append(part)
-        if progress is not None:
-            progress(len(next(iter(part.values()))))
     columns = {
         name: np.concatenate([np.asarray(p[name]) for p in parts])
         if len(parts) > 1
@@ -116,11 +109,30 @@ def sweep(
     return pd.DataFrame(columns, copy=False)
 
 
-def _engine(engine: str) -> None:
+def resolve_engine(engine: str | None, scheduler: str | None) -> str:
+    """The engine to use: as given, or ``dask`` when a scheduler address is given without one.
+
+    A scheduler address with ``engine="numpy"`` is a contradiction, refused.
+    """
+    if engine is None:
+        return "dask" if scheduler is not None else "numpy"
     if engine not in ENGINES:
         raise InputError(
             "unknown engine", field="engine", value=engine, allowed=" or ".join(ENGINES)
         )
+    if scheduler is not None and engine != "dask":
+        raise InputError(
+            "a Dask scheduler address only applies to the dask engine",
+            field="--scheduler",
+            value=scheduler,
+            allowed="--engine dask (or leave --engine out: a --scheduler implies it), or no "
+            "--scheduler",
+        )
+    if scheduler is not None:
+        from planner.explore.dask_engine import check_scheduler
+
+        check_scheduler(scheduler, same_process=True)
+    return engine
 
 
 def sweep_to_file(
@@ -130,7 +142,7 @@ def sweep_to_file(
     *,
     plan: str | None = None,
     uncertainty: bool = False,
-    engine: str = "numpy",
+    engine: str | None = None,
     scheduler: str | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -143,20 +155,21 @@ def sweep_to_file(
     """
     from planner.io import streamed_tables
 
-    _engine(engine)
+    engine = resolve_engine(engine, scheduler)
     kind = kind or streamed_tables.kind_of(path)
     base, points = prepare(scenario, grid, plan)
     if engine == "dask":
         from planner.explore.dask_engine import write_dask
 
-        return write_dask(base, points, uncertainty, scheduler, path, kind, overwrite)
+        return write_dask(base, points, uncertainty, scheduler, path, kind, overwrite, progress)
     rows = 0
     with streamed_tables.writer(path, kind, overwrite=overwrite) as write:
-        for part in frames(base, points, uncertainty):
-            write(part)
-            rows += len(part)
+        for part in blocks(base, points, uncertainty):
+            write(part)  # columns straight to Arrow: no pandas round trip
+            size = len(next(iter(part.values())))
+            rows += size
             if progress is not None:
-                progress(len(part))
+                progress(size)
     return rows
 
 

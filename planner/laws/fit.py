@@ -19,9 +19,7 @@ enough variation (losses, model sizes, token counts) for the law to be identifie
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +28,7 @@ from pydantic import ValidationError
 
 from planner.errors import InputError, validation_problems
 from planner.io.progress import tracked
+from planner.laws.blas import single_threaded_blas
 from planner.laws.bootstrap import bootstrap as bootstrap_resamples
 from planner.laws.bootstrap import resample_counts, residual_terms
 from planner.laws.forms import R_STAR_DATA, ChinchillaLaw, covariance_of, effective_tokens
@@ -176,15 +175,6 @@ def _grid_values(
     return total
 
 
-@contextlib.contextmanager
-def _single_threaded() -> Iterator[None]:
-    """BLAS limited to one thread inside the solver (issue 9: 6-16x faster on shared machines)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _minimise(data: dict[str, Any], starts: np.ndarray) -> np.ndarray:
     from scipy.optimize import minimize
 
@@ -256,7 +246,7 @@ def fit_law(
     check_identifiable(runs, 6 if synthetic else 5, drop_highest, name)
     data = _design(runs)
     counts = resample_counts(np.random.default_rng(seed), len(runs), bootstrap)
-    with _single_threaded():
+    with single_threaded_blas():  # scipy's BLAS loaded first, or the limit misses it
         theta = _fit_theta(data)
         draws = bootstrap_resamples(theta, data, counts, delta=HUBER_DELTA, finish=_minimise)
     if not np.all(np.isfinite(theta)):

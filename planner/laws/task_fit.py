@@ -27,16 +27,16 @@ prediction at their last checkpoint (actual: the last value of the window-5 movi
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from planner.errors import InputError, shown
+from planner.laws.blas import single_threaded_blas
 from planner.laws.fit import huber
 from planner.laws.run_tables import check_identifiable, prepare
 
@@ -533,14 +533,6 @@ def _step2_points(ladder: _Ladder, counts: np.ndarray | None) -> tuple[np.ndarra
 
 
 # --- both -----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _single_threaded() -> Iterator[None]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _named(p1: np.ndarray, p2: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     a, b, alpha, beta, E = (float(x) for x in p1)
     step1 = {"A": math.exp(a), "B": math.exp(b), "alpha": alpha, "beta": beta, "E": E}
@@ -641,7 +633,7 @@ def fit_tasks(
     runs = list(dict.fromkeys(ladder_rows["run"]))
     counts = _resample_counts(np.random.default_rng(seed), len(runs), bootstrap)
     fits, warnings = [], []
-    with _single_threaded():
+    with single_threaded_blas():
         for task in dict.fromkeys(ladder_rows["task"]):
             rows = ladder_rows[ladder_rows["task"] == task]
             task_runs = [r for r in runs if r in set(rows["run"])]

@@ -277,14 +277,12 @@ def test_dask_workers_write_partitions_and_the_client_stays_small(tmp_path: Path
     pytest.importorskip("dask.distributed")
     import tracemalloc
 
-    from dask.distributed import LocalCluster
+    from planner.explore.dask_engine import local_cluster
 
     scenario = planner.load_scenario(PHI4)
     grid = {"model.params": "1B:30B:600", "training.tokens": "1T:10T:1000"}
     target = tmp_path / "big.parquet"
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, memory_limit="1GiB", dashboard_address=None
-    ) as cluster:
+    with local_cluster(n_workers=2, memory_limit="1GiB") as cluster:
         tracemalloc.start()
         rows = planner.sweep_to_file(
             scenario, grid, target, engine="dask", scheduler=cluster.scheduler_address

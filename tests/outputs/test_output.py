@@ -83,7 +83,7 @@ def test_loss_prints_rounded_numbers() -> None:
      (units.format_co2, 1750.0, "1,750 tCO2e"), (units.format_bytes, 8e10, "80 GB"),
      (units.format_energy, 623_000.0, "623 MWh"), (units.format_usd, float("inf"), "$inf"),
      (units.format_count, float("nan"), "n/a")],
-    ids=lambda v: str(v),
+    ids=lambda v: getattr(v, "__name__", str(v)),  # a function's name, not its address
 )  # fmt: skip
 def test_units_move_to_the_next_unit(
     formatter: Callable[[float], str], value: float, expected: str
