@@ -15,7 +15,6 @@ __all__ = [
     "DEEPSEEK_BATCH",
     "STEP_LAW_BATCH",
     "deepseek_batch_tokens",
-    "deepseek_learning_rate",
     "max_useful_accelerators",
     "min_step_seconds",
     "step_law_batch_tokens",
@@ -33,11 +32,6 @@ def deepseek_batch_tokens(compute_flops: Number) -> Number:
     """Optimal batch in tokens, ``0.2920 · C^0.3271`` (DeepSeek LLM), C = non-embedding FLOPs/token × D."""
     scale, exponent = DEEPSEEK_BATCH
     return scale * compute_flops**exponent
-
-
-def deepseek_learning_rate(compute_flops: Number) -> Number:
-    """Optimal peak learning rate, ``0.3118 · C^-0.1250`` (DeepSeek LLM §3.1)."""
-    return 0.3118 * compute_flops**-0.1250
 
 
 def step_law_batch_tokens(tokens: Number) -> Number:

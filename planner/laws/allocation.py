@@ -17,23 +17,7 @@ from planner.laws.choice import law as preset
 from planner.laws.forms import ChinchillaLaw
 from planner.limits import MAX_PARAMS, MAX_TOKENS
 
-__all__ = ["deepseek_allocation", "optimize_flops"]
-
-
-def deepseek_allocation(flops: float) -> dict[str, float]:
-    """DeepSeek LLM's fitted compute-optimal allocation (DeepSeek-AI 2024, arXiv 2401.02954).
-
-    Model scale is ``M`` = non-embedding FLOPs per token (attention included) and ``C = M·D``:
-    ``M_opt = 0.1715·C^0.5243``, ``D_opt = 5.8316·C^0.4757``, batch ``B_opt = 0.2920·C^0.3271``
-    tokens, learning rate ``η_opt = 0.3118·C^−0.1250`` (secondary transcriptions that agree;
-    docs/literature.md §1.4). At C = 1e24: M 6.5685e11, D 1.5226e12, B 2.0691e7, η 3.1180e-4.
-    """
-    return {
-        "flops_per_token": 0.1715 * flops**0.5243,
-        "tokens": 5.8316 * flops**0.4757,
-        "batch_tokens": 0.2920 * flops**0.3271,
-        "learning_rate": 0.3118 * flops**-0.1250,
-    }
+__all__ = ["optimize_flops"]
 
 
 def optimize_flops(

@@ -37,8 +37,6 @@ __all__ = [
     "covariance_of",
     "data_constrained_loss",
     "effective_tokens",
-    "kaplan_data_loss",
-    "kaplan_params_loss",
     "saturate",
 ]
 
@@ -270,23 +268,6 @@ def effective_tokens(unique_tokens: Number, tokens: Number, r_star: float = R_ST
     """
     unique_tokens = np.minimum(unique_tokens, tokens)
     return saturate(unique_tokens, tokens / unique_tokens - 1.0, r_star)
-
-
-def kaplan_params_loss(params: Number, n_c: float = 8.8e13, alpha_n: float = 0.076) -> Number:
-    """``L(N) = (N_c/N)^alpha_N``: Kaplan et al. 2020 Eq. 1.1, data unlimited (non-embedding N).
-
-    The single-variable fit (N_c = 8.8e13, alpha_N = 0.076), not Table 2's joint constants.
-    L(1e9) = 2.37564 (docs/literature.md §9 check 13).
-    """
-    return (n_c / params) ** alpha_n
-
-
-def kaplan_data_loss(tokens: Number, d_c: float = 5.4e13, alpha_d: float = 0.095) -> Number:
-    """``L(D) = (D_c/D)^alpha_D``: Kaplan et al. 2020 Eq. 1.2, model size unlimited, early-stopped.
-
-    Single-variable fit (D_c = 5.4e13 tokens, alpha_D = 0.095). L(1e11) = 1.81793 (check 13).
-    """
-    return (d_c / tokens) ** alpha_d
 
 
 def covariance_of(draws: dict[str, Any]) -> tuple[tuple[float, ...], ...]:

@@ -10,7 +10,6 @@ and the loss law takes it. Functions accept numpy arrays, so the Monte Carlo reu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,6 @@ from planner.laws.forms import (
 )
 from planner.mixture import formulas
 from planner.numbers import Number
-from planner.random_draws import Z975, split_lognormal
 from planner.scenario.mixture_presets import Mixture
 from planner.scenario.schema import Downstream, Scenario
 
@@ -46,7 +44,6 @@ __all__ = [
     "mix_effective",
     "pools",
     "precision_params_factor",
-    "stock_effective_tokens",
     "token_efficiency",
 ]
 
@@ -438,27 +435,6 @@ def collapse_factor(generations: int, policy: str) -> float:
 def downstream_error(loss: Number, mapping: Downstream) -> Number:
     """Average benchmark error ``ε − k·exp(−γ·L)`` (Gadre et al. 2024, mlfoundations/scaling)."""
     return mapping.epsilon - mapping.k * np.exp(-mapping.gamma * loss)
-
-
-def stock_effective_tokens(samples: int = 400_000, seed: int = 0) -> np.ndarray:
-    """Monte Carlo of the effective stock of public human text (Villalobos et al. 2024).
-
-    Indexed pages × bytes per page / bytes per token × quality share × repetition multiplier,
-    each lognormal over the 95% ranges of the data-stock repository (docs/literature.md §5):
-    pages 75e9-1e12, bytes/page 6,100-8,200, bytes/token 4 (2-5), quality 0.1-0.4,
-    repetition 2-5. The paper's answer: about 300T tokens.
-    """
-    rng = np.random.default_rng(seed)
-
-    def draw(median: float, low: float, high: float) -> np.ndarray:
-        return split_lognormal(rng, median, low, high, samples, Z975)
-
-    def symmetric(low: float, high: float) -> np.ndarray:
-        return draw(math.sqrt(low * high), low, high)
-
-    # bytes per token: "about 4 (2-5)", so the median is 4, not the range's geometric middle
-    raw = symmetric(75e9, 1e12) * symmetric(6100, 8200) / draw(4.0, 2.0, 5.0)
-    return raw * symmetric(0.1, 0.4) * symmetric(2, 5)
 
 
 def law_params(

@@ -22,10 +22,8 @@ __all__ = [
     "information_cap",
     "offset_for_speedup",
     "presentations",
-    "recursive_tail_error",
     "share_gain",
     "speedup",
-    "tail_error",
 ]
 
 
@@ -181,26 +179,3 @@ def collapse_multiplier(generations: Number, policy: str) -> Number:
     sums = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, top + 1) ** 2)])
     value = sums[n.astype(int)]
     return value if n.ndim else float(value)
-
-
-def tail_error(tokens: Number, cutoff_rank: Number, zipf: Number) -> Number:
-    """Tale of Tails (Dohmatob et al. 2024, arXiv 2402.07043, Thm 2.1): ``T^(−c) + k^(−(β−1))``.
-
-    Zipf data ``p_i ∝ i^(−β)`` (β > 1) with clean error ``T^(−c)``, ``c = 1 − 1/β``; a generator
-    cut off at rank k adds a floor that does not fall with T (scaling stops once T ≳ k^β).
-    docs/literature.md §9 check 21: β = 2, T = 1e6, k = 1e3 gives 1e-3 clean and 2e-3 cut.
-    """
-    c = 1.0 - 1.0 / zipf
-    return tokens ** (-c) + cutoff_rank ** (-(zipf - 1.0))
-
-
-def recursive_tail_error(
-    tokens: Number, generator_tokens: Number, generations: Number, zipf: Number
-) -> Number:
-    """n generations of recursive training: ``E ≍ T^(−c) + n·T₀^(−c)`` (Dohmatob et al. 2024, [S]).
-
-    ``T₀`` is each generator's own sample size (its cutoff rank is ``k ≍ T₀^(1/β)``, so its floor is
-    ``T₀^(−c)``); the error grows linearly in n ("loss of scaling"). Qualitative.
-    """
-    c = 1.0 - 1.0 / zipf
-    return tokens ** (-c) + generations * generator_tokens ** (-c)

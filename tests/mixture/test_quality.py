@@ -18,11 +18,11 @@ from planner.mixture.expected_loss import (
     downstream_error,
     expected_loss,
     mix_effective,
-    stock_effective_tokens,
 )
 from planner.plan.plans import validate
 from planner.scenario.schema import Downstream
 from tests.conftest import MINIMAL
+from tests.reference_formulas import stock_effective_tokens
 
 
 def pool(name: str, unique: float, tokens: float, kind: str = "real", weight: float = 1.0) -> Pool:
