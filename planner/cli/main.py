@@ -336,8 +336,8 @@ def loss(
 
     Example: planner loss --params 6.34B --tokens 242B --unique-tokens 25B --law muennighoff-2023 --format json
     """
-    from planner.laws.choice import law
     from planner.laws.choice import loss as expected_loss
+    from planner.laws.choice import loss_granularity, loss_law
     from planner.outputs.command_text import render_loss
 
     note = None
@@ -368,6 +368,7 @@ def loss(
     value = expected_loss(
         params, tokens, unique_tokens, law_name, active_params, granularity, precision
     )
+    used = loss_law(law_name, loss_granularity(params, active_params, granularity))
     record = {
         "loss": value,
         "params": params,
@@ -376,8 +377,8 @@ def loss(
         "unique_tokens": unique_tokens,
         "precision": precision,
         "law": law_name,
-        "law_source": law(law_name).source,
-        "fitted_on": law(law_name).fitted_on,
+        "law_source": used.source,
+        "fitted_on": used.fitted_on,
         **({"hf_config": note} if note else {}),
     }
     emit(render_loss(record, fmt), output, force)

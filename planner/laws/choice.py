@@ -21,7 +21,16 @@ from planner.laws.forms import (
 from planner.laws.moe import KRAJEWSKI_2024, KRAJEWSKI_NAME, dense_equivalent_params
 from planner.laws.names import CHINCHILLA_FORM
 
-__all__ = ["LAW_NAMES", "LawRef", "for_model", "law", "loss", "read_law_file"]
+__all__ = [
+    "LAW_NAMES",
+    "LawRef",
+    "for_model",
+    "law",
+    "loss",
+    "loss_granularity",
+    "loss_law",
+    "read_law_file",
+]
 
 LAW_NAMES = (*PRESETS, KRAJEWSKI_NAME)
 """Every preset name: the dense laws and the MoE law (planner.laws.moe)."""
@@ -106,6 +115,22 @@ def for_model(chosen: Law, granularity: float | None) -> Law:
     return chosen
 
 
+def loss_granularity(
+    params: float, active_params: float | None, granularity: float | None
+) -> float | None:
+    """The granularity of a mixture-of-experts model (default 1), None for a dense one."""
+    moe = active_params is not None and active_params < params
+    return (granularity if granularity is not None else 1.0) if moe else None
+
+
+def loss_law(law_name: str, granularity: float | None) -> Law:
+    """The law :func:`loss` uses: under ``krajewski-2024`` its MoE row for an MoE model (its dense
+    row for a dense one), else the named law."""
+    if law_name == KRAJEWSKI_NAME:
+        return KRAJEWSKI_2024.as_chinchilla(granularity)
+    return law(law_name)
+
+
 def loss(
     params: float,
     tokens: float,
@@ -122,9 +147,8 @@ def loss(
     dense law the dense-equivalent size (planner.laws.moe, an approximation). ``precision``: a
     training format of :mod:`planner.precisions` (Kumar's effective parameters, token efficiency).
     """
-    moe = active_params is not None and active_params < params
-    g = (granularity if granularity is not None else 1.0) if moe else None
-    chosen = KRAJEWSKI_2024.as_chinchilla(g) if law_name == KRAJEWSKI_NAME else law(law_name)
+    g = loss_granularity(params, active_params, granularity)
+    chosen = loss_law(law_name, g)
     n: float = params
     if g is not None and law_name != KRAJEWSKI_NAME:
         n = float(dense_equivalent_params(params, active_params, tokens, g))

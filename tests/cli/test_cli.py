@@ -386,3 +386,29 @@ def test_compare_pairs_only_the_first_files_plans() -> None:
     assert all(
         p["loss_vs_baseline_p50"] is None and p["probability_below_baseline"] is None for p in rest
     )
+
+
+def test_loss_of_a_moe_model_names_the_row_of_the_law_it_used() -> None:
+    moe = CliRunner().invoke(
+        main,
+        ["loss", "--params", "100B", "--active-params", "12B", "--granularity", "8"]
+        + ["--tokens", "1T", "--law", "krajewski-2024", "--format", "json"],
+    )
+    dense = CliRunner().invoke(
+        main,
+        [
+            "loss",
+            "--params",
+            "12B",
+            "--tokens",
+            "1T",
+            "--law",
+            "krajewski-2024",
+            "--format",
+            "json",
+        ],
+    )
+    assert moe.exit_code == 0 and dense.exit_code == 0, moe.output + dense.output
+    moe_record, dense_record = json.loads(moe.output), json.loads(dense.output)
+    assert "MoE row" in moe_record["law_source"] and "dense row" in dense_record["law_source"]
+    assert moe_record["loss"] < dense_record["loss"]  # 100B total beats a dense model at 12B active
