@@ -7,7 +7,7 @@ two in step.
 
 from __future__ import annotations
 
-__all__ = ["CHINCHILLA_FORM", "DEFAULT_LAW", "PRESET_NAMES", "preset_help"]
+__all__ = ["CHINCHILLA_FORM", "DEFAULT_LAW", "MOE_LAW", "PRESET_NAMES", "preset_help"]
 
 PRESET_NAMES = (
     "besiroglu-2024",
@@ -15,8 +15,13 @@ PRESET_NAMES = (
     "hoffmann-2022-unrounded",
     "muennighoff-2023",
     "kaplan-2020",
+    "krajewski-2024",
 )
 """Every law preset, in the order help texts list them."""
+
+MOE_LAW = "krajewski-2024"
+"""The mixture-of-experts law (Krajewski et al. 2024, Eq. 9; planner.laws.moe): a dense or MoE row
+chosen from the model's shape, so it is resolved per scenario rather than held in ``PRESETS``."""
 
 CHINCHILLA_FORM = ("besiroglu-2024", "hoffmann-2022", "hoffmann-2022-unrounded", "muennighoff-2023")
 """The presets of the Chinchilla form ``E + A/N^alpha + B/D^beta`` (data-constrained form too)."""

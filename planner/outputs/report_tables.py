@@ -215,22 +215,60 @@ def resource_table(results: Results) -> Table:
         "CO2",
         "memory: weights+grads+Adam; per accelerator",
         "memory per accelerator under the layout",
+        "hours model: per-step MFU x goodput (layout)",
+        "generation + grading hours (self-hosted)",
+        "generation wall-clock",
+        "combined wall-clock",
     ]
     rows = [
         [
             p.plan,
             f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})",
-            f"${p.price_usd_per_hour:.2f}",
+            _price(p),
             units.format_hours(p.accelerator_hours, _hour_unit(p)),
             units.format_days(p.wall_clock_days),
             _optional(units.format_energy, p.energy_kwh),
             _optional(units.format_co2, p.co2_tonnes),
             _memory(p, capacity.get(p.plan)),
             _layout_memory(p),
+            _hours_model(p),
+            (
+                units.format_count(p.synthetic_accelerator_hours) + " h"
+                if p.synthetic_accelerator_hours
+                else "none"
+            ),
+            (
+                units.format_days(p.generation_wall_clock_days)
+                if p.generation_wall_clock_days
+                else "none"
+            ),
+            units.format_days(p.combined_wall_clock_days),
         ]
         for p in results.plans
     ]
     return headers, rows
+
+
+def _price(p: PlanResult) -> str:
+    """``$4.92``, or "no price" naming the field (hours, energy and wall-clock need none)."""
+    if p.price_usd_per_hour is None or math.isnan(p.price_usd_per_hour):
+        return "no price: set training.price_usd_per_hour"
+    return f"${p.price_usd_per_hour:.2f}"
+
+
+def _hours_model(p: PlanResult) -> str:
+    """``56% x 49% (tp1·pp1·cp1·dp1920 Z3 (chosen))``, or "stated utilisation"."""
+    hardware = p.hardware
+    if (
+        hardware is None
+        or hardware.modelled_step_utilization is None
+        or hardware.modelled_goodput is None
+    ):
+        return "stated utilisation"
+    return (
+        f"{units.format_ratio(hardware.modelled_step_utilization)} x "
+        f"{units.format_ratio(hardware.modelled_goodput)} ({hardware.layout_text})"
+    )
 
 
 def _hour_unit(p: PlanResult) -> str:

@@ -107,6 +107,8 @@ ROWS: tuple[Row, ...] = (
         "Utilisation (MFU)",
         lambda p: _range(units.format_ratio, p.utilization, p.utilization_low, p.utilization_high),
     ),
+    ("Hours model (per-step MFU x goodput)", lambda p: _hours_model(p)),
+    ("Layout for hours", lambda p: _layout_text(p)),
     (
         "Accelerator-hours",
         lambda p: _mc(
@@ -114,13 +116,25 @@ ROWS: tuple[Row, ...] = (
         ),
     ),
     ("Wall-clock", lambda p: _mc(p, "wall_clock_days", units.format_days, units.format_number)),
+    ("Generation + grading hours (self-hosted)", lambda p: _generation_hours(p)),
+    ("Generation wall-clock", lambda p: _generation_days(p)),
+    (
+        "Combined wall-clock",
+        lambda p: _range(
+            units.format_days,
+            p.combined_wall_clock_days,
+            p.combined_wall_clock_days_low,
+            p.combined_wall_clock_days_high,
+            units.format_number,
+        ),
+    ),
     (
         "Memory, weights+grads+Adam",
         lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_accelerators(p.min_accelerators)})",
     ),
     ("Memory per accelerator", lambda p: _per_accelerator(p)),
     ("Failures (inside utilisation)", lambda p: _failures(p)),
-    ("Price per accelerator-hour", lambda p: f"${p.price_usd_per_hour:.2f}"),
+    ("Price per accelerator-hour", lambda p: _price(p)),
     ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
     ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
@@ -130,6 +144,47 @@ ROWS: tuple[Row, ...] = (
     ("Energy", lambda p: _optional(units.format_energy, p.energy_kwh)),
     ("CO2", lambda p: _optional(units.format_co2, p.co2_tonnes)),
 )
+
+
+def _generation_hours(plan: PlanResult) -> str:
+    """Self-hosted generation and grading accelerator-hours, or "none" (API or no synthetic)."""
+    if not plan.synthetic_accelerator_hours:
+        return "none"
+    return units.format_count(plan.synthetic_accelerator_hours) + " h"
+
+
+def _generation_days(plan: PlanResult) -> str:
+    if not plan.generation_wall_clock_days:
+        return "none"
+    return units.format_days(plan.generation_wall_clock_days)
+
+
+def _price(plan: PlanResult) -> str:
+    """``$4.92``, or "no price" naming the field to set (hours need none)."""
+    if plan.price_usd_per_hour is None or math.isnan(plan.price_usd_per_hour):
+        return "no price: set training.price_usd_per_hour"
+    return f"${plan.price_usd_per_hour:.2f}"
+
+
+def _hours_model(plan: PlanResult) -> str:
+    """``47% x 62% goodput``: the two factors of the whole-run utilisation (planner.compute.hours)."""
+    hardware = plan.hardware
+    if (
+        hardware is None
+        or hardware.modelled_step_utilization is None
+        or hardware.modelled_goodput is None
+    ):
+        return "stated utilisation"
+    return (
+        f"{units.format_ratio(hardware.modelled_step_utilization)} x "
+        f"{units.format_ratio(hardware.modelled_goodput)} goodput"
+    )
+
+
+def _layout_text(plan: PlanResult) -> str:
+    hardware = plan.hardware
+    text = None if hardware is None else hardware.layout_text
+    return text or "n/a"
 
 
 def _per_accelerator(plan: PlanResult) -> str:
