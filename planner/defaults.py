@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ACCELERATOR_COUNT",
     "ASSUMPTIONS",
     "BYTES_PER_PARAM_TRAINING",
     "GOODPUT",
@@ -52,6 +53,10 @@ class Assumption:
 UTILIZATION = 0.30
 UTILIZATION_LOW = 0.20
 UTILIZATION_HIGH = 0.45
+
+# Accelerators when a scenario gives none. Assumption: a mid-size 2024-25 pretraining allocation
+# (Phi-3 512 and Phi-4 1,920 H100; OLMo 2 on 1,024 H100; published_runs.csv). The plan says so.
+ACCELERATOR_COUNT = 1024
 
 # Share of billed wall-clock that trains. 1.0 because UTILIZATION is whole-run (above).
 # Lower it (Llama 3 reports >90% effective training time, arXiv 2407.21783 §3.3.4) only

@@ -29,6 +29,7 @@ LAYOUT_FLAGS = {
     "training.layout.tp": "--tp",
     "training.layout.pp": "--pp",
     "training.layout.ep": "--ep",
+    "training.layout.cp": "--cp",
     "training.layout.micro_batch": "--micro-batch",
     "training.layout.global_batch": "--global-batch",
     "training.layout.zero": "--zero",
@@ -38,12 +39,16 @@ LAYOUT_FLAGS = {
 
 
 def layout_options(func: F) -> F:
-    """--tp --pp --ep --micro-batch --global-batch --zero --experts --top-k for ``planner estimate``."""
+    """--tp --pp --ep --cp --micro-batch --global-batch --zero --experts --top-k for
+    ``planner estimate``."""
     positive = click.IntRange(min=1)
     options = [
         click.option("--tp", type=positive, help="Layout: tensor-parallel size."),
         click.option("--pp", type=positive, help="Layout: pipeline stages."),
         click.option("--ep", type=positive, help="Layout: expert-parallel size (inside dp)."),
+        click.option(
+            "--cp", type=positive, help="Layout: context-parallel size (splits the sequence)."
+        ),
         click.option("--micro-batch", type=positive, help="Layout: sequences per micro-batch."),
         click.option("--global-batch", type=positive, help="Layout: sequences per step."),
         click.option(
@@ -94,6 +99,8 @@ def layout(
             "tp": c.layout.tp,
             "pp": c.layout.pp,
             "v": c.layout.virtual_stages,
+            "cp": c.layout.cp,
+            "zero": c.layout.zero,
             "dp": c.dp,
             "ep": c.layout.ep,
             "micro_batch": c.layout.micro_batch,
@@ -122,6 +129,8 @@ def layout(
         else:
             text = frame.astype(object).fillna("").to_string(index=False) + (
                 f"\n\n{len(feasible)} of {len(found)} layouts fit; predicted MFU is steady-state "
-                "(planner.compute.utilization, kernel efficiency calibrated on published runs)\n"
+                "(planner.compute.utilization; kernel efficiency by hidden size, calibrated on measured "
+                "iteration times, planner/data/step_benchmarks.csv); whole-run hours also take "
+                "goodput (planner.compute.hours)\n"
             )
     emit(text, output, force)

@@ -1,8 +1,10 @@
-"""Backtest the compute model on published training runs.
+"""Backtest the hours model on published training runs.
 
-For each run: 6·N_active·D against the reported FLOPs, and accelerator-hours at
-the default utilisation against the reported hours. The default utilisation in
-:mod:`planner.defaults` was calibrated on this data: ``calibrate()`` recomputes it.
+For each run: 6·N_active·D against the reported FLOPs, and accelerator-hours from the hours
+model (:mod:`planner.compute.hours`: per-step MFU of the best feasible layout × goodput, with the
+range of its measured residuals) against the reported hours. Runs on accelerators without
+link or memory data fall back to the flat whole-run prior of :mod:`planner.defaults`
+(noted per row). Coverage and median error are reported per size class.
 """
 
 from __future__ import annotations
@@ -24,13 +26,27 @@ from planner.scenario.accelerators import catalog
 __all__ = [
     "NUMERIC",
     "REQUIRED",
+    "SIZE_CLASSES",
     "UNSCORED_EVIDENCE",
     "Backtest",
     "BacktestRow",
     "backtest",
     "calibrate",
     "layout_shapes",
+    "size_class",
 ]
+
+SIZE_CLASSES = ("under 3B", "3-30B", "over 30B", "MoE")
+"""Size classes of the backtest summary (issue 18): dense by active parameters, and MoE."""
+
+
+def size_class(total_params: float | None, active_params: float | None) -> str:
+    """``MoE`` when active < total parameters, else the dense class of the active count."""
+    if total_params and active_params and active_params < 0.99 * total_params:
+        return "MoE"
+    n = active_params or total_params or 0.0
+    return "under 3B" if n < 3e9 else ("3-30B" if n <= 30e9 else "over 30B")
+
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,8 +93,15 @@ class BacktestRow:
     scored: bool
     note: str
     predicted_utilization: float | None = None
-    """Whole-run MFU the best feasible layout predicts for the run's size, tokens, sequence and
-    cluster (planner.compute.calibration; steady-state × failure goodput), beside the implied one."""
+    """Whole-run MFU the hours model predicts (per-step × goodput), beside the implied one."""
+    step_utilization: float | None = None
+    """Per-step (steady-state) MFU of the best feasible layout (BF16 peak)."""
+    goodput: float | None = None
+    """Goodput of that layout's cluster (planner.compute.hours.goodput_share)."""
+    size_class: str = ""
+    precision: str = "bf16"
+    layout: str = ""
+    """The chosen layout, ``tp·pp·cp·dp`` with ZeRO stage and recompute."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,10 @@ class Backtest:
     """Median |ln(implied / layout-predicted utilisation)| over scored runs with a prediction."""
     layout_runs: int = 0
     """Scored runs the layout model predicts (accelerators with link bandwidths in the catalog)."""
+    median_range_ratio: float = math.nan
+    """Median P90/P10 hours ratio over scored runs."""
+    by_class: tuple[tuple[str, int, float, float], ...] = ()
+    """(size class, scored runs, coverage, typical miss ×) per :data:`SIZE_CLASSES`."""
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -168,6 +195,23 @@ def backtest(path: str | Path | None = None) -> Backtest:
     ]
     log_errors = [abs(math.log(r.hours_ratio)) for r in scored if r.hours_ratio]
     ratios = [r.flops_ratio for r in rows if r.flops_ratio is not None]
+    classes = []
+    for name in SIZE_CLASSES:
+        members = [r for r in scored if r.size_class == name and r.hours_ratio]
+        if members:
+            classes.append(
+                (
+                    name,
+                    len(members),
+                    float(np.mean([bool(r.in_range) for r in members])),
+                    float(np.exp(np.median([abs(math.log(r.hours_ratio or 1)) for r in members]))),
+                )
+            )
+    spans = [
+        r.predicted_hours_high / r.predicted_hours_low
+        for r in scored
+        if r.predicted_hours_high and r.predicted_hours_low
+    ]
     return Backtest(
         rows=tuple(rows),
         runs_scored=len(scored),
@@ -179,6 +223,8 @@ def backtest(path: str | Path | None = None) -> Backtest:
         utilization_high=defaults.UTILIZATION_HIGH,
         layout_median_abs_log_error=float(np.median(layout_errors)) if layout_errors else math.nan,
         layout_runs=len(layout_errors),
+        median_range_ratio=float(np.median(spans)) if spans else math.nan,
+        by_class=tuple(classes),
     )
 
 
@@ -211,11 +257,39 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
         note = "no accelerator-hours for one accelerator type: FLOPs check only"
     elif accelerator.lower() not in hardware:
         note = f"accelerator {accelerator} is not in the catalog"
+    precision = "fp8" if "fp8" in str(record.get("mfu_basis", "")).lower() else "bf16"
+    scorable = not evidence.startswith(UNSCORED_EVIDENCE)
+    run = None
     if not note and flops is not None and reported_hours is not None and accelerator is not None:
-        peak = hardware[accelerator.lower()].peak_flops("bf16")
-        predicted = compute.accelerator_hours(flops, peak, defaults.UTILIZATION)
-        low = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_HIGH)
-        high = compute.accelerator_hours(flops, peak, defaults.UTILIZATION_LOW)
+        device = hardware[accelerator.lower()]
+        peak = device.peak_flops("bf16")
+        if scorable and active and tokens:
+            shape = calibration.run_shape(
+                device,
+                active,
+                tokens,
+                reported_hours,
+                _number(record.get("seq_len")),
+                _number(record.get("n_accelerators")),
+                _number(record.get("wall_clock_days")),
+                precision,
+            )
+            try:
+                run = calibration.predicted_whole_run(shape)
+            except InputError as exc:
+                note = f"no layout fits: {exc.problem}"
+        if run is not None:
+            mid, best, worst = run.utilization, run.utilization_high, run.utilization_low
+        else:
+            mid, best, worst = (
+                defaults.UTILIZATION,
+                defaults.UTILIZATION_HIGH,
+                defaults.UTILIZATION_LOW,
+            )
+            note = note or "no link or memory data for the layout model: flat whole-run prior"
+        predicted = compute.accelerator_hours(flops, peak, mid)
+        low = compute.accelerator_hours(flops, peak, best)
+        high = compute.accelerator_hours(flops, peak, worst)
         empty = {
             "predicted_hours": predicted,
             "predicted_hours_low": low,
@@ -224,21 +298,16 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
             "implied_utilization": flops / (reported_hours * 3600 * peak),
             "in_range": bool(low <= reported_hours <= high),
         }
-    scored = empty["hours_ratio"] is not None and not evidence.startswith(UNSCORED_EVIDENCE)
-    predicted = None
-    if scored and active and tokens and reported_hours and accelerator is not None:
-        shape = calibration.run_shape(
-            hardware[accelerator.lower()],
-            active,
-            tokens,
-            reported_hours,
-            _number(record.get("seq_len")),
-            _number(record.get("n_accelerators")),
-            _number(record.get("wall_clock_days")),
-        )
-        predicted = calibration.predicted_whole_run(shape)
+    scored = empty["hours_ratio"] is not None and scorable
     if empty["hours_ratio"] is not None and not scored:
         note = f"evidence is '{evidence}': listed, not scored"
+    layout = ""
+    if run is not None:
+        lay = run.layout
+        layout = (
+            f"tp{lay.tp}·pp{lay.pp}·cp{lay.cp}·dp{run.accelerators // lay.model_parallel}"
+            f" zero{lay.zero} {lay.recompute}"
+        )
     return BacktestRow(
         model=str(record["model"]),
         accelerator=accelerator,
@@ -250,7 +319,12 @@ def _row(record: dict[str, Any], hardware: dict[str, Any]) -> BacktestRow:
         reported_hours=reported_hours,
         scored=scored,
         note=note,
-        predicted_utilization=predicted,
+        predicted_utilization=run.utilization if run else None,
+        step_utilization=run.step_utilization if run else None,
+        goodput=run.goodput if run else None,
+        size_class=size_class(_number(record["params_total"]), active),
+        precision=precision,
+        layout=layout,
         **empty,
     )
 
@@ -284,6 +358,7 @@ def layout_shapes(path: str | Path | None = None) -> tuple[list[calibration.RunS
                 _number(record.get("seq_len")),
                 _number(record.get("n_accelerators")),
                 _number(record.get("wall_clock_days")),
+                row.precision,
             )
         )
         implied.append(row.implied_utilization)

@@ -8,12 +8,14 @@ optimiser see the same numbers as a single run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from planner import defaults, precisions
-from planner.compute import batch_size, failures, flops, memory, utilization
+from planner.compute import batch_size, failures, flops, hours, memory, step_time, utilization
+from planner.compute.step_time import FP8_SPEEDUP, FP8_SPEEDUP_HIGH, FP8_SPEEDUP_LOW
 from planner.compute.utilization import LayoutMemory, layout_memory
 from planner.errors import InputError
 from planner.scenario.fields import Range
@@ -26,12 +28,15 @@ __all__ = [
     "FP8_SPEEDUP_LOW",
     "HARDWARE_ASSUMPTIONS",
     "HARDWARE_OUTPUTS",
+    "MODELLED_OUTPUTS",
     "LayoutMemory",
     "check_memory",
+    "default_utilization",
     "fp8_default",
     "fp8_utilization",
     "hardware_terms",
     "layout_memory",
+    "plan_utilization",
     "precision_utilization",
     "seq_len",
 ]
@@ -40,12 +45,7 @@ DEFAULT_SEQ_LEN = 4096
 """Sequence length when the scenario gives no architecture. Assumption: the pretraining
 length of Llama 2, OLMo 2, Phi-3 and DeepSeek-V3 (published_runs.csv)."""
 
-FP8_SPEEDUP = precisions.FORMATS["fp8"].speedup
-FP8_SPEEDUP_LOW = precisions.FORMATS["fp8"].speedup_low
-FP8_SPEEDUP_HIGH = precisions.FORMATS["fp8"].speedup_high
-"""Realised FP8 speed-up over BF16 (docs/hardware-literature.md §9): 1.3 default, range 1.2-1.75
-(Apertus +26%, FP8-LM +64-75% over BF16 Megatron); never the datasheet 2x. Published large FP8
-runs sit at ~17% (DeepSeek-V3) to ~20% (Llama 4 Behemoth) of the FP8 peak."""
+# the FP8 constants live beside the step-time formulas (planner.compute.step_time.realised_speedup)
 
 HARDWARE_OUTPUTS = (
     "memory_weights_bytes",
@@ -68,6 +68,23 @@ HARDWARE_OUTPUTS = (
 )
 """Outputs added by :func:`hardware_terms` (memory terms are NaN without ``training.layout``)."""
 
+MAX_CHOSEN_TP = 8
+"""Largest tensor-parallel size the layout search tries (one NVLink domain of 8)."""
+
+MODELLED_OUTPUTS = (
+    "modelled_step_utilization",
+    "modelled_goodput",
+    "modelled_step_s",
+    "layout_tp",
+    "layout_pp",
+    "layout_cp",
+    "layout_dp",
+    "layout_zero",
+    "layout_chosen",
+)
+"""Outputs of :func:`plan_utilization`: the hours model's two factors and the layout it used
+(NaN when the scenario states its utilisation or the accelerator lacks memory or link data)."""
+
 
 HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
     defaults.Assumption(
@@ -78,7 +95,8 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
     defaults.Assumption(
         "memory headroom (share of HBM kept free)",
         memory.HEADROOM_SHARE,
-        "assumption: docs/hardware-literature.md §1 suggests 5-10%; the upper end",
+        "assumption: docs/hardware-literature.md §1 suggests 5-10%; the lower end, at which "
+        "production layouts (Megatron-Bridge 25.11) fit",
     ),
     defaults.Assumption(
         "interruptions per accelerator-hour",
@@ -97,8 +115,20 @@ HARDWARE_ASSUMPTIONS: tuple[defaults.Assumption, ...] = (
     ),
     defaults.Assumption(
         "kernel efficiency (layout step time)",
-        utilization.KERNEL_EFFICIENCY,
-        "calibrated on published runs: median implied / predicted whole-run MFU = 1",
+        f"{step_time.KERNEL_EFFICIENCY_MAX:g}·h/(h + {step_time.KERNEL_HALF_HIDDEN:g})",
+        "calibrated on measured per-step times (planner/data/step_benchmarks.csv: Korthikanti "
+        "Table 5, Narayanan Table 1, Megatron-Bridge 25.11, llm-foundry)",
+    ),
+    defaults.Assumption(
+        "goodput beyond failures (evaluation, data stalls, warm-up, stragglers)",
+        hours.OTHER_GOODPUT,
+        "calibrated on published whole-run reports (published_runs.csv): median implied / "
+        "(per-step MFU × failure goodput)",
+    ),
+    defaults.Assumption(
+        "whole-run utilisation range (P10-P90)",
+        f"×{math.exp(hours.RESIDUAL_LOG_P10):.2f} to ×{math.exp(hours.RESIDUAL_LOG_P90):.2f}",
+        "spread of ln(implied / predicted) over published runs (planner.compute.hours.calibrate_goodput)",
     ),
     defaults.Assumption(
         "sequence length without an architecture",
@@ -153,6 +183,248 @@ def precision_utilization(training: Any) -> Any:
         high=fp8_utilization(util.high, fmt.speedup_high, fmt.peak_ratio),
         point=fp8_utilization(util.mid, fmt.speedup, fmt.peak_ratio),
     )
+
+
+def default_utilization(training: Any) -> bool:
+    """The scenario leaves ``training.utilization`` at its default (compared by value, as
+    :func:`fp8_default` does): the hours model then gives the utilisation."""
+    util = training.utilization
+    pairs = (
+        (util.low, defaults.UTILIZATION_LOW),
+        (util.high, defaults.UTILIZATION_HIGH),
+        (util.mid, defaults.UTILIZATION),
+    )
+    return all(bool(np.all(np.asarray(value) == default)) for value, default in pairs)
+
+
+def plan_utilization(
+    scenario: Any, active_params: Any, tokens: Any, size: int
+) -> tuple[Any, dict[str, Any]]:
+    """The whole-run utilisation range of every plan, and the hours model's terms.
+
+    With the default ``training.utilization`` and an accelerator with memory and link data:
+    :func:`planner.compute.hours.whole_run` per plan (the scenario's layout, else the best feasible one;
+    the architecture, else :func:`planner.compute.hours.shape_from_params`), against the precision's
+    peak. Otherwise the stated range (:func:`precision_utilization`) and NaN terms.
+    """
+    training = scenario.training
+    accelerator = training.accelerator
+    nan = np.full(1, np.nan)
+    terms = {name: nan for name in MODELLED_OUTPUTS}
+    usable = accelerator.memory_gb and (accelerator.scale_up_gbs or accelerator.scale_out_gbs)
+    if not (default_utilization(training) and usable):
+        return precision_utilization(training), terms
+    arch = scenario.model.architecture
+    seq = seq_len(scenario)
+    layout: Layout | None = training.layout
+    active, token, count = np.broadcast_arrays(
+        np.asarray(active_params, dtype=float),
+        np.asarray(tokens, dtype=float),
+        np.asarray(training.accelerator_count, dtype=float),
+    )
+    active, token, count = (np.atleast_1d(a).ravel() for a in (active, token, count))
+    if layout is not None and layout.global_batch is not None:
+        batch_tokens = np.full(token.shape, float(layout.global_batch * seq))
+    else:
+        batch_tokens = np.asarray(batch_size.step_law_batch_tokens(token), dtype=float)
+    prior = precision_utilization(training)
+    active, batch_tokens, count = np.broadcast_arrays(active, batch_tokens, count)
+    if active.size <= FEW_ROWS:  # plain floats per row: numpy's overhead dominates here
+        singles = [
+            _modelled_one(
+                arch,
+                accelerator,
+                training.precision,
+                layout,
+                seq,
+                float(a),
+                float(b),
+                float(c),
+                math.nan,
+                math.nan,
+                math.nan,
+            )
+            for a, b, c in zip(active, batch_tokens, count, strict=True)
+        ]
+        found = _stack(singles, prior)
+    else:
+        found = _modelled(
+            arch, accelerator, training.precision, layout, seq, active, batch_tokens, count, prior
+        )
+    if found is None:
+        return prior, terms
+    mid, low, high, terms = found
+    del size
+    return Range.model_construct(low=low, high=high, point=mid), terms
+
+
+FEW_ROWS = 16
+"""Up to this many plans in one evaluation, the hours model runs per plan in plain floats."""
+
+
+def _stack(
+    singles: list[tuple[Any, Any, Any, dict[str, Any]] | None], prior: Any
+) -> tuple[Any, Any, Any, dict[str, Any]] | None:
+    """Rows of :func:`_modelled_one` as arrays; a row whose model cannot fit takes the prior."""
+    if all(one is None for one in singles):
+        return None
+    size = len(singles)
+    fills = [
+        np.broadcast_to(np.asarray(v, dtype=float), (size,))
+        for v in (prior.mid, prior.low, prior.high)
+    ]
+    columns: list[Any] = []
+    for position in range(3):
+        values = []
+        for i, one in enumerate(singles):
+            if one is None:
+                values.append(float(fills[position][i]))
+            else:
+                utilisations: tuple[Any, Any, Any] = (one[0], one[1], one[2])
+                values.append(float(utilisations[position][0]))
+        columns.append(np.array(values))
+    terms: dict[str, Any] = {
+        name: np.array([math.nan if one is None else float(one[3][name][0]) for one in singles])
+        for name in MODELLED_OUTPUTS
+    }
+    return columns[0], columns[1], columns[2], terms
+
+
+def _modelled_one(
+    arch: Any,
+    accelerator: Any,
+    precision: str,
+    layout: Layout | None,
+    seq: int,
+    active: float,
+    batch_tokens: float,
+    count: float,
+    prior_mid: float,
+    prior_low: float,
+    prior_high: float,
+) -> tuple[Any, Any, Any, dict[str, Any]] | None:
+    """:func:`_modelled` for one plan in plain floats (the optimiser evaluates one plan at a
+    time; numpy's per-call overhead dominated). Same rules, same cached layout runs."""
+    if arch is not None:
+        lower, weight = arch.layers, 0.0
+    else:
+        lower, weight = hours.shape_bracket_one(active, seq)
+    batch_key = 2.0 ** (round(math.log2(batch_tokens) * 2) / 2)
+    if layout is None:
+        count = min(count, max(1.0, batch_key // seq) * MAX_CHOSEN_TP)
+    runs = []
+    for layers in (lower,) if arch is not None else (lower, lower + 8):
+        shape = arch if arch is not None else hours.shape_of_layers(layers, seq)
+        try:
+            runs.append(
+                hours.whole_run(shape, accelerator, int(count), batch_key, precision, layout)
+            )
+        except InputError:
+            return None
+    near, far = runs[0], runs[-1]
+    scale = active / hours.active_of(arch) if arch is not None else 1.0
+
+    def mixed(a: float, b: float) -> Any:
+        return np.array([math.exp((1 - weight) * math.log(a) + weight * math.log(b))])
+
+    chosen = near if weight < 0.5 else far
+    del prior_mid, prior_low, prior_high
+    terms = {
+        "modelled_step_utilization": mixed(near.step_utilization, far.step_utilization) * scale,
+        "modelled_goodput": mixed(near.goodput, far.goodput),
+        "modelled_step_s": np.array([chosen.step_s]),
+        "layout_tp": np.array([float(chosen.layout.tp)]),
+        "layout_pp": np.array([float(chosen.layout.pp)]),
+        "layout_cp": np.array([float(chosen.layout.cp)]),
+        "layout_dp": np.array([float(chosen.accelerators // chosen.layout.model_parallel)]),
+        "layout_zero": np.array([float(chosen.layout.zero)]),
+        "layout_chosen": np.array([float(chosen.chosen)]),
+    }
+    return (
+        mixed(near.utilization, far.utilization) * scale,
+        mixed(near.utilization_low, far.utilization_low) * scale,
+        mixed(near.utilization_high, far.utilization_high) * scale,
+        terms,
+    )
+
+
+def _modelled(
+    arch: Any,
+    accelerator: Any,
+    precision: str,
+    layout: Layout | None,
+    seq: int,
+    active: Any,
+    batch_tokens: Any,
+    count: Any,
+    prior: Any,
+) -> tuple[Any, Any, Any, dict[str, Any]] | None:
+    """Whole-run utilisation (mid, low, high) and the model's terms over rows; None when no
+    row's model fits (the stated prior then stands)."""
+    # one search per distinct (shape, batch to a half-octave, accelerators): rows share it
+    if arch is not None:
+        lower, weight = np.full(active.shape, arch.layers), np.zeros(active.shape)
+    else:  # between the two bracketing shapes, interpolated in ln N (planner.compute.hours)
+        lower, weight = (np.ravel(a) for a in hours.shape_bracket(active, seq))
+    batch_key = np.exp2(np.round(np.log2(batch_tokens) * 2) / 2)
+    if layout is None:
+        # accelerators beyond one sequence per replica of a tp-8 group cannot be kept busy
+        # (docs/hardware-literature.md §7): the hours model uses at most that many
+        count = np.minimum(count, np.maximum(1.0, batch_key // seq) * MAX_CHOSEN_TP)
+    # one search per distinct (shape, batch to a half-octave, accelerators): rows share it
+    keys = np.stack([lower.astype(float), batch_key, np.floor(count)], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    index = np.ravel(inverse)
+
+    def run_of(layers: int, key_batch: float, key_count: float) -> hours.WholeRun | None:
+        shape = arch if arch is not None else hours.shape_of_layers(layers, seq)
+        try:
+            return hours.whole_run(shape, accelerator, int(key_count), key_batch, precision, layout)
+        except InputError:  # nothing fits: the stated prior, and the memory warning says why
+            return None
+
+    pairs = []
+    for key_layers, key_batch, key_count in unique:
+        near = run_of(int(key_layers), float(key_batch), float(key_count))
+        far = near if arch is not None else run_of(int(key_layers) + 8, key_batch, key_count)
+        pairs.append((near, far))
+    missing_key = np.array([a is None or b is None for a, b in pairs])
+    if missing_key.all():
+        return None
+    missing = missing_key[index]
+    # an architecture's own active count sets its MFU (6·N_active over the step time)
+    scale = active / flops.count_params(arch).active if arch is not None else 1.0
+
+    def side(get: Any, which: int) -> Any:
+        values = np.array([np.nan if p[which] is None else float(get(p[which])) for p in pairs])
+        return values[index]
+
+    def mixed(get: Any) -> Any:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.exp((1 - weight) * np.log(side(get, 0)) + weight * np.log(side(get, 1)))
+
+    def nearer(get: Any) -> Any:
+        return np.where(weight < 0.5, side(get, 0), side(get, 1))
+
+    def utilisation(get: Any, fallback: Any) -> Any:
+        fill = np.broadcast_to(np.asarray(fallback, dtype=float), index.shape)
+        return np.where(missing, fill, mixed(get) * scale)
+
+    mid = utilisation(lambda r: r.utilization, prior.mid)
+    low = utilisation(lambda r: r.utilization_low, prior.low)
+    high = utilisation(lambda r: r.utilization_high, prior.high)
+    terms = {
+        "modelled_step_utilization": mixed(lambda r: r.step_utilization) * scale,
+        "modelled_goodput": mixed(lambda r: r.goodput),
+        "modelled_step_s": nearer(lambda r: r.step_s),
+        "layout_tp": nearer(lambda r: r.layout.tp),
+        "layout_pp": nearer(lambda r: r.layout.pp),
+        "layout_cp": nearer(lambda r: r.layout.cp),
+        "layout_dp": nearer(lambda r: r.accelerators // r.layout.model_parallel),
+        "layout_zero": nearer(lambda r: r.layout.zero),
+        "layout_chosen": nearer(lambda r: r.chosen),
+    }
+    return mid, low, high, terms
 
 
 def seq_len(scenario: Any) -> int:

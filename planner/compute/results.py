@@ -53,6 +53,30 @@ class HardwareResult:
     Daly interval); already inside the default whole-run utilisation."""
     failure_accelerator_hours: float
     failure_usd: float
+    modelled_step_utilization: float | None = None
+    """Per-step MFU of the hours model's layout (planner.compute.hours); NaN with a stated utilisation."""
+    modelled_goodput: float | None = None
+    """Goodput of the hours model: failures × calibrated other losses (planner.compute.hours)."""
+    modelled_step_s: float | None = None
+    layout_tp: float | None = None
+    layout_pp: float | None = None
+    layout_cp: float | None = None
+    layout_dp: float | None = None
+    layout_zero: float | None = None
+    layout_chosen: float | None = None
+    """1 when the planner chose the layout (the scenario gave none), 0 when given."""
+
+    @property
+    def layout_text(self) -> str | None:
+        """``tp1·pp1·cp1·dp256 Z1 (chosen)``, or None without the hours model; "chosen": the
+        planner picked the fastest feasible layout because the scenario gave none."""
+        if self.layout_tp is None:
+            return None
+        chosen = " (chosen)" if self.layout_chosen == 1 else " (given)"
+        return (
+            f"tp{self.layout_tp:.0f}·pp{self.layout_pp or 0:.0f}·cp{self.layout_cp or 0:.0f}·"
+            f"dp{self.layout_dp or 0:.0f} Z{self.layout_zero or 0:.0f}{chosen}"
+        )
 
 
 def _number(values: dict[str, float], name: str) -> float | None:
@@ -75,9 +99,22 @@ def hardware_fields(values: dict[str, float]) -> dict[str, Any]:
             headroom_share=memory.HEADROOM_SHARE,
             fits=None if math.isnan(values["memory_fits"]) else bool(values["memory_fits"]),
         )
-    hardware = HardwareResult(
-        **{name: values[name] for name in HardwareResult.__dataclass_fields__}
-    )
+    modelled = {
+        "modelled_step_utilization",
+        "modelled_goodput",
+        "modelled_step_s",
+        "layout_tp",
+        "layout_pp",
+        "layout_cp",
+        "layout_dp",
+        "layout_zero",
+        "layout_chosen",
+    }
+    fields: dict[str, Any] = {
+        name: _number(values, name) if name in modelled else values[name]
+        for name in HardwareResult.__dataclass_fields__
+    }
+    hardware = HardwareResult(**fields)
     return {
         "memory_per_accelerator": memory_result,
         "step_time_s": _number(values, "step_time_s"),

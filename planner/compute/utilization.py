@@ -2,9 +2,10 @@
 
 Step time = compute at a calibrated kernel efficiency + exposed TP, PP and EP communication
 + the DP gradient reduction not hidden behind backward + the pipeline bubble (Narayanan et
-al. 2021 Eq. 1; Calculon's sum of exposed terms; docs/hardware-literature.md §4-§6). The one free
-constant, :data:`KERNEL_EFFICIENCY`, is calibrated on the published runs
-(:func:`planner.compute.backtest.calibrate_kernel`; ``tests/compute/test_utilization.py`` recomputes it).
+al. 2021 Eq. 1; Calculon's sum of exposed terms; docs/hardware-literature.md §4-§6). The kernel
+efficiency is a curve in the hidden size (:func:`planner.compute.step_time.kernel_efficiency`) calibrated
+on measured per-step times (:mod:`planner.compute.step_calibration`); goodput and the whole run are
+:mod:`planner.compute.hours`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.compute import batch_size, failures, flops, memory
+from planner.compute import batch_size, flops, memory
 from planner.compute import step_time as steptime
 from planner.errors import InputError
 from planner.scenario.accelerators import Accelerator
@@ -25,26 +26,16 @@ from planner.scenario.schema import Architecture
 
 __all__ = [
     "DP_OVERLAP_SHARE",
-    "KERNEL_EFFICIENCY",
     "Candidate",
     "LayoutMemory",
     "StepTime",
-    "failure_share",
+    "fastest_layout",
     "layout_memory",
     "layouts",
     "predicted_utilization",
     "search_layouts",
     "step_time",
 ]
-
-KERNEL_EFFICIENCY = 0.38
-"""Share of dense peak the layout's compute runs at, before communication, bubble and failures.
-Calibrated on the 23 scored published runs with link bandwidths in the catalog: the value at
-which the median of implied whole-run MFU / predicted is 1 (0.384;
-planner.compute.calibration.calibrate_kernel, recomputed by tests/compute/test_utilization.py). Lower than
-steady-state kernel efficiency (Korthikanti's 530B ran at 56% MFU) because it also absorbs
-evaluation, idle time, long-context stages and restarts beyond the failure model, which
-published hours include."""
 
 DP_OVERLAP_SHARE = 2.0 / 3.0
 """Share of the compute time the DP gradient reduction can hide behind: the backward pass
@@ -62,6 +53,8 @@ class StepTime:
     data_s: Any
     """The DP gradient reduction left exposed after overlapping backward."""
     bubble_s: Any
+    context_s: Any = 0.0
+    """The context-parallel K/V ring left exposed after the attention work it overlaps."""
 
     @property
     def total_s(self) -> Any:
@@ -72,6 +65,7 @@ class StepTime:
             + self.expert_s
             + self.data_s
             + self.bubble_s
+            + self.context_s
         )
 
     @property
@@ -97,6 +91,31 @@ def _link(accelerator: Accelerator, group: Any) -> tuple[Any, Any]:
         inside, steptime.LINK_EFFICIENCY_SCALE_UP, steptime.LINK_EFFICIENCY_SCALE_OUT
     )
     return bandwidth, efficiency
+
+
+def _hierarchical_all_reduce_s(
+    accelerator: Accelerator, size: Any, group: Any, stride: Any = 1
+) -> Any:
+    """Seconds of a two-level all-reduce of ``size`` bytes over ``group`` ranks.
+
+    Ranks of one group sit ``stride`` apart (the model-parallel ranks in between), so
+    ``k = domain/stride`` of them share a scale-up domain. NCCL's hierarchical pattern:
+    reduce-scatter and all-gather inside the domain over NVLink-class links
+    (``2(k-1)/k · S``), and an all-reduce of the ``S/k`` shard across domains on the
+    scale-out NICs (``2(g/k-1)/(g/k) · S/k``); Calculon and NCCL's tree/NVLS algorithms
+    charge the inter-node part this way (docs/hardware-literature.md §4). One level when the
+    whole group fits in the domain.
+    """
+    domain = accelerator.scale_up_domain or 1
+    inside = np.clip(np.floor(domain / np.maximum(stride, 1)), 1, np.maximum(group, 1))
+    across = np.maximum(group / inside, 1)
+    up_bw, up_eff = _link(accelerator, 1)
+    out_bw, out_eff = _link(accelerator, domain + 1)
+    within = steptime.collective_seconds(steptime.all_reduce_bytes(size, inside), up_bw, up_eff)
+    between = steptime.collective_seconds(
+        steptime.all_reduce_bytes(size / inside, across), out_bw, out_eff
+    )
+    return within + between
 
 
 @dataclass(frozen=True)
@@ -148,9 +167,12 @@ def layout_memory(
     dense = total - experts
     convention = memory.OPTIMIZER_CONVENTIONS[layout.optimizer_states]
     stage = layout.zero_stage
-    dense_states = memory.model_state_bytes(dense / (t * p), dp, stage, convention)
+    # ZeRO and FSDP shard over data and context ranks alike (Megatron's distributed optimizer
+    # and FSDP2 both use the d·c group); the busiest stage holds ceil(L/p) layers
+    stage_share = np.ceil(arch.layers / p) / arch.layers
+    dense_states = memory.model_state_bytes(dense * stage_share / t, dp * c, stage, convention)
     expert_states = memory.model_state_bytes(
-        experts / (e * t * p), np.maximum(dp / e, 1), stage, convention
+        experts * stage_share / (e * t), np.maximum(dp * c / e, 1), stage, convention
     )
     weights, gradients, optimizer = (
         a + x for a, x in zip(dense_states, expert_states, strict=True)
@@ -175,7 +197,7 @@ def layout_memory(
     micro_batches = np.maximum(global_batch / (b * dp), 1)
     first = per_layer * memory.inflight_layers(arch.layers, p, micro_batches, layout.virtual_stages)
     logits = memory.logits_bytes(local_seq, b, arch.vocab_size, t)
-    last = per_layer * arch.layers / p + logits
+    last = per_layer * np.ceil(arch.layers / p) + logits
     activations = np.where(p > 1, np.maximum(first, last), first + logits)
     layer_params = dense / arch.layers + experts / arch.layers / e
     buffers = memory.zero3_buffer_bytes(layer_params, t) if stage >= 3 else 0.0
@@ -190,19 +212,24 @@ def step_time(
     dp: Any,
     global_batch: Any,
     active_params: float,
-    kernel_efficiency: float = KERNEL_EFFICIENCY,
+    kernel_efficiency: float | None = None,
     speedup: float = 1.0,
 ) -> StepTime:
     """Seconds per step of ``layout``: the terms of :class:`StepTime`.
 
     Compute: Megatron FLOPs per token (attention and logits included; +1/3 of the block FLOPs
-    with full recompute) × tokens per step / (n · peak · efficiency). TP: ``16(t-1)/t·sbh`` bytes
-    per layer per micro-batch (steptime.tensor_parallel_bytes_per_layer), exposed. PP: one
+    with full recompute) × tokens per step / (n · peak · efficiency), the efficiency
+    :func:`planner.compute.step_time.kernel_efficiency` of the hidden size unless given, times the
+    slowest pipeline stage's share (:func:`planner.compute.step_time.stage_imbalance`, uneven stages).
+    TP: ``16(t-1)/t·sbh`` bytes per layer per micro-batch (steptime.tensor_parallel_bytes_per_layer),
+    exposed. CP: the ring passes K and V of the other ``c-1`` chunks, forward and twice
+    backward, hidden behind the attention score work (Megatron context parallelism). PP: one
     activation forward and one gradient backward per micro-batch and chunk. EP: dispatch and
-    combine of ``s·b·k·h`` 16-bit values, forward and backward, all-to-all. DP: ring all-reduce of
-    the bf16 gradient shard (×1.5 for ZeRO-3), exposed beyond :data:`DP_OVERLAP_SHARE` of compute.
-    Bubble: ``(p-1)/(v·m)`` of the per-micro-batch work. ``speedup`` scales the compute rate
-    (FP8: planner.compute.plan_terms.FP8_SPEEDUP, never the datasheet 2x).
+    combine of ``s·b·k·h`` 16-bit values, forward and backward, all-to-all. DP: ring all-reduce
+    of the bf16 gradient shard over ``d·c`` ranks (×1.5 for ZeRO-3), exposed beyond
+    :data:`DP_OVERLAP_SHARE` of compute. Bubble: ``(p-1)/(v·m)`` of the per-micro-batch work.
+    ``speedup`` scales the compute rate (:func:`planner.compute.step_time.realised_speedup`, never the
+    datasheet 2x).
     """
     t, p, c, e, b, v = (
         layout.tp,
@@ -218,16 +245,35 @@ def step_time(
     per_token = flops.flops_megatron(arch)
     if layout.recompute == "full":
         per_token += (per_token - flops.logit_flops(arch)) / 3.0
+    efficiency = (
+        steptime.kernel_efficiency(arch.d_model) if kernel_efficiency is None else kernel_efficiency
+    )
     peak = accelerator.peak_flops("bf16") * speedup  # FP8: the realised GEMM speed-up
     tokens = global_batch * arch.seq_len
-    compute_s = per_token * tokens / (n * peak * kernel_efficiency)
-    layers = arch.layers / p
+    imbalance = steptime.stage_imbalance(arch.layers, p)
+    compute_s = per_token * tokens / (n * peak * efficiency) * imbalance
+    layers = np.ceil(arch.layers / p)
     bw, eff = _link(accelerator, t)
     tensor_bytes = steptime.tensor_parallel_bytes_per_layer(
         s, b, arch.d_model, t, layout.recompute == "full"
     )
     tensor_s = np.where(t > 1, steptime.collective_seconds(tensor_bytes * layers * m, bw, eff), 0.0)
-    bw, eff = _link(accelerator, t * p)
+    bw, eff = _link(accelerator, t * c)
+    kv_bytes = (
+        2.0
+        * 2.0
+        * s
+        * b
+        * arch.kv_heads_resolved
+        * arch.head_dim_resolved
+        / min(t, arch.kv_heads_resolved)
+    )
+    context_comm = steptime.collective_seconds(3.0 * (c - 1) * kv_bytes * layers * m, bw, eff)
+    attention = 12.0 * arch.seq_len * arch.heads * arch.head_dim_resolved * arch.layers
+    context_s = np.where(
+        c > 1, np.maximum(context_comm - compute_s * attention / per_token, 0.0), 0.0
+    )
+    bw, eff = _link(accelerator, t * c * p)
     pipeline_bytes = 2.0 * (2.0 * s * b * arch.d_model / t) * m * v
     pipeline_s = np.where(p > 1, steptime.collective_seconds(pipeline_bytes, bw, eff), 0.0)
     bw, eff = _link(accelerator, e * t)
@@ -237,14 +283,13 @@ def step_time(
         steptime.collective_seconds(4.0 * dispatch * layers * m, bw, eff),
         0.0,
     )
-    bw, eff = _link(accelerator, n)
     total = flops.count_params(arch).total
     gradient_bytes = 2.0 * total / (t * p) * (1.5 if layout.zero_stage >= 3 else 1.0)
-    reduce_s = steptime.collective_seconds(steptime.all_reduce_bytes(gradient_bytes, dp), bw, eff)
+    reduce_s = _hierarchical_all_reduce_s(accelerator, gradient_bytes, dp * c, t * p)
     data_s = np.maximum(reduce_s - DP_OVERLAP_SHARE * compute_s, 0.0)
     bubble_s = steptime.bubble_share_of_ideal(p, m, v) * (compute_s + tensor_s + expert_s)
     del active_params  # MFU is taken on 6·N_active by the caller
-    return StepTime(compute_s, tensor_s, pipeline_s, expert_s, data_s, bubble_s)
+    return StepTime(compute_s, tensor_s, pipeline_s, expert_s, data_s, bubble_s, context_s)
 
 
 def predicted_utilization(
@@ -278,6 +323,76 @@ class Candidate:
         return not self.reason
 
 
+def _candidate(
+    arch: Architecture,
+    accelerator: Accelerator,
+    accelerators: int,
+    global_batch_tokens: float,
+    key: tuple[int, int, int, int, int, int, int],
+    recompute: str,
+    active: float,
+    kernel_efficiency: float | None,
+    speedup: float,
+) -> Candidate:
+    """One layout of the grid (``key`` = tp, pp, v, cp, zero, ep, micro-batch) evaluated."""
+    t, p, v, c, zero, e, micro = key
+    layout = Layout.model_construct(
+        tp=t,
+        pp=p,
+        cp=c,
+        dp=None,
+        virtual_stages=v,
+        ep=e,
+        micro_batch=micro,
+        global_batch=None,
+        zero=zero,
+        optimizer_states="zero-16",
+        recompute=recompute,  # type: ignore[arg-type]
+        sequence_parallel=t > 1,
+        flash_attention=True,
+        dropout=False,
+    )
+    try:
+        dp = check_for_model(layout, arch, accelerators)
+    except InputError as exc:
+        return Candidate(layout, 0, math.inf, 0.0, math.nan, 0.0, exc.problem)
+    per = micro * dp
+    sequences = max(1, round(global_batch_tokens / arch.seq_len / per)) * per
+    mem = layout_memory(arch, layout, accelerator, dp, sequences)
+    if not bool(mem.fits):
+        reason = (
+            f"needs {float(mem.total) / 1e9:,.0f} GB of {float(mem.usable) / 1e9:,.0f} GB usable"
+        )
+        return Candidate(layout, dp, math.inf, 0.0, float(mem.total), 0.0, reason)
+    step = step_time(arch, layout, accelerator, dp, sequences, active, kernel_efficiency, speedup)
+    peak = accelerator.peak_flops("bf16")
+    util = predicted_utilization(step, sequences, arch.seq_len, active, t * p * c * dp, peak)
+    return Candidate(
+        layout,
+        dp,
+        float(step.total_s),
+        float(util),
+        float(mem.total),
+        float(sequences * arch.seq_len / step.total_s),
+        "",
+    )
+
+
+def _grid(
+    arch: Architecture, accelerator: Accelerator, accelerators: int
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    domain = accelerator.scale_up_domain or 8
+    tps = [t for t in (1, 2, 4, 8) if t <= max(domain, 1) and t <= accelerators]
+    pps = [p for p in (1, 2, 4, 8, 16, 32, 64) if p <= arch.layers and p <= accelerators]
+    eps = [e for e in (1, 8, 16, 32, 64) if arch.experts % e == 0] if arch.experts > 1 else [1]
+    cps = [c for c in (1, 2) if c == 1 or arch.seq_len >= 8192]
+    return tps, pps, eps, cps
+
+
+RECOMPUTE_ORDER = ("none", "selective", "full")
+"""Recompute tried in this order; the first that fits is kept (the others are never faster)."""
+
+
 def search_layouts(
     arch: Architecture,
     accelerator: Accelerator,
@@ -285,62 +400,105 @@ def search_layouts(
     global_batch_tokens: float,
     *,
     active_params: float | None = None,
-    kernel_efficiency: float = KERNEL_EFFICIENCY,
+    kernel_efficiency: float | None = None,
+    speedup: float = 1.0,
 ) -> list[Candidate]:
-    """Every layout of a small grid, feasible ones first by step time, then the others with why.
+    """Every layout of a small grid, feasible ones first by tokens per second, then the others
+    with why.
 
-    Grid (Narayanan et al. 2021 practice): tp within the NVLink domain (1-8), pp dividing the
-    layers (1-64), interleaved chunks v 1-4, ZeRO-1, recompute none/selective/full, micro-batch
-    1-8, ep up to 64 for MoE.
+    Grid (Narayanan et al. 2021 practice; Megatron-Bridge and torchtitan recipes): tp within the
+    NVLink domain (1-8), pp 1-64 (uneven stages allowed), interleaved chunks v 1-4, context
+    parallel 1-2 for sequences of 8k and more, ZeRO-1 or FSDP (ZeRO-3, without pp), recompute
+    none/selective/full (the first that fits), micro-batch 1-8, ep up to 64 for MoE.
+    ``speedup``: the realised precision gain (planner.compute.step_time.realised_speedup); utilisation
+    is against the BF16 peak.
     """
     active = active_params if active_params is not None else flops.count_params(arch).active
-    domain = accelerator.scale_up_domain or 8
-    tps = [t for t in (1, 2, 4, 8) if t <= max(domain, 1)]
-    pps = [p for p in (1, 2, 4, 8, 16, 32, 64) if arch.layers % p == 0]
-    eps = [e for e in (1, 8, 16, 32, 64) if arch.experts % e == 0] if arch.experts > 1 else [1]
+    tps, pps, eps, cps = _grid(arch, accelerator, accelerators)
     out: list[Candidate] = []
-    grid = itertools.product(tps, pps, (1, 2, 4), eps, ("none", "selective", "full"), (1, 2, 4, 8))
-    for t, p, v, e, recompute, micro in grid:
-        if v > 1 and (p == 1 or arch.layers % (p * v)):
+    for t, p, v, c, zero, e, micro in itertools.product(
+        tps, pps, (1, 2, 4), cps, (1, 3), eps, (1, 2, 4, 8)
+    ):
+        if (v > 1 and (p == 1 or p * v > arch.layers)) or (zero == 3 and p > 1):
             continue
-        layout = Layout(
-            tp=t,
-            pp=p,
-            virtual_stages=v,
-            ep=e,
-            micro_batch=micro,
-            recompute=recompute,
-            sequence_parallel=t > 1,
-        )
-        try:
-            dp = check_for_model(layout, arch, accelerators)
-        except InputError as exc:
-            out.append(Candidate(layout, 0, math.inf, 0.0, math.nan, 0.0, exc.problem))
-            continue
-        per = micro * dp
-        sequences = max(1, round(global_batch_tokens / arch.seq_len / per)) * per
-        mem = layout_memory(arch, layout, accelerator, dp, sequences)
-        step = step_time(arch, layout, accelerator, dp, sequences, active, kernel_efficiency)
-        util = predicted_utilization(
-            step, sequences, arch.seq_len, active, t * p * dp, accelerator.peak_flops("bf16")
-        )
-        reason = (
-            ""
-            if bool(mem.fits)
-            else f"needs {float(mem.total) / 1e9:,.0f} GB of {float(mem.usable) / 1e9:,.0f} GB usable"
-        )
-        out.append(
-            Candidate(
-                layout,
-                dp,
-                float(step.total_s),
-                float(util),
-                float(mem.total),
-                float(sequences * arch.seq_len / step.total_s),
-                reason,
+        for recompute in RECOMPUTE_ORDER:
+            found = _candidate(
+                arch,
+                accelerator,
+                accelerators,
+                global_batch_tokens,
+                (t, p, v, c, zero, e, micro),
+                recompute,
+                active,
+                kernel_efficiency,
+                speedup,
             )
-        )
+            out.append(found)
+            if found.feasible or math.isnan(found.memory_bytes):
+                break
     return sorted(out, key=lambda c: (not c.feasible, -c.tokens_per_s))
+
+
+def fastest_layout(
+    arch: Architecture,
+    accelerator: Accelerator,
+    accelerators: int,
+    global_batch_tokens: float,
+    *,
+    active_params: float | None = None,
+    speedup: float = 1.0,
+    keep: int = 3,
+) -> list[Candidate]:
+    """The fastest layouts of :func:`search_layouts`'s grid found in two passes (fast).
+
+    First the structures (tp, pp, cp, ZeRO, ep) at micro-batch 1 without interleaving; then
+    micro-batch and interleaving for the ``keep`` fastest. Returns feasible candidates fastest
+    first, or, when none fits, the smallest-memory refusals (for the error's numbers).
+    """
+    active = active_params if active_params is not None else flops.count_params(arch).active
+    tps, pps, eps, cps = _grid(arch, accelerator, accelerators)
+
+    def best_of(key: tuple[int, int, int, int, int, int, int]) -> Candidate:
+        found = None
+        for recompute in RECOMPUTE_ORDER:
+            found = _candidate(
+                arch,
+                accelerator,
+                accelerators,
+                global_batch_tokens,
+                key,
+                recompute,
+                active,
+                None,
+                speedup,
+            )
+            if found.feasible or math.isnan(found.memory_bytes):
+                break
+        assert found is not None
+        return found
+
+    first = []
+    for t, c, zero, e in itertools.product(tps, cps, (1, 3), eps):
+        for p in pps if zero < 3 else [1]:
+            found = best_of((t, p, 1, c, zero, e, 1))
+            first.append(found)
+            if found.feasible and found.layout.recompute == "none":
+                break  # deeper pipelines only add bubble once nothing is recomputed
+    feasible = sorted((c for c in first if c.feasible), key=lambda c: -c.tokens_per_s)
+    if not feasible:
+        return sorted(
+            first, key=lambda c: c.memory_bytes if c.memory_bytes == c.memory_bytes else math.inf
+        )
+    refined = list(feasible[:keep])
+    for base in feasible[:keep]:
+        lay = base.layout
+        for v, micro in itertools.product((1, 2, 4), (1, 2, 4, 8)):
+            if (v, micro) == (1, 1) or (v > 1 and (lay.pp == 1 or lay.pp * v > arch.layers)):
+                continue
+            found = best_of((lay.tp, lay.pp, v, lay.cp, lay.zero, lay.ep, micro))
+            if found.feasible:
+                refined.append(found)
+    return sorted(refined, key=lambda c: -c.tokens_per_s)
 
 
 def layouts(scenario: Any) -> list[Candidate]:
@@ -381,9 +539,3 @@ def layouts(scenario: Any) -> list[Candidate]:
     else:
         batch_tokens = float(batch_size.step_law_batch_tokens(scenario.total_tokens))
     return search_layouts(arch, accelerator, scenario.training.accelerator_count, batch_tokens)
-
-
-def failure_share(accelerators: Any) -> Any:
-    """Share of time lost to failures on ``accelerators`` (planner.compute.failures defaults)."""
-    mtbf_s = failures.job_mtbf_hours(accelerators) * flops.SECONDS_PER_HOUR
-    return failures.lost_share(failures.CHECKPOINT_SECONDS, mtbf_s, failures.RESTART_SECONDS)

@@ -112,9 +112,12 @@ def render_backtest(result: Any, fmt: str) -> str:
         hours_ratio=cells("hours_ratio", lambda v: f"{v:.2f}"),
         implied_utilization=cells("implied_utilization", lambda v: f"{v:.1%}"),
         predicted_utilization=cells("predicted_utilization", lambda v: f"{v:.1%}"),
+        step_utilization=cells("step_utilization", lambda v: f"{v:.1%}"),
+        goodput=cells("goodput", lambda v: f"{v:.0%}"),
     )[
         [
             "model",
+            "size_class",
             "accelerator",
             "active_params",
             "tokens",
@@ -123,28 +126,39 @@ def render_backtest(result: Any, fmt: str) -> str:
             "reported_hours",
             "predicted_hours",
             "hours_ratio",
-            "implied_utilization",
+            "step_utilization",
+            "goodput",
             "predicted_utilization",
+            "implied_utilization",
+            "in_range",
             "note",
         ]
     ]
     lines = [
         "",
         f"Scored runs: {summary['runs_scored']} (reported hours on one catalog accelerator; estimates excluded)",
-        f"Default utilisation: {summary['utilization']:.2f} (range {summary['utilization_low']:.2f}-{summary['utilization_high']:.2f})",
+        (
+            "Hours model: whole-run MFU = per-step MFU of the best feasible layout x goodput "
+            f"(planner.compute.hours; {summary['layout_runs']} runs, the others without link data use the "
+            f"flat prior {summary['utilization']:.2f}, {summary['utilization_low']:.2f}-"
+            f"{summary['utilization_high']:.2f})"
+        ),
         (
             f"Median |ln(predicted/reported hours)|: {summary['median_abs_log_error']:.3f} "
             f"(a typical miss of x{math.exp(summary['median_abs_log_error']):.2f})"
         ),
         (
-            f"Reported hours inside the predicted P10-P90 (utilisation {summary['utilization_low']:.2f}-"
-            f"{summary['utilization_high']:.2f}): {summary['range_coverage']:.0%} of scored runs"
+            f"Reported hours inside the predicted P10-P90: {summary['range_coverage']:.0%} of "
+            f"scored runs; median P90/P10 x{summary['median_range_ratio']:.2f}"
+        ),
+        *(
+            f"  {name}: {runs} runs, {coverage:.0%} inside P10-P90, typical miss x{miss:.2f}"
+            for name, runs, coverage, miss in summary["by_class"]
         ),
         f"Median reported FLOPs / 6ND: {summary['median_flops_ratio']:.3f}",
         (
-            f"Layout-predicted utilisation vs implied ({summary['layout_runs']} runs): typical miss "
-            f"x{math.exp(summary['layout_median_abs_log_error']):.2f} (planner.compute.utilization; "
-            "reported, not used for hours)"
+            "In-sample: the goodput is calibrated on these runs (planner.compute.calibration); the per-step "
+            "speed on measured iterations (planner/data/step_benchmarks.csv)."
         ),
     ]
     prefix = "- " if fmt == "markdown" else ""

@@ -11,7 +11,7 @@ from typing import Any
 
 from planner import defaults, units
 from planner.compute.plan_terms import HARDWARE_ASSUMPTIONS
-from planner.outputs.text import flag_groups, optional, paired_difference, plan_range
+from planner.outputs.text import flag_groups, optional, paired_difference, plan_range, price_cell
 from planner.plan.estimate import PlanResult, Results
 
 __all__ = [
@@ -197,22 +197,53 @@ def resource_table(results: Results) -> Table:
         "CO2",
         "memory: weights+grads+Adam; per accelerator",
         "memory per accelerator under the layout",
+        "hours model: per-step MFU x goodput (layout)",
+        "generation + grading hours (self-hosted)",
+        "generation wall-clock",
+        "combined wall-clock",
     ]
     rows = [
         [
             p.plan,
             f"{p.accelerator_count:,} x {p.accelerator} ({p.precision})",
-            f"${p.price_usd_per_hour:.2f}" + (f" ({p.price_date})" if p.price_date else ""),
+            price_cell(p),
             units.format_hours(p.accelerator_hours, _hour_unit(p)),
             units.format_days(p.wall_clock_days),
             optional(units.format_energy, p.energy_kwh),
             optional(units.format_co2, p.co2_tonnes),
             _memory(p, capacity.get(p.plan)),
             _layout_memory(p),
+            _hours_model(p),
+            (
+                units.format_count(p.synthetic_accelerator_hours) + " h"
+                if p.synthetic_accelerator_hours
+                else "none"
+            ),
+            (
+                units.format_days(p.generation_wall_clock_days)
+                if p.generation_wall_clock_days
+                else "none"
+            ),
+            units.format_days(p.combined_wall_clock_days),
         ]
         for p in results.plans
     ]
     return headers, rows
+
+
+def _hours_model(p: PlanResult) -> str:
+    """``56% x 49% (tp1·pp1·cp1·dp1920 Z3 (chosen))``, or "stated utilisation"."""
+    hardware = p.hardware
+    if (
+        hardware is None
+        or hardware.modelled_step_utilization is None
+        or hardware.modelled_goodput is None
+    ):
+        return "stated utilisation"
+    return (
+        f"{units.format_ratio(hardware.modelled_step_utilization)} x "
+        f"{units.format_ratio(hardware.modelled_goodput)} ({hardware.layout_text})"
+    )
 
 
 def _hour_unit(p: PlanResult) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "optional",
     "paired_difference",
     "plan_range",
+    "price_cell",
     "render",
     "render_json",
     "render_markdown",
@@ -117,6 +118,8 @@ ROWS: tuple[Row, ...] = (
             units.format_ratio, p.utilization, p.utilization_low, p.utilization_high
         ),
     ),
+    ("Hours model (per-step MFU x goodput)", lambda p: _hours_model(p)),
+    ("Layout for hours", lambda p: _layout_text(p)),
     (
         "Accelerator-hours",
         lambda p: _mc(
@@ -124,13 +127,25 @@ ROWS: tuple[Row, ...] = (
         ),
     ),
     ("Wall-clock", lambda p: _mc(p, "wall_clock_days", units.format_days, units.format_number)),
+    ("Generation + grading hours (self-hosted)", lambda p: _generation_hours(p)),
+    ("Generation wall-clock", lambda p: _generation_days(p)),
+    (
+        "Combined wall-clock",
+        lambda p: plan_range(
+            units.format_days,
+            p.combined_wall_clock_days,
+            p.combined_wall_clock_days_low,
+            p.combined_wall_clock_days_high,
+            units.format_number,
+        ),
+    ),
     (
         "Memory, weights+grads+Adam",
         lambda p: f"{units.format_bytes(p.memory_bytes)} (>= {_accelerators(p.min_accelerators)})",
     ),
     ("Memory per accelerator", lambda p: _per_accelerator(p)),
     ("Failures (inside utilisation)", lambda p: _failures(p)),
-    ("Price per accelerator-hour", lambda p: _price(p)),
+    ("Price per accelerator-hour", lambda p: price_cell(p)),
     ("Training compute $", lambda p: units.format_usd(p.training_compute_usd)),
     ("Overhead $ (goodput)", lambda p: units.format_usd(p.overhead_usd)),
     ("Synthetic generation $", lambda p: units.format_usd(p.synthetic_generation_usd)),
@@ -140,6 +155,40 @@ ROWS: tuple[Row, ...] = (
     ("Energy", lambda p: optional(units.format_energy, p.energy_kwh)),
     ("CO2", lambda p: optional(units.format_co2, p.co2_tonnes)),
 )
+
+
+def _generation_hours(plan: PlanResult) -> str:
+    """Self-hosted generation and grading accelerator-hours, or "none" (API or no synthetic)."""
+    if not plan.synthetic_accelerator_hours:
+        return "none"
+    return units.format_count(plan.synthetic_accelerator_hours) + " h"
+
+
+def _generation_days(plan: PlanResult) -> str:
+    if not plan.generation_wall_clock_days:
+        return "none"
+    return units.format_days(plan.generation_wall_clock_days)
+
+
+def _hours_model(plan: PlanResult) -> str:
+    """``47% x 62% goodput``: the two factors of the whole-run utilisation (planner.compute.hours)."""
+    hardware = plan.hardware
+    if (
+        hardware is None
+        or hardware.modelled_step_utilization is None
+        or hardware.modelled_goodput is None
+    ):
+        return "stated utilisation"
+    return (
+        f"{units.format_ratio(hardware.modelled_step_utilization)} x "
+        f"{units.format_ratio(hardware.modelled_goodput)} goodput"
+    )
+
+
+def _layout_text(plan: PlanResult) -> str:
+    hardware = plan.hardware
+    text = None if hardware is None else hardware.layout_text
+    return text or "n/a"
 
 
 def _per_accelerator(plan: PlanResult) -> str:
@@ -241,9 +290,12 @@ OPTIONAL_ROWS: tuple[tuple[str, str, Callable[[PlanResult], str]], ...] = (
 lines after the final run's total, so that total stays comparable with published costs."""
 
 
-def _price(plan: PlanResult) -> str:
+def price_cell(plan: PlanResult) -> str:
     """``$4.92 (2024-H2)``: the price and when the catalog quoted it (``given`` when the
-    scenario set it)."""
+    scenario set it), or "no price" naming the field to set (hours need none). The terminal
+    table and the report both print the price here."""
+    if plan.price_usd_per_hour is None or math.isnan(plan.price_usd_per_hour):
+        return "no price: set training.price_usd_per_hour"
     when = plan.price_date or ("given" if plan.price_source == "given in the scenario" else "")
     return f"${plan.price_usd_per_hour:.2f}" + (f" ({when})" if when else "")
 

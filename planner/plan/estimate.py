@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from planner import units
 from planner.compute.results import hardware_fields
 from planner.errors import InputError
 from planner.io.reading import digest
@@ -37,8 +38,11 @@ NOTES = (
         "of convention, not a quote: set training.price_usd_per_hour for yours."
     ),
     (
-        "Utilisation is whole-run MFU (restarts, evaluation and idle time included), "
-        "calibrated on published runs: see `planner backtest`."
+        "Utilisation is whole-run MFU = per-step MFU of the layout (step time calibrated on "
+        "measured iterations) x goodput (failures, evaluation, stalls; calibrated on published "
+        "runs), range from the model's residuals: see `planner backtest`. Without a layout the "
+        "planner chooses the fastest feasible one ('chosen'); a stated training.utilization "
+        "replaces the model."
     ),
 )
 
@@ -96,6 +100,8 @@ def notes_for(scenarios: list[Scenario], names: list[str] | None = None) -> tupl
     )
     if len(laws) > 1:
         notes = (*notes, "These plans use different laws: their losses are not comparable.")
+    if "accelerator_count" not in scenarios[0].training.model_fields_set:
+        notes = (*notes, _count_note(scenarios[0]))
     grouped: dict[str, list[str]] = {}
     for index, scenario in enumerate(scenarios):
         line = _mixture_note(scenario)
@@ -139,6 +145,24 @@ def _hf_note(config: str, scenarios: list[Scenario]) -> str:
     arch = chosen.architecture
     seq_len = arch.seq_len if arch is not None else None
     return comparison(read_hf_config(config), counted.total, counted.active, seq_len)
+
+
+def _count_note(scenario: Scenario) -> str:
+    """The default cluster, said, with the hours at half and twice the count."""
+    count = scenario.training.accelerator_count
+    parts = []
+    for factor in (0.5, 2.0):
+        other = max(1, round(count * factor))
+        changed = evaluate.with_values(scenario, "training.accelerator_count", other)
+        values = evaluate.evaluate(changed).values
+        hours, days = float(values["accelerator_hours"][0]), float(values["wall_clock_days"][0])
+        parts.append(
+            f"{other:,}: {units.format_count(hours)} accelerator-hours, {units.format_days(days)}"
+        )
+    return (
+        f"No training.accelerator_count given: the default cluster of {count:,} "
+        f"(planner.defaults.ACCELERATOR_COUNT, an assumption) is used; at {'; at '.join(parts)}."
+    )
 
 
 def estimate(plan: Plan | Scenario, *, file: str | None = None) -> PlanResult:
@@ -236,6 +260,10 @@ def plan_result(
         programme_usd=optional("programme_usd"),
         programme_total_usd=optional("programme_total_usd"),
         amortised_training_usd=optional("amortised_training_usd"),
+        generation_wall_clock_days=values["generation_wall_clock_days"],
+        combined_wall_clock_days=values["combined_wall_clock_days"],
+        combined_wall_clock_days_low=values["combined_wall_clock_days_low"],
+        combined_wall_clock_days_high=values["combined_wall_clock_days_high"],
         **hardware_fields(values),
         **numbers,
         **dict[str, Any](percentiles),
@@ -333,6 +361,7 @@ def quick_estimate(
     tp: int | None = None,
     pp: int | None = None,
     ep: int | None = None,
+    cp: int | None = None,
     micro_batch: int | None = None,
     global_batch: int | None = None,
     zero: int | str | None = None,
@@ -422,7 +451,14 @@ def quick_estimate(
         "flops_convention": flops_convention,
         "activation_recompute": recompute in (True, "full"),
     }
-    given = {"tp": tp, "pp": pp, "ep": ep, "micro_batch": micro_batch, "global_batch": global_batch}
+    given = {
+        "tp": tp,
+        "pp": pp,
+        "ep": ep,
+        "cp": cp,
+        "micro_batch": micro_batch,
+        "global_batch": global_batch,
+    }
     layout: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if zero is not None:
         layout["zero"] = int(zero) if str(zero).isdigit() else zero

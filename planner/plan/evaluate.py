@@ -59,6 +59,8 @@ OUTPUTS = (
     "memory_bytes",
     "min_accelerators",
     "synthetic_share",
+    "generation_wall_clock_days",
+    "combined_wall_clock_days",
     "effective_tokens",
     "tokens_per_param",
     "mixture_gain",
@@ -68,6 +70,7 @@ OUTPUTS = (
     "programme_total_usd",
     "amortised_training_usd",
     *plan_terms.HARDWARE_OUTPUTS,
+    *plan_terms.MODELLED_OUTPUTS,
 )
 """Point outputs of a plan, one sweep column each (flag columns follow, from planner.plan.flags)."""
 
@@ -186,9 +189,10 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
     per_token, hardware_per_token = compute.flops_per_token(scenario.model, training)
     flops = per_token * tokens
     peak = accelerator.peak_flops(training.precision)
-    util = plan_terms.precision_utilization(training)
+    util, modelled = plan_terms.plan_utilization(scenario, params.active, tokens, size)
     count, goodput, price = training.accelerator_count, training.goodput, training.price
     out: dict[str, Any] = {
+        **modelled,
         "params": params.total * ones,
         "active_params": params.active * ones,
         "tokens": tokens,
@@ -220,6 +224,11 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         ("synthetic_accelerator_hours", "synthetic_accelerator_hours"),
     ):
         out[name] = sum((getattr(s, field) for s in sources), 0 * ones)
+    # wall-clock of self-hosted generation and grading, and of everything before the model exists
+    generators = training.generation_accelerator_count or count
+    out["generation_wall_clock_days"] = (
+        out["synthetic_accelerator_hours"] / generators / compute.HOURS_PER_DAY
+    )
     data_usd = out["real_data_usd"] + out["synthetic_generation_usd"] + out["grading_usd"]
     for suffix in ("", "_low", "_high"):
         out[f"total_cost_usd{suffix}"] = out[f"training_cost_usd{suffix}"] + data_usd
@@ -237,6 +246,13 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         else np.full(size, np.nan)
     )
     plan_terms.hardware_terms(scenario, out, ones)
+    for suffix in ("", "_low", "_high"):
+        days, generation = out[f"wall_clock_days{suffix}"], out["generation_wall_clock_days"]
+        out[f"combined_wall_clock_days{suffix}"] = (
+            days + generation
+            if training.generation_timing == "before"
+            else np.maximum(days, generation)
+        )
     synthetic = sum((s.tokens for s in sources if s.kind == "synthetic"), 0 * ones)
     out["synthetic_tokens"] = synthetic
     out["synthetic_share"] = synthetic / tokens

@@ -139,6 +139,12 @@ class PlanResult:
     """The final run on owned accelerators, amortised (Cottier et al. 2024), instead of rented."""
     memory_per_accelerator: MemoryPerAccelerator | None = None
     """Per-accelerator memory of ``training.layout`` (None without a layout)."""
+    generation_wall_clock_days: float = 0.0
+    """Self-hosted generation and grading hours / generating accelerators / 24."""
+    combined_wall_clock_days: float = 0.0
+    """Generation then training (``before``), or the longer of the two (``parallel``)."""
+    combined_wall_clock_days_low: float = 0.0
+    combined_wall_clock_days_high: float = 0.0
     step_time_s: float | None = None
     """Predicted time of one optimizer step of the layout (None without a layout)."""
     predicted_utilization: float | None = None

@@ -55,9 +55,11 @@ class Roofline(Strict):
     the KV cache, the batch capped by memory; an engine preset scales both roofs."""
 
     engine: Literal["wrap-2023", "trtllm-2025", "roofline"] = Field(
-        "wrap-2023",
-        description="Serving-stack preset, each derived from one published throughput: wrap-2023 "
-        "(WRAP's 25k A100-hours, 2023 vLLM), trtllm-2025 (TensorRT-LLM on H100), roofline (upper bound).",
+        "trtllm-2025",
+        description="Serving-stack preset, each derived from one published throughput. Default "
+        "trtllm-2025 (TensorRT-LLM on H100, 2025: continuous batching, paged KV cache); "
+        "wrap-2023 (WRAP's 25k A100-hours with 2023 vLLM) is the dated, conservative preset; "
+        "roofline is the upper bound.",
     )
     layers: int = Field(gt=0, le=10_000, description="Transformer blocks of the generator.")
     kv_heads: int = Field(gt=0, le=10_000, description="Key/value heads (the KV cache per token).")

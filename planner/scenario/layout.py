@@ -143,7 +143,8 @@ def check_layout(
     """Data-parallel size of a valid layout, or an :class:`InputError` with the fix.
 
     Rules (docs/hardware-literature.md §3): ``a % t = 0``; ``n_kv % t = 0`` or ``t % n_kv = 0``
-    (KV heads replicated); ``f % t = 0``; ``L % p = 0``; ``L % (p·v) = 0`` when interleaved;
+    (KV heads replicated); ``f % t = 0``; ``p·v ≤ L`` (stages need not be even: Megatron and NeMo give the first and
+    last stages fewer layers, planner.compute.step_time.stage_imbalance);
     ``s % c = 0``; ``E % e = 0``; ``e | d``; ``t·p·c·d ≤ n``; ``B % (b·d) = 0``.
     """
     t, p = layout.tp, layout.pp
@@ -172,16 +173,19 @@ def check_layout(
             f"tp {t} does not divide the feed-forward size {ffn}",
             "choose a tp dividing it",
         )
-    if layers % p:
+    if p > layers:
         raise _fail(
-            "pp", p, f"pp {p} does not divide the {layers} layers", f"use pp in {divisors(layers)}"
+            "pp",
+            p,
+            f"pp {p} is more stages than the {layers} layers",
+            f"use pp of at most {layers}",
         )
-    if layout.virtual_stages > 1 and layers % (p * layout.virtual_stages):
+    if p * layout.virtual_stages > layers:
         raise _fail(
             "virtual_stages",
             layout.virtual_stages,
-            f"pp × virtual_stages = {p * layout.virtual_stages} does not divide the {layers} layers",
-            "choose virtual_stages so that pp·v divides the layers",
+            f"pp × virtual_stages = {p * layout.virtual_stages} is more chunks than the {layers} layers",
+            "choose virtual_stages so that pp·v is at most the layers",
         )
     if seq_len % layout.cp:
         raise _fail(

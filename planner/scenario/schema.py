@@ -9,6 +9,7 @@ from these classes. Quantities accept human strings (``70B``, ``1.4T``) through
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -323,7 +324,12 @@ class Training(Strict):
         description="Catalog id (see `planner hardware`) or an inline spec with id and peak_bf16_tflops."
     )
     accelerator_count: int = Field(
-        gt=0, le=MAX_ACCELERATORS, description="Accelerators training in parallel."
+        defaults.ACCELERATOR_COUNT,
+        gt=0,
+        le=MAX_ACCELERATORS,
+        description="Accelerators training in parallel. Default: "
+        f"{defaults.ACCELERATOR_COUNT} (assumption: a mid-size 2024-25 allocation; the plan "
+        "says so and shows hours at half and twice the count).",
     )
     utilization: Utilization = Field(
         default_factory=lambda: Range(
@@ -366,6 +372,17 @@ class Training(Strict):
     activation_recompute: bool = Field(
         False, description="Full activation recompute: hardware FLOPs add one forward pass."
     )
+    generation_timing: Literal["before", "parallel"] = Field(
+        "before",
+        description="Self-hosted synthetic generation and grading run before training (wall-clock "
+        "adds up) or in parallel on their own accelerators (the longer one counts).",
+    )
+    generation_accelerator_count: int | None = Field(
+        None,
+        gt=0,
+        description="Accelerators generating and grading (self-hosted). Default: "
+        "training.accelerator_count.",
+    )
     layout: Layout | None = Field(
         None,
         description="Parallel layout (tp, pp, dp, ep, cp, micro_batch, global_batch, zero, recompute, "
@@ -376,17 +393,14 @@ class Training(Strict):
     def _tokens_or_epochs(self) -> Training:
         if self.tokens is not None and self.epochs is not None:
             raise ValueError("give training.tokens or training.epochs, not both")
-        if self.price_usd_per_hour is None and self.accelerator.price_usd_per_hour is None:
-            # checked here so that `planner validate` refuses what `planner run` would
-            raise ValueError(
-                f"accelerator {self.accelerator.id} has no default price in the catalog; "
-                "set training.price_usd_per_hour"
-            )
         return self
 
     @property
     def price(self) -> float:
-        """The price per accelerator-hour in force (scenario, else catalog)."""
+        """The price per accelerator-hour in force (scenario, else catalog); NaN when neither
+        gives one: hours, energy and wall-clock need no price, dollars show "no price"."""
+        if self.price_usd_per_hour is None and self.accelerator.price_usd_per_hour is None:
+            return math.nan
         return price_or_catalog(
             self.price_usd_per_hour, self.accelerator, "training.price_usd_per_hour"
         )

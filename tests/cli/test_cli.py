@@ -347,10 +347,16 @@ def test_sweep_writes_results_and_report_together_or_not_at_all(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.html"]  # no temporaries left
 
 
-def test_validate_refuses_a_variant_run_would_refuse(write_scenario: Callable[..., Path]) -> None:
+def test_a_variant_without_a_price_still_gives_hours(write_scenario: Callable[..., Path]) -> None:
+    """Issue 18: time needs no price. A GB200 variant (no catalog price) exits 0 with hours and
+    says which field gives dollars."""
     document = {**MINIMAL, "variants": [{"name": "gb", "set": {"training.accelerator": "gb200"}}]}
     code, _, err = invoke("validate", str(write_scenario(document)))
-    assert code == 2 and "variants.gb.training" in err and "gb200 has no default price" in err
+    assert code == 0, err
+    code, out, err = invoke("run", str(write_scenario(document)))
+    assert code == 0, err
+    assert "no price: set training.price_usd_per_hour" in out
+    assert "GPU-h" in out
 
 
 def test_compare_names_the_repeated_scenario() -> None:

@@ -92,9 +92,9 @@ def test_no_layout_no_memory_per_accelerator() -> None:
             ],
         ),
         (
-            {"pp": 3},
+            {"pp": 96},
             2048,
-            ["training.layout.pp", "does not divide the 80 layers", "use pp in 1, 2, 4, 5, 8"],
+            ["training.layout.pp", "is more stages than the 80 layers", "use pp of at most 80"],
         ),
         ({"tp": 8, "pp": 8}, 32, ["needs tp·pp·cp·dp", "raise training.accelerator_count to 64"]),
         (

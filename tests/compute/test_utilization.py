@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.compute import step_time as steptime
-from planner.compute.backtest import backtest, layout_shapes
-from planner.compute.calibration import calibrate_kernel, shape_from_params
-from planner.compute.utilization import KERNEL_EFFICIENCY, search_layouts, step_time
+from planner.compute.backtest import backtest
+from planner.compute.calibration import shape_from_params
+from planner.compute.utilization import search_layouts, step_time
 from planner.scenario.accelerators import hardware
 from planner.scenario.layout import Layout
 from planner.scenario.schema import Architecture
@@ -28,20 +26,10 @@ LLAMA_70B = Architecture(
 )
 
 
-def test_kernel_efficiency_is_the_calibration_on_published_runs() -> None:
-    """planner.compute.utilization.KERNEL_EFFICIENCY is what calibrate_kernel finds on the shipped
-    published_runs.csv (median implied / predicted whole-run MFU = 1), to two decimals."""
-    shapes, implied = layout_shapes()
-    assert len(shapes) >= 20
-    assert calibrate_kernel(shapes, implied) == pytest.approx(KERNEL_EFFICIENCY, abs=0.01)
-
-
 def test_backtest_keeps_its_coverage_and_reports_predicted_beside_implied() -> None:
-    """Issue 11 done-when: coverage >= 76%, median miss no worse than x1.26; each scored run on an
-    accelerator with link bandwidths gets a layout-predicted utilisation beside the implied one."""
+    """Each scored run on an accelerator with link bandwidths gets a layout-predicted
+    utilisation beside the implied one (targets: tests/compute/test_hours.py)."""
     result = backtest()
-    assert result.range_coverage >= 0.76
-    assert math.exp(result.median_abs_log_error) <= 1.26 + 1e-9
     predicted = [r for r in result.rows if r.scored and r.predicted_utilization is not None]
     assert len(predicted) == result.layout_runs >= 20
     assert all(0.05 < r.predicted_utilization < 0.6 for r in predicted)  # type: ignore[operator]
@@ -55,7 +43,7 @@ def test_search_ranks_feasible_layouts_first_and_says_why_others_fail() -> None:
     rates = [c.tokens_per_s for c in feasible]
     assert rates == sorted(rates, reverse=True)
     reasons = {c.reason for c in found if not c.feasible}
-    assert any("GB usable" in r for r in reasons)  # tp = 1 cannot hold 70B
+    assert any("GB usable" in r for r in reasons)  # tp = 1 without ZeRO-3 cannot hold 70B
     assert all(c.layout.tp <= 8 for c in found)
 
 

@@ -55,7 +55,13 @@ def test_check_18_sardana_inference_aware() -> None:
             "name": "sardana",
             "model": {"params": "13B"},
             "law": constants,
-            "training": {"tokens": 5.765e11, "accelerator": "h100-sxm", "accelerator_count": 1000},
+            # a stated utilisation: the check is about FLOPs, so dollars must be proportional
+            "training": {
+                "tokens": 5.765e11,
+                "accelerator": "h100-sxm",
+                "accelerator_count": 1000,
+                "utilization": 0.3,
+            },
         }
     )
     out = optimize(

@@ -231,6 +231,26 @@ def _table_after(
     return header, rows
 
 
+def test_resource_table_shows_generation_hours_and_combined_wall_clock(
+    phi4: planner.Results, page: BeautifulSoup
+) -> None:
+    """Issue 18 done-when: the Phi-4 report shows generation hours, generation wall-clock and
+    the combined wall-clock (the self-hosted variant generates for days before training)."""
+    header, rows = _table_after(page, "costs", 1)
+    for column in (
+        "generation + grading hours (self-hosted)",
+        "generation wall-clock",
+        "combined wall-clock",
+        "hours model: per-step MFU x goodput (layout)",
+    ):
+        assert column in header
+    hosted = phi4["self-hosted-generator"]
+    cells = dict(zip(header, rows["self-hosted-generator"], strict=True))
+    assert cells["generation wall-clock"] == units.format_days(hosted.generation_wall_clock_days)
+    assert cells["combined wall-clock"] == units.format_days(hosted.combined_wall_clock_days)
+    assert "(chosen)" in cells["hours model: per-step MFU x goodput (layout)"]
+
+
 def test_cost_table_has_every_component_from_the_plan_result(
     phi4: planner.Results, page: BeautifulSoup
 ) -> None:
@@ -343,10 +363,13 @@ def test_every_dollar_in_the_sources_table_has_its_price(
         if any(row[i] != "$0" for i in money):
             assert (row[1], "all plans") in priced or (row[1], row[0]) in priced, row
     text = {(name, plans): price for name, price, plans in prices}
-    api_plans = ", ".join(p.plan for p in phi4.plans if p.plan != "self-hosted-generator")
+    hosted_plans = ("self-hosted-generator", "self-hosted-wrap-2023")
+    api_plans = ", ".join(p.plan for p in phi4.plans if p.plan not in hosted_plans)
     assert "API $2.5/M in, $10/M out" in text[("synthetic", api_plans)]
-    hosted = text[("synthetic", "self-hosted-generator")]
+    hosted = text[("synthetic", "self-hosted-wrap-2023")]
     assert hosted.startswith("self-hosted 70B on h100-sxm at $4.92/h, 8.8% utilisation")
+    roofline = text[("synthetic", "self-hosted-generator")]
+    assert "roofline throughput, trtllm-2025 engine" in roofline
     assert "yield 70%" in hosted
     assert (
         "gpt-4o-mini judge" in hosted and text[("acquired", "all plans")] == "licence $1/M tokens"

@@ -53,9 +53,11 @@ def test_tpu_without_tdp_has_no_energy_and_says_why() -> None:
     assert any("no published TDP" in w for w in result.warnings)
 
 
-def test_accelerator_without_price_asks_for_one() -> None:
-    with pytest.raises(planner.InputError, match="set training.price_usd_per_hour"):
-        plan(accelerator="gb200")
+def test_accelerator_without_price_gives_hours_and_no_dollars() -> None:
+    """Issue 18: time needs no price; dollars are NaN ("no price" in outputs) until one is set."""
+    unpriced = plan(accelerator="gb200")
+    assert unpriced.accelerator_hours > 0 and unpriced.wall_clock_days > 0
+    assert math.isnan(unpriced.price_usd_per_hour) and math.isnan(unpriced.total_cost_usd)
     assert plan(accelerator="gb200", price_usd_per_hour=6.0).price_usd_per_hour == 6.0
 
 
@@ -124,10 +126,13 @@ def test_cost_and_hours_monotone_never_negative_or_nan(
     for r in (base, more_tokens, more_params):
         for value in (r.accelerator_hours, r.total_cost_usd, r.wall_clock_days, r.energy_kwh):
             assert value is not None and value >= 0 and not math.isnan(value)
-    assert more_tokens.accelerator_hours >= base.accelerator_hours
-    assert more_tokens.total_cost_usd >= base.total_cost_usd
-    assert more_params.accelerator_hours >= base.accelerator_hours
-    assert more_params.total_cost_usd >= base.total_cost_usd
+    # within one model shape the hours model's hours are flat in parameters (MFU scales with
+    # them): allow the last bit of floating-point noise
+    ulp = 1 - 1e-12
+    assert more_tokens.accelerator_hours >= base.accelerator_hours * ulp
+    assert more_tokens.total_cost_usd >= base.total_cost_usd * ulp
+    assert more_params.accelerator_hours >= base.accelerator_hours * ulp
+    assert more_params.total_cost_usd >= base.total_cost_usd * ulp
 
 
 @settings(max_examples=40, deadline=None)

@@ -53,8 +53,8 @@ BAD_DOCUMENTS: list[tuple[str, Any, list[str]]] = [
     ),
     (
         "missing required field",
-        with_changes(training__accelerator_count=None),
-        ["training.accelerator_count: required field is missing"],
+        with_changes(training__accelerator=None),
+        ["training.accelerator: required field is missing"],
     ),
     ("zero tokens", with_changes(training__tokens=0), ["training.tokens", "is zero"]),
     ("negative tokens", with_changes(training__tokens="-5B"), ["training.tokens", "is negative"]),

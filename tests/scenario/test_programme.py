@@ -56,7 +56,9 @@ def test_owned_accelerators_amortised_as_epoch() -> None:
 
 
 def test_programme_in_sweeps_and_json() -> None:
-    scenario = validate({**BASE, "programme": {"development_multiple": 1.0}})
+    # a stated utilisation: the hours model would pick a different shape per size
+    training = {**BASE["training"], "utilization": 0.3}
+    scenario = validate({**BASE, "training": training, "programme": {"development_multiple": 1.0}})
     frame = sweep(scenario, {"model.params": [7e9, 14e9]})
     assert frame["programme_usd"].iloc[1] == pytest.approx(2 * frame["programme_usd"].iloc[0])
     assert "programme_total_usd" in planner.run(scenario).to_dict()["plans"][0]
