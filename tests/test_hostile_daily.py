@@ -280,9 +280,9 @@ MORE_CASES = [
         ["variants.b.data.books.unique_tokens", "negative"],
     ),
     case(
-        "scheduler-without-dask",
+        "scheduler-with-the-numpy-engine",  # a lone --scheduler implies the dask engine
         ["sweep", "{in}/one_judge.yaml", "--grid", "model.params=1B,2B", "-o", "{out}/s.csv",
-         "--scheduler", "tcp://127.0.0.1:8786"],
+         "--scheduler", "tcp://127.0.0.1:8786", "--engine", "numpy"],
         ["--scheduler", "--engine dask"],
     ),
 ]  # fmt: skip
