@@ -326,7 +326,9 @@ def gain_stream(mix_pools: Sequence[Pool]) -> list[bool]:
     explicit value weight; a rephrasing tied to a real source (``rephrases: web``) brings that
     source's family; a pool not tied to one (generated text, rephrasings of unseen text) was
     measured beside general real text, taken to be the sources the scenario rewrites or, when it
-    rewrites none, every real source (assumption, decisions log 2026-12-06); ``mixed_with`` on a
+    rewrites none, its largest real corpus by unique tokens (the general web text such gains were
+    measured beside; a second, smaller domain such as code is not multiplied; assumption,
+    decisions log 2026-12-06); ``mixed_with`` on a
     pool names its real sources instead. Every other pool counts at its own ``D'``, unmultiplied.
     With every pool in the stream this is §10 A5 exactly.
     """
@@ -344,7 +346,7 @@ def gain_stream(mix_pools: Sequence[Pool]) -> list[bool]:
     )
     partners = set(rewritten)
     if untied and not rewritten:
-        partners = set(real)
+        partners = {_general_corpus(mix_pools)}
     for p, g in zip(mix_pools, gained, strict=True):
         if g and p.mixed_with is not None:
             partners |= set(p.mixed_with)
@@ -352,6 +354,18 @@ def gain_stream(mix_pools: Sequence[Pool]) -> list[bool]:
         g or (p.kind == "real" and p.family in partners)
         for p, g in zip(mix_pools, gained, strict=True)
     ]
+
+
+def _general_corpus(mix_pools: Sequence[Pool]) -> str:
+    """The family of the real pool holding the most unique tokens (the first listed on a tie; a
+    pool of unknown size counts as unlimited). Judged on the first row, so a sweep keeps one
+    stream across its rows."""
+    real = [p for p in mix_pools if p.kind == "real"]
+    if not real:
+        return ""
+    sizes = [float(np.ravel(np.asarray(p.unique_tokens, dtype=float))[0]) for p in real]
+    sizes = [np.inf if np.isnan(v) else v for v in sizes]
+    return real[int(np.argmax(sizes))].family
 
 
 def _own_effective(pool: Pool) -> Number:

@@ -170,13 +170,17 @@ def test_the_excess_parameter_discount_needs_scarce_data() -> None:
     "a share below σ* with fresh real tokens can raise the loss (here by 3e-5 nats)",
 )
 def test_fresh_real_tokens_under_the_budget_gain_form() -> None:
-    data = [
+    # the fresh source joins the gain's stream (mixed_with), so it dilutes the rephrased share
+    reph = {"rephrases": {"unique_tokens": 4.207e11}}
+    before_data = [web(6.431e12), synthetic("r", 4.207e11, "rephrased", mixed_with=["web"], **reph)]
+    after_data = [
         web(6.431e12),
-        synthetic("r", 4.207e11, "rephrased", rephrases={"unique_tokens": 4.207e11}),
+        synthetic("r", 4.207e11, "rephrased", mixed_with=["web", "fresh"], **reph),
+        web(5.083e10, name="fresh"),
     ]
     mixture = {"rephrased": "wrap-2024", "form": "budget-gain"}
-    before = evaluate(data, 8.374e11, **mixture)["loss"][0]
-    after = evaluate([*data, web(5.083e10, name="fresh")], 8.374e11, **mixture)["loss"][0]
+    before = evaluate(before_data, 8.374e11, **mixture)["loss"][0]
+    after = evaluate(after_data, 8.374e11, **mixture)["loss"][0]
     assert after <= before
 
 
