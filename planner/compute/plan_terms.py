@@ -309,7 +309,8 @@ def _modelled_one(
         lower, weight = arch.layers, 0.0
     else:
         lower, weight = hours.shape_bracket_one(active, seq)
-    batch_key = 2.0 ** (round(math.log2(batch_tokens) * 2) / 2)
+    # a stage or row that trains nothing still gets a layout: at least one sequence per step
+    batch_key = 2.0 ** (round(math.log2(max(batch_tokens, seq)) * 2) / 2)
     if layout is None:
         count = min(count, max(1.0, batch_key // seq) * MAX_CHOSEN_TP)
     runs = []
@@ -366,7 +367,7 @@ def _modelled(
         lower, weight = np.full(active.shape, arch.layers), np.zeros(active.shape)
     else:  # between the two bracketing shapes, interpolated in ln N (planner.compute.hours)
         lower, weight = (np.ravel(a) for a in hours.shape_bracket(active, seq))
-    batch_key = np.exp2(np.round(np.log2(batch_tokens) * 2) / 2)
+    batch_key = np.exp2(np.round(np.log2(np.maximum(batch_tokens, seq)) * 2) / 2)
     if layout is None:
         # accelerators beyond one sequence per replica of a tp-8 group cannot be kept busy
         # (docs/hardware-literature.md §7): the hours model uses at most that many

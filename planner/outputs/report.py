@@ -69,6 +69,9 @@ class ReportContext:
     resource_headers: list[str]
     """Columns of the resource table."""
     resource_rows: list[list[str]]
+    time_headers: list[str]
+    """Columns of the time table (hours model, generation, combined wall-clock)."""
+    time_rows: list[list[str]]
     """One row per plan: accelerators, hours, days, energy, CO2, memory."""
     samples: int
     """Monte Carlo draws per plan."""
@@ -242,6 +245,7 @@ def build_context(
     source_headers, source_rows = report_tables.source_table(results)
     cost_headers, cost_rows = report_tables.cost_table(results)
     resource_headers, resource_rows = report_tables.resource_table(results)
+    time_headers, time_rows = report_tables.time_table(results)
     law = base_input.scenario.law if base_input else None
     task_headers, task_rows = task_tables.task_table(results)
     allocation = found.allocation
@@ -270,6 +274,8 @@ def build_context(
         cost_rows=cost_rows,
         resource_headers=resource_headers,
         resource_rows=resource_rows,
+        time_headers=time_headers,
+        time_rows=time_rows,
         samples=base_input.scenario.uncertainty.samples if base_input else 0,
         seed=results.seed,
         charts=_charts(results, plans, found),

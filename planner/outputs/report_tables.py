@@ -24,6 +24,7 @@ __all__ = [
     "resource_table",
     "source_table",
     "summary_table",
+    "time_table",
 ]
 
 ASSUMPTIONS_IN_FORCE: tuple[defaults.Assumption, ...] = (
@@ -197,10 +198,6 @@ def resource_table(results: Results) -> Table:
         "CO2",
         "memory: weights+grads+Adam; per accelerator",
         "memory per accelerator under the layout",
-        "hours model: per-step MFU x goodput (layout)",
-        "generation + grading hours (self-hosted)",
-        "generation wall-clock",
-        "combined wall-clock",
     ]
     rows = [
         [
@@ -213,6 +210,25 @@ def resource_table(results: Results) -> Table:
             optional(units.format_co2, p.co2_tonnes),
             _memory(p, capacity.get(p.plan)),
             _layout_memory(p),
+        ]
+        for p in results.plans
+    ]
+    return headers, rows
+
+
+def time_table(results: Results) -> Table:
+    """Where the hours come from and how long until the model exists: the hours model's two
+    factors and layout, self-hosted generation and grading, and the combined wall-clock."""
+    headers = [
+        "plan",
+        "hours model: per-step MFU x goodput (layout)",
+        "generation + grading hours (self-hosted)",
+        "generation wall-clock",
+        "combined wall-clock",
+    ]
+    rows = [
+        [
+            p.plan,
             _hours_model(p),
             (
                 units.format_count(p.synthetic_accelerator_hours) + " h"
