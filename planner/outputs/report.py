@@ -69,10 +69,11 @@ class ReportContext:
     resource_headers: list[str]
     """Columns of the resource table."""
     resource_rows: list[list[str]]
+    """One row per plan: accelerators, hours, days, energy, CO2, memory."""
     time_headers: list[str]
     """Columns of the time table (hours model, generation, combined wall-clock)."""
     time_rows: list[list[str]]
-    """One row per plan: accelerators, hours, days, energy, CO2, memory."""
+    """One row per plan: where its hours come from and how long until the model exists."""
     samples: int
     """Monte Carlo draws per plan."""
     seed: int

@@ -236,7 +236,7 @@ def test_resource_table_shows_generation_hours_and_combined_wall_clock(
 ) -> None:
     """Issue 18 done-when: the Phi-4 report shows generation hours, generation wall-clock and
     the combined wall-clock (the self-hosted variant generates for days before training)."""
-    header, rows = _table_after(page, "costs", 1)
+    header, rows = _table_after(page, "costs", 2)  # the time table, after costs and resources
     for column in (
         "generation + grading hours (self-hosted)",
         "generation wall-clock",
