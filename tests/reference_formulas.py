@@ -103,3 +103,44 @@ def ridge_batch(peak_flops_per_s: Number, hbm_tbs: Number, bytes_per_param: Numb
 def deepseek_learning_rate(compute_flops: Number) -> Number:
     """Optimal peak learning rate, ``0.3118 · C^-0.1250`` (DeepSeek LLM §3.1)."""
     return 0.3118 * compute_flops**-0.1250
+
+
+def bubble_share_of_step(pipeline: Number, micro_batches: Number, virtual: Number = 1) -> Number:
+    """Pipeline bubble over the whole step: ``(p-1)/(v·m + p - 1)`` (Narayanan et al. 2021 §2.2)."""
+    return (pipeline - 1) / (virtual * micro_batches + pipeline - 1)
+
+
+def megatron_iteration_flops(
+    batch: Number, seq: Number, layers: Number, hidden: Number, vocab: Number
+) -> Number:
+    """Model FLOPs of one iteration: ``72·B·s·L·h²·(1 + s/6h + V/12Lh)`` (Narayanan et al. 2021 §5.1).
+
+    GPT-3 block (MHA, f = 4h), no recompute FLOPs counted (model FLOPs, not hardware FLOPs).
+    """
+    return (
+        72.0
+        * batch
+        * seq
+        * layers
+        * hidden**2
+        * (1.0 + seq / (6.0 * hidden) + vocab / (12.0 * layers * hidden))
+    )
+
+
+def mfu_from_iteration(
+    flops: Number, seconds: Number, accelerators: Number, peak_flops_per_s: Number
+) -> Number:
+    """Model-FLOPs utilisation of one iteration: ``F / (t · n · peak)``."""
+    return flops / (seconds * accelerators * peak_flops_per_s)
+
+
+def node_rate_mtbf_hours(
+    failures_per_1000_node_days: Number, accelerators: Number, per_node: Number = 8
+) -> Number:
+    """Kokolis et al. 2024 projection: ``MTTF = 24 h / (rate/1000 · n/8)``."""
+    return 24.0 / (failures_per_1000_node_days / 1000.0 * accelerators / per_node)
+
+
+def young_interval_s(checkpoint_s: Number, mtbf_s: Number) -> Number:
+    """Young (1974) optimal checkpoint interval ``τ = √(2·δ·M)``."""
+    return np.sqrt(2.0 * checkpoint_s * mtbf_s)

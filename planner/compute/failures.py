@@ -17,8 +17,6 @@ __all__ = [
     "daly_interval_s",
     "job_mtbf_hours",
     "lost_share",
-    "node_rate_mtbf_hours",
-    "young_interval_s",
 ]
 
 INTERRUPTIONS_PER_ACCELERATOR_HOUR = 419 / (54 * 24 * 16384)
@@ -37,18 +35,6 @@ def job_mtbf_hours(
 ) -> Number:
     """Mean time between interruptions of a job: ``1 / (rate · n)`` hours (per-accelerator rate)."""
     return 1.0 / (rate * accelerators)
-
-
-def node_rate_mtbf_hours(
-    failures_per_1000_node_days: Number, accelerators: Number, per_node: Number = 8
-) -> Number:
-    """Kokolis et al. 2024 projection: ``MTTF = 24 h / (rate/1000 · n/8)``."""
-    return 24.0 / (failures_per_1000_node_days / 1000.0 * accelerators / per_node)
-
-
-def young_interval_s(checkpoint_s: Number, mtbf_s: Number) -> Number:
-    """Young (1974) optimal checkpoint interval ``τ = √(2·δ·M)``."""
-    return np.sqrt(2.0 * checkpoint_s * mtbf_s)
 
 
 def daly_interval_s(checkpoint_s: Number, mtbf_s: Number) -> Number:

@@ -25,11 +25,8 @@ __all__ = [
     "all_reduce_bytes",
     "all_to_all_bytes",
     "bubble_share_of_ideal",
-    "bubble_share_of_step",
     "collective_seconds",
     "kernel_efficiency",
-    "megatron_iteration_flops",
-    "mfu_from_iteration",
     "realised_speedup",
     "stage_imbalance",
     "tensor_parallel_bytes_per_layer",
@@ -105,35 +102,6 @@ def tensor_parallel_bytes_per_layer(
 def bubble_share_of_ideal(pipeline: Number, micro_batches: Number, virtual: Number = 1) -> Number:
     """Pipeline bubble over ideal time: ``(p-1)/(v·m)`` (Narayanan et al. 2021 §2.2)."""
     return (pipeline - 1) / (virtual * micro_batches)
-
-
-def bubble_share_of_step(pipeline: Number, micro_batches: Number, virtual: Number = 1) -> Number:
-    """Pipeline bubble over the whole step: ``(p-1)/(v·m + p - 1)`` (Narayanan et al. 2021 §2.2)."""
-    return (pipeline - 1) / (virtual * micro_batches + pipeline - 1)
-
-
-def megatron_iteration_flops(
-    batch: Number, seq: Number, layers: Number, hidden: Number, vocab: Number
-) -> Number:
-    """Model FLOPs of one iteration: ``72·B·s·L·h²·(1 + s/6h + V/12Lh)`` (Narayanan et al. 2021 §5.1).
-
-    GPT-3 block (MHA, f = 4h), no recompute FLOPs counted (model FLOPs, not hardware FLOPs).
-    """
-    return (
-        72.0
-        * batch
-        * seq
-        * layers
-        * hidden**2
-        * (1.0 + seq / (6.0 * hidden) + vocab / (12.0 * layers * hidden))
-    )
-
-
-def mfu_from_iteration(
-    flops: Number, seconds: Number, accelerators: Number, peak_flops_per_s: Number
-) -> Number:
-    """Model-FLOPs utilisation of one iteration: ``F / (t · n · peak)``."""
-    return flops / (seconds * accelerators * peak_flops_per_s)
 
 
 def kernel_efficiency(

@@ -92,9 +92,9 @@ def test_check_4_korthikanti_table5_mfu() -> None:
     """Check 4: Korthikanti Table 5, 530B on 280 A100 (global batch 280, s = 2,048, V = 51,200,
     312 TFLOP/s): 49.05 s full recompute, 37.83 s SP + selective -> MFU 43.2% and 56.0% (0.5%);
     speed-up 1.297 ("29% faster") within 1%."""
-    flops = step_time.megatron_iteration_flops(280, 2048, 105, 20480, 51200)
-    full = step_time.mfu_from_iteration(flops, 49.05, 280, 312e12)
-    selective = step_time.mfu_from_iteration(flops, 37.83, 280, 312e12)
+    flops = reference_formulas.megatron_iteration_flops(280, 2048, 105, 20480, 51200)
+    full = reference_formulas.mfu_from_iteration(flops, 49.05, 280, 312e12)
+    selective = reference_formulas.mfu_from_iteration(flops, 37.83, 280, 312e12)
     assert full == pytest.approx(0.432, rel=REL)
     assert selective == pytest.approx(0.560, rel=REL)
     assert selective / full == pytest.approx(1.297, rel=1e-2)
@@ -118,10 +118,10 @@ def test_check_6_megatron_distributed_optimizer() -> None:
 def test_check_7_pipeline_bubble() -> None:
     """Check 7: Narayanan et al. 2021 §2.2, p = 8, m = 32: 17.9% of the step (21.9% of ideal);
     interleaved v = 4: 5.2% (rounded figures: 0.5% of the exact value)."""
-    assert step_time.bubble_share_of_step(8, 32) == pytest.approx(7 / 39, rel=1e-12)
-    assert round(step_time.bubble_share_of_step(8, 32), 3) == 0.179
+    assert reference_formulas.bubble_share_of_step(8, 32) == pytest.approx(7 / 39, rel=1e-12)
+    assert round(reference_formulas.bubble_share_of_step(8, 32), 3) == 0.179
     assert round(step_time.bubble_share_of_ideal(8, 32), 3) == 0.219
-    assert round(step_time.bubble_share_of_step(8, 32, 4), 3) == 0.052
+    assert round(reference_formulas.bubble_share_of_step(8, 32, 4), 3) == 0.052
 
 
 def test_check_8_ring_all_reduce() -> None:
@@ -147,7 +147,7 @@ def test_check_10_step_law() -> None:
 
 def test_check_11_young_daly() -> None:
     """Check 11: δ = 300 s, M = 3 h -> Young τ = 2,546 s (42.4 min); Daly 2,349 s; 0.5%."""
-    assert failures.young_interval_s(300, 3 * 3600) == pytest.approx(2546, rel=REL)
+    assert reference_formulas.young_interval_s(300, 3 * 3600) == pytest.approx(2546, rel=REL)
     assert failures.daly_interval_s(300, 3 * 3600) == pytest.approx(2349, rel=REL)
 
 
@@ -155,8 +155,8 @@ def test_check_12_failure_rates() -> None:
     """Check 12: Kokolis et al. 2024, 6.50 per 1,000 node-days, 8 GPUs/node -> 1.80 h at 16,384
     GPUs and 0.225 h at 131,072 (±3% vs the paper's 1.8 and 0.23 h); Llama 3 (arXiv 2407.21783
     Table 5) 419 unexpected interruptions in 54 days -> MTBF 3.09 h (0.5%)."""
-    assert failures.node_rate_mtbf_hours(6.50, 16384) == pytest.approx(1.8, rel=0.03)
-    assert failures.node_rate_mtbf_hours(6.50, 131072) == pytest.approx(0.23, rel=0.03)
+    assert reference_formulas.node_rate_mtbf_hours(6.50, 16384) == pytest.approx(1.8, rel=0.03)
+    assert reference_formulas.node_rate_mtbf_hours(6.50, 131072) == pytest.approx(0.23, rel=0.03)
     assert failures.job_mtbf_hours(16384) == pytest.approx(3.09, rel=REL)
 
 
@@ -179,14 +179,14 @@ def test_check_14_deepseek_v3_and_wrap() -> None:
     (Mistral-7B; 7.0e9 would give 4.2%); 0.5% (4.4% is rounded: 1.5%)."""
     flops = 6 * 37e9 * 14.8e12
     seconds = 2.664e6 * 3600
-    assert step_time.mfu_from_iteration(flops, seconds, 1, 989.4e12) == pytest.approx(
+    assert reference_formulas.mfu_from_iteration(flops, seconds, 1, 989.4e12) == pytest.approx(
         0.346, rel=REL
     )
-    assert step_time.mfu_from_iteration(flops, seconds, 1, 1978.9e12) == pytest.approx(
+    assert reference_formulas.mfu_from_iteration(flops, seconds, 1, 1978.9e12) == pytest.approx(
         0.173, rel=REL
     )
     tokens_per_s = 85e9 / (25e3 * 3600)
     assert tokens_per_s == pytest.approx(944, rel=REL)
-    assert step_time.mfu_from_iteration(2 * 7.24e9 * tokens_per_s, 1, 1, 312e12) == pytest.approx(
-        0.044, rel=0.015
-    )
+    assert reference_formulas.mfu_from_iteration(
+        2 * 7.24e9 * tokens_per_s, 1, 1, 312e12
+    ) == pytest.approx(0.044, rel=0.015)

