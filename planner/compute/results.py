@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.compute import memory
+from planner.compute.plan_terms import MODELLED_OUTPUTS
 
 __all__ = ["HardwareResult", "MemoryPerAccelerator", "hardware_fields", "hardware_output"]
 
@@ -99,17 +100,7 @@ def hardware_fields(values: dict[str, float]) -> dict[str, Any]:
             headroom_share=memory.HEADROOM_SHARE,
             fits=None if math.isnan(values["memory_fits"]) else bool(values["memory_fits"]),
         )
-    modelled = {
-        "modelled_step_utilization",
-        "modelled_goodput",
-        "modelled_step_s",
-        "layout_tp",
-        "layout_pp",
-        "layout_cp",
-        "layout_dp",
-        "layout_zero",
-        "layout_chosen",
-    }
+    modelled = set(MODELLED_OUTPUTS)
     fields: dict[str, Any] = {
         name: _number(values, name) if name in modelled else values[name]
         for name in HardwareResult.__dataclass_fields__

@@ -11,7 +11,14 @@ from typing import Any
 
 from planner import defaults, units
 from planner.compute.plan_terms import HARDWARE_ASSUMPTIONS
-from planner.outputs.text import flag_groups, optional, paired_difference, plan_range, price_cell
+from planner.outputs.text import (
+    flag_groups,
+    hours_model_cell,
+    optional,
+    paired_difference,
+    plan_range,
+    price_cell,
+)
 from planner.plan.estimate import PlanResult, Results
 
 __all__ = [
@@ -229,7 +236,7 @@ def time_table(results: Results) -> Table:
     rows = [
         [
             p.plan,
-            _hours_model(p),
+            hours_model_cell(p, with_layout=True),
             (
                 units.format_count(p.synthetic_accelerator_hours) + " h"
                 if p.synthetic_accelerator_hours
@@ -245,21 +252,6 @@ def time_table(results: Results) -> Table:
         for p in results.plans
     ]
     return headers, rows
-
-
-def _hours_model(p: PlanResult) -> str:
-    """``56% x 49% (tp1·pp1·cp1·dp1920 Z3 (chosen))``, or "stated utilisation"."""
-    hardware = p.hardware
-    if (
-        hardware is None
-        or hardware.modelled_step_utilization is None
-        or hardware.modelled_goodput is None
-    ):
-        return "stated utilisation"
-    return (
-        f"{units.format_ratio(hardware.modelled_step_utilization)} x "
-        f"{units.format_ratio(hardware.modelled_goodput)} ({hardware.layout_text})"
-    )
 
 
 def _hour_unit(p: PlanResult) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "WIDTH",
     "clean_text",
     "flag_groups",
+    "hours_model_cell",
     "md_cell",
     "optional",
     "paired_difference",
@@ -118,7 +119,7 @@ ROWS: tuple[Row, ...] = (
             units.format_ratio, p.utilization, p.utilization_low, p.utilization_high
         ),
     ),
-    ("Hours model (per-step MFU x goodput)", lambda p: _hours_model(p)),
+    ("Hours model (per-step MFU x goodput)", lambda p: hours_model_cell(p)),
     ("Layout for hours", lambda p: _layout_text(p)),
     (
         "Accelerator-hours",
@@ -170,8 +171,9 @@ def _generation_days(plan: PlanResult) -> str:
     return units.format_days(plan.generation_wall_clock_days)
 
 
-def _hours_model(plan: PlanResult) -> str:
-    """``47% x 62% goodput``: the two factors of the whole-run utilisation (planner.compute.hours)."""
+def hours_model_cell(plan: PlanResult, with_layout: bool = False) -> str:
+    """``47% x 62% goodput``: the two factors of the whole-run utilisation (planner.compute.hours),
+    with the layout in brackets for the report; "stated utilisation" when the scenario gave one."""
     hardware = plan.hardware
     if (
         hardware is None
@@ -179,10 +181,11 @@ def _hours_model(plan: PlanResult) -> str:
         or hardware.modelled_goodput is None
     ):
         return "stated utilisation"
-    return (
+    factors = (
         f"{units.format_ratio(hardware.modelled_step_utilization)} x "
-        f"{units.format_ratio(hardware.modelled_goodput)} goodput"
+        f"{units.format_ratio(hardware.modelled_goodput)}"
     )
+    return f"{factors} ({hardware.layout_text})" if with_layout else f"{factors} goodput"
 
 
 def _layout_text(plan: PlanResult) -> str:
