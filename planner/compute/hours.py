@@ -141,16 +141,13 @@ def shape_bracket(params: Any, seq_len: int) -> tuple[Any, Any]:
     n = np.asarray(params, dtype=float)
     root = (n / (12 * ASPECT_RATIO**2)) ** (1 / 3)
     lower = np.maximum(8, 8 * np.floor(root / 8)).astype(int)
-    if lower.ndim == 0:
-        low = active_of(shape_of_layers(int(lower), seq_len))
-        high = active_of(shape_of_layers(int(lower) + 8, seq_len))
-    else:
-        sizes = {
-            int(k): active_of(shape_of_layers(int(k), seq_len))
-            for k in np.unique(np.concatenate([np.ravel(lower), np.ravel(lower) + 8]))
-        }
-        low = np.vectorize(lambda k: sizes[int(k)], otypes=[float])(lower)
-        high = np.vectorize(lambda k: sizes[int(k) + 8], otypes=[float])(lower)
+    # few distinct layer counts: each shape once, then a lookup for every row
+    layers, where = np.unique(lower, return_inverse=True)
+    sizes = np.array(
+        [[active_of(shape_of_layers(int(k) + d, seq_len)) for d in (0, 8)] for k in layers]
+    )
+    low = sizes[:, 0][where].reshape(lower.shape)
+    high = sizes[:, 1][where].reshape(lower.shape)
     weight = np.clip(np.log(n / low) / np.log(high / low), 0.0, 1.0)
     return lower, weight
 
