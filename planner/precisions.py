@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-import numpy as np
-
 from planner.numbers import Number
 
 __all__ = [
@@ -66,6 +64,8 @@ def kumar_factor(
     training lowers the effective parameter count; the three effects multiply (laws-2025.md §2.1,
     check 5: f(16) = 0.99676, f(8) = 0.92411, f(4) = 0.63892 with all three equal).
     """
+    import numpy as np  # here, not at import: the command line lists the formats without numpy
+
     return (
         (1.0 - np.exp(-np.asarray(weight_bits, dtype=float) / gamma_w))
         * (1.0 - np.exp(-np.asarray(activation_bits, dtype=float) / gamma_a))
