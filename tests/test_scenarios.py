@@ -101,3 +101,15 @@ def test_llama2_70b_layout_comments() -> None:
     # utilisation is against the doubled peak: at most 1.3/2 of the BF16 figure
     ratio = results["fp8"].utilization / results["base"].utilization
     assert 0.5 < ratio <= 1.3 / 2 + 1e-9
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_shipped_scenario_gets_a_full_report(path: Path) -> None:
+    # the report's analysis (frontier, sensitivity, share and mixture curves, the optimiser)
+    # rebuilds scenarios; a staged scenario once broke it (its stages named sources the
+    # mixture curve had replaced)
+    from planner.outputs.report import render_report
+
+    results = planner.run(planner.load_scenario(path), file=str(path))
+    html = render_report(results, analysis=planner.analyse(results))
+    assert "<table" in html and results.plans[0].plan in html

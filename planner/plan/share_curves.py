@@ -117,6 +117,7 @@ def mixture_curves(scenario: Scenario, shares: tuple[float, ...] = SHARES) -> li
         batch = scenario.model_copy(
             update={
                 "data": data,
+                "stages": [],  # a curve of the whole run's mix: one stage of web and synthetic
                 "training": scenario.training.model_copy(update={"tokens": tokens, "epochs": None}),
             }
         )
