@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from planner.errors import InputError
 from planner.numbers import Number
@@ -21,6 +24,7 @@ __all__ = [
     "accelerator_hours",
     "attention_params",
     "block_attention_params",
+    "combine_wall_clock",
     "count_params",
     "feed_forward_params",
     "ffn_params",
@@ -249,3 +253,14 @@ def min_accelerators(memory_bytes: float, memory_gb: float | None) -> int | None
     if memory_gb is None:
         return None
     return max(1, math.ceil(memory_bytes / (memory_gb * 1e9)))
+
+
+def combine_wall_clock(out: dict[str, Any], timing: str) -> None:
+    """Wall-clock until the model exists, point and range (``combined_wall_clock_days``,
+    ``_low``, ``_high`` in ``out``): generation then training (``before``) adds the two;
+    ``parallel`` takes the longer. A staged run calls it again on its stages' summed days."""
+    for suffix in ("", "_low", "_high"):
+        days, generation = out[f"wall_clock_days{suffix}"], out["generation_wall_clock_days"]
+        out[f"combined_wall_clock_days{suffix}"] = (
+            days + generation if timing == "before" else np.maximum(days, generation)
+        )

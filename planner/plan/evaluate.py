@@ -246,13 +246,7 @@ def evaluate(scenario: Any, size: int = 1, varied_shares: Collection[str] = ()) 
         else np.full(size, np.nan)
     )
     plan_terms.hardware_terms(scenario, out, ones)
-    for suffix in ("", "_low", "_high"):
-        days, generation = out[f"wall_clock_days{suffix}"], out["generation_wall_clock_days"]
-        out[f"combined_wall_clock_days{suffix}"] = (
-            days + generation
-            if training.generation_timing == "before"
-            else np.maximum(days, generation)
-        )
+    compute.combine_wall_clock(out, training.generation_timing)
     synthetic = sum((s.tokens for s in sources if s.kind == "synthetic"), 0 * ones)
     out["synthetic_tokens"] = synthetic
     out["synthetic_share"] = synthetic / tokens

@@ -40,6 +40,7 @@ __all__ = [
     "paired_loss",
     "ranges",
     "samples",
+    "staged_ratios",
 ]
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -121,12 +122,14 @@ def ranges(ev: Evaluation, settings: Uncertainty) -> dict[str, np.ndarray] | Non
     hours = flops.accelerator_hours(
         ev["training_flops"][:, None], ev["peak_flops_per_s"][:, None], utilization
     )
-    out["accelerator_hours"][:] = hours
     goodput = np.asarray(ev.scenario.training.goodput) * np.ones(ev.size)
-    out["wall_clock_days"][:] = np.maximum(
+    days = np.maximum(
         flops.wall_clock_days(hours, ev["usable_accelerators"][:, None], goodput[:, None]),
         ev["wall_clock_floor_days"][:, None],
     )
+    staged = staged_ratios(ev)
+    out["accelerator_hours"][:] = hours * staged["hours"][:, None]
+    out["wall_clock_days"][:] = days * staged["days"][:, None]
     step = max(1, CELLS // draws)
     chunks = [slice(start, min(start + step, ev.size)) for start in range(0, ev.size, step)]
 
@@ -164,6 +167,34 @@ def _quantiles(values: np.ndarray) -> np.ndarray:
     weight = position - below
     result: np.ndarray = ordered[:, below] * (1 - weight) + ordered[:, above] * weight
     return result
+
+
+def staged_ratios(ev: Evaluation) -> dict[str, np.ndarray]:
+    """Per row, a staged run's hours, days and training dollars over what one stage on the base
+    hardware at the point utilisation would give (1 for a single-stage run).
+
+    A staged run's point estimates are sums over stages, each on its own hardware and price
+    (planner.plan.stages); the draws of utilisation and price then spread those sums in
+    proportion, so the P50 is the point estimate and the range keeps the hours model's width.
+    """
+    ones = np.ones(ev.size)
+    if "stage.0.tokens" not in ev.values:
+        return {"hours": ones, "days": ones, "dollars": ones}
+    mid = flops.accelerator_hours(ev["training_flops"], ev["peak_flops_per_s"], ev["utilization"])
+    goodput = np.asarray(ev.scenario.training.goodput) * ones
+    days = np.maximum(
+        flops.wall_clock_days(mid, ev["usable_accelerators"], goodput), ev["wall_clock_floor_days"]
+    )
+    dollars = training_dollars(mid, ev["price_usd_per_hour"], goodput)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            name: np.nan_to_num(np.asarray(point / base, dtype=float), nan=1.0, posinf=1.0)
+            for name, point, base in (
+                ("hours", ev["accelerator_hours"], mid),
+                ("days", ev["wall_clock_days"], days),
+                ("dollars", ev["training_cost_usd"], dollars),
+            )
+        }
 
 
 def paired_loss(
@@ -214,7 +245,8 @@ def samples(
     goodput = _column(np.asarray(training.goodput, dtype=CELL) * np.ones(ev.size, dtype=CELL), rows)
     spread = 1.0 + settings.price_spread
     price = col("price_usd_per_hour") * _drawn(z.price, 1.0, 1 / spread, spread)
-    total = training_dollars(hours, price, goodput) + col("real_data_usd")
+    dollars = staged_ratios(ev)["dollars"][rows, None].astype(CELL)
+    total = training_dollars(hours, price, goodput) * dollars + col("real_data_usd")
     weights: list[Any] = []
     pools = [_rows_of(pool, rows, ev.size) for pool in ev.pools]
     for i, pool in enumerate(pools):

@@ -173,6 +173,7 @@ def evaluate_staged(
     for suffix in ("", "_low", "_high"):
         out[f"total_cost_usd{suffix}"] = out[f"training_cost_usd{suffix}"] + data_usd
     programme(last.scenario, out, ones)
+    compute.combine_wall_clock(out, scenario.training.generation_timing)  # the summed days
     out.update(values)
     rowed = {k: _row(v, size) for k, v in out.items()}
     return dataclasses.replace(last, values=rowed)

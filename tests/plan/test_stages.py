@@ -531,3 +531,14 @@ def test_check_10_through_the_stages(stages: list[dict[str, Any]], s1: float, s2
     last = planner.run(validate(document))["base"].stages[-1]
     assert last.s1 == pytest.approx(s1, rel=1e-3)
     assert last.s2 == pytest.approx(s2, rel=1e-3)
+
+
+def test_a_staged_plans_ranges_and_combined_wall_clock_surround_its_sums() -> None:
+    # the Monte Carlo spreads the stages' summed hours, days and dollars (P50 near the point
+    # estimate), and the combined wall-clock is computed on the summed days, never below them
+    plan = planner.run(validate(staged()))["base"]
+    assert plan.combined_wall_clock_days >= plan.wall_clock_days * (1 - 1e-12)
+    for name in ("accelerator_hours", "wall_clock_days", "total_cost_usd"):
+        point, p10, p50, p90 = (getattr(plan, name + end) for end in ("", "_p10", "_p50", "_p90"))
+        assert p10 <= point <= p90, name
+        assert p50 == pytest.approx(point, rel=0.05), name
