@@ -141,9 +141,10 @@ ESTIMATE_FLAGS = {
     "--count",
     "count",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Accelerators training in parallel; training.accelerator_count in a scenario.",
+    default=None,
+    help="Accelerators training in parallel; training.accelerator_count in a scenario. Default: "
+    "the scenario default cluster (planner.defaults.ACCELERATOR_COUNT, an assumption the output "
+    "states, with hours at half and twice the count).",
 )
 @click.option(
     "--utilization",

@@ -340,7 +340,7 @@ def quick_estimate(
     params: float | None = None,
     active_params: float | None = None,
     hardware: str = "h100-sxm",
-    count: int = 1,
+    count: int | None = None,
     mfu: dict[str, float] | None = None,
     price: float | None = None,
     precision: str = "bf16",
@@ -445,7 +445,7 @@ def quick_estimate(
     training: dict[str, Any] = {
         "tokens": tokens,
         "accelerator": hardware,
-        "accelerator_count": count,
+        **({"accelerator_count": count} if count is not None else {}),
         "precision": precision,
         "price_usd_per_hour": price,
         "flops_convention": flops_convention,
