@@ -339,6 +339,7 @@ def loss(
     """
     from planner.laws.choice import loss as expected_loss
     from planner.laws.choice import loss_granularity, loss_law
+    from planner.laws.moe import KRAJEWSKI_NAME, outside_fit
     from planner.outputs.command_text import render_loss
 
     note = None
@@ -370,7 +371,7 @@ def loss(
         params, tokens, unique_tokens, law_name, active_params, granularity, precision
     )
     used = loss_law(law_name, loss_granularity(params, active_params, granularity))
-    record = {
+    record: dict[str, Any] = {
         "loss": value,
         "params": params,
         "active_params": params if active_params is None else active_params,
@@ -382,7 +383,23 @@ def loss(
         "fitted_on": used.fitted_on,
         **({"hf_config": note} if note else {}),
     }
+    g = loss_granularity(params, active_params, granularity)
+    warnings = []
+    if law_name == KRAJEWSKI_NAME:
+        active = params if active_params is None else active_params
+        outside = outside_fit(active, tokens, g, None)
+        if outside:
+            warnings.append("outside the fitted range of krajewski-2024: " + "; ".join(outside))
+    elif g is not None:
+        warnings.append(
+            f"a mixture-of-experts model under the dense law {law_name}: its loss is that of a "
+            "dense-equivalent size (planner.laws.moe, an approximation); krajewski-2024 fits MoE"
+        )
+    if warnings:
+        record["warnings"] = warnings
     emit(render_loss(record, fmt), output, force)
+    for line in warnings if fmt != "json" else []:
+        click.echo(f"warning: {line}", err=True)
 
 
 main.add_command(optimize)

@@ -22,6 +22,7 @@ import numpy as np
 from planner.laws.forms import ChinchillaLaw
 from planner.laws.names import MOE_LAW
 from planner.numbers import Number
+from planner.units import format_count
 
 __all__ = [
     "FITTED_EXPANSION",
@@ -36,6 +37,7 @@ __all__ = [
     "e64_total_params",
     "granularity_factor",
     "moe_loss",
+    "outside_fit",
 ]
 
 KRAJEWSKI_NAME = MOE_LAW
@@ -163,3 +165,26 @@ def dense_equivalent_params(
             n_term > 0, (dense.a / np.maximum(n_term, 1e-300)) ** (1 / dense.alpha), np.inf
         )
     return np.clip(n_eq, active_params, total_params)
+
+
+def outside_fit(
+    active: float, tokens: float, granularity: float | None, expansion: float | None = None
+) -> list[str]:
+    """Where a model leaves the runs Krajewski et al. 2024 fitted (laws-2025.md §1.1): active
+    parameters, tokens, and for an MoE its expansion rate (E = 64 only) and granularity."""
+
+    count = format_count
+    out = []
+    low, high = FITTED_PARAMS
+    if not low <= active <= high:
+        out.append(f"{count(active)} active parameters (fitted {count(low)}-{count(high)})")
+    low, high = FITTED_TOKENS
+    if not low <= tokens <= high:
+        out.append(f"{count(tokens)} tokens (fitted {count(low)}-{count(high)})")
+    if granularity is not None:
+        if expansion is not None and abs(expansion / FITTED_EXPANSION - 1) > 0.1:
+            out.append(f"expansion rate {expansion:.3g} (the MoE row was fitted at E = 64 only)")
+        g_low, g_high = FITTED_GRANULARITY
+        if not g_low <= granularity <= g_high:
+            out.append(f"granularity {granularity:g} (fitted {g_low:g}-{g_high:g})")
+    return out

@@ -396,5 +396,9 @@ def render_loss(record: dict[str, Any], fmt: str) -> str:
         if record["unique_tokens"] is None
         else units.format_count(record["unique_tokens"]),
     }
-    lines = [f"{key:14} {clean_text(str(shown.get(key, value)))}" for key, value in record.items()]
+    lines = [
+        f"{key:14} {clean_text(str(shown.get(key, value)))}"
+        for key, value in record.items()
+        if key != "warnings"  # printed on stderr, as every command's warnings
+    ]
     return "\n".join(lines) + "\n"

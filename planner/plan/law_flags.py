@@ -41,27 +41,9 @@ def moe_outside_fit(ev: Evaluation, row: int) -> list[str]:
     """Where a plan under krajewski-2024 leaves the runs the law was fitted on."""
     if not _krajewski(ev):
         return []
-    out = []
     granularity = _granularity(ev)
-    active, tokens = ev["active_params"][row], ev["tokens"][row]
-    low, high = moe.FITTED_PARAMS
-    if not low <= active <= high:
-        out.append(
-            f"{format_count(active)} active parameters (fitted {format_count(low)}-{format_count(high)})"
-        )
-    low, high = moe.FITTED_TOKENS
-    if not low <= tokens <= high:
-        out.append(
-            f"{format_count(tokens)} tokens (fitted {format_count(low)}-{format_count(high)})"
-        )
-    if granularity is not None:
-        expansion = ev.scenario.model.expansion_rate
-        if not np.isclose(expansion, moe.FITTED_EXPANSION, rtol=0.1):
-            out.append(f"expansion rate {expansion:.3g} (the MoE row was fitted at E = 64 only)")
-        g_low, g_high = moe.FITTED_GRANULARITY
-        if not g_low <= granularity <= g_high:
-            out.append(f"granularity {granularity:g} (fitted {g_low:g}-{g_high:g})")
-    return out
+    expansion = ev.scenario.model.expansion_rate if granularity is not None else None
+    return moe.outside_fit(ev["active_params"][row], ev["tokens"][row], granularity, expansion)
 
 
 def _outside(ev: Evaluation) -> np.ndarray:

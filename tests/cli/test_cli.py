@@ -418,3 +418,18 @@ def test_loss_of_a_moe_model_names_the_row_of_the_law_it_used() -> None:
     moe_record, dense_record = json.loads(moe.output), json.loads(dense.output)
     assert "MoE row" in moe_record["law_source"] and "dense row" in dense_record["law_source"]
     assert moe_record["loss"] < dense_record["loss"]  # 100B total beats a dense model at 12B active
+
+
+def test_loss_warns_outside_the_moe_fit_and_under_a_dense_law() -> None:
+    base = ["loss", "--params", "100B", "--active-params", "12B", "--tokens", "1T"]
+    outside = CliRunner().invoke(main, [*base, "--granularity", "8", "--law", "krajewski-2024"])
+    dense = CliRunner().invoke(main, base)
+    inside = CliRunner().invoke(
+        main, ["loss", "--params", "1B", "--tokens", "20B", "--law", "krajewski-2024"]
+    )
+    assert "outside the fitted range of krajewski-2024" in outside.stderr
+    assert "12B active parameters" in outside.stderr and "1.0T tokens" in outside.stderr
+    assert "dense-equivalent" in dense.stderr
+    assert inside.exit_code == 0 and "warning" not in inside.stderr
+    record = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).stdout)
+    assert any("dense-equivalent" in w for w in record["warnings"])
