@@ -342,8 +342,8 @@ RULES: tuple[Rule, ...] = (
         lambda ev: ev["utilization_high"] > UTILIZATION_WARNING,
         _one(
             lambda ev, row: (
-                f"utilisation up to {ev['utilization_high'][row]:.0%} is above "
-                f"{UTILIZATION_WARNING:.0%}: no published run reached that over a whole run (see planner backtest)"
+                f"utilisation up to {ev['utilization_high'][row]:.1%} is above "
+                f"{UTILIZATION_WARNING:.1%}: no published run reached that over a whole run (see planner backtest)"
             )
         ),
         section="compute",
