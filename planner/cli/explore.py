@@ -455,8 +455,9 @@ def fit_tasks(
 
     Example: planner fit-tasks ladder.csv --predict 7B:4T --predict 13B:5T -o reports/tasks.yaml
     """
+    from planner.laws.run_tables import read_task_runs
     from planner.laws.task_fit import fit_tasks as fit_all
-    from planner.laws.task_fit import parse_size, predict_tasks, read_task_runs, task_file_text
+    from planner.laws.task_fit import parse_size, predict_tasks, task_file_text
     from planner.outputs.task_output import render_task_fits
 
     check_outputs(out_path, force=force)

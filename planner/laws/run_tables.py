@@ -8,6 +8,7 @@ any fitting work and names the CSV line of the first bad value; the identifiabil
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +19,17 @@ from planner.limits import MAX_PARAMS, MAX_RUNS_BYTES, MAX_TOKENS
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "MIN_RUNS", "check_identifiable", "prepare", "read_runs"]
+__all__ = [
+    "COLUMNS",
+    "MIN_RUNS",
+    "TASK_COLUMNS",
+    "check_identifiable",
+    "prepare",
+    "prepare_task_runs",
+    "read_runs",
+    "read_task_runs",
+    "rename_columns",
+]
 
 COLUMNS = (
     "params",
@@ -35,6 +46,27 @@ MIN_RUNS = 6
 """Fewest distinct runs a fit accepts (and always more than the constants fitted)."""
 
 
+def rename_columns(
+    frame: pd.DataFrame, columns: dict[str, str] | None, known: tuple[str, ...], name: str
+) -> pd.DataFrame:
+    """``--column NAME=CSV_COLUMN`` renames: a name the table does not know, or a column the CSV
+    does not have, is an error (a typo must not be ignored silently)."""
+    for target, source in (columns or {}).items():
+        if target not in known or source not in frame:
+            problem = (
+                f"unknown name {shown(target)}"
+                if target not in known
+                else f"the CSV has no column {shown(source)}"
+            )
+            raise InputError(
+                f"--column {shown_text(f'{target}={source}', 120)}: {problem}",
+                file=name,
+                allowed=f"NAME one of {', '.join(known)}; CSV columns: "
+                + shown_text(", ".join(map(str, frame.columns)), 300),
+            )
+    return frame.rename(columns={source: target for target, source in (columns or {}).items()})
+
+
 def read_runs(path: str) -> pd.DataFrame:
     """Read a CSV of runs through :mod:`planner.io.reading` (regular file, size limit, UTF-8)."""
     from planner.io.reading import read_csv_frame
@@ -48,21 +80,7 @@ def prepare(
     """Rename mapped columns, check every value, derive tokens from FLOPs if needed."""
     import pandas as pd
 
-    for target, source in (columns or {}).items():  # a typo must not be ignored silently
-        if target not in COLUMNS or source not in frame:
-            problem = (
-                f"unknown name {shown(target)}"
-                if target not in COLUMNS
-                else f"the CSV has no column {shown(source)}"
-            )
-            raise InputError(
-                f"--column {shown_text(f'{target}={source}', 120)}: {problem}",
-                file=name,
-                allowed=f"NAME one of {', '.join(COLUMNS)}; CSV columns: "
-                + shown_text(", ".join(map(str, frame.columns)), 300),
-            )
-    mapping = {source: target for target, source in (columns or {}).items()}
-    frame = frame.rename(columns=mapping)
+    frame = rename_columns(frame, columns, COLUMNS, name)
     if "tokens" not in frame and {"flops", "params"} <= set(frame):
         frame = frame.assign(
             tokens=pd.to_numeric(frame["flops"], errors="coerce")
@@ -148,3 +166,99 @@ def check_identifiable(runs: pd.DataFrame, constants: int, dropped: int, name: s
                 value=float(runs[column].iloc[0]),
                 allowed=f"vary {column} across runs",
             )
+
+
+TASK_COLUMNS = (
+    "params",
+    "tokens",
+    "task",
+    "task_loss",
+    "accuracy",
+    "run",
+    "step",
+    "role",
+    "chance",
+)
+
+
+def read_task_runs(path: str, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """A ladder CSV through :mod:`planner.io.reading`, with ``--column NAME=CSV_COLUMN`` renames."""
+    from planner.io.reading import read_csv_frame
+    from planner.limits import MAX_RUNS_BYTES
+
+    frame = read_csv_frame(path, limit=MAX_RUNS_BYTES, what="ladder CSV")
+    frame = rename_columns(frame, columns, TASK_COLUMNS, path)
+    return frame
+
+
+def prepare_task_runs(frame: pd.DataFrame, *, name: str = "runs") -> pd.DataFrame:
+    """Check a ladder table: numeric columns through :func:`planner.laws.run_tables.prepare` (params,
+    tokens, task loss), accuracy and chance in [0, 1], steps non-negative, one size per run."""
+    import pandas as pd
+
+    missing = [c for c in ("params", "tokens", "task", "task_loss", "accuracy") if c not in frame]
+    if missing:
+        raise InputError(
+            f"missing columns: {', '.join(missing)}",
+            file=name,
+            allowed="columns params, tokens, task, task_loss, accuracy; optionally run, step, "
+            "role (ladder or target), chance",
+        )
+    if "step" in frame and "run" not in frame:
+        raise InputError(
+            "a step column needs a run column (which checkpoints belong to one run)", file=name
+        )
+    try:
+        numeric = prepare(
+            frame[["params", "tokens", "task_loss"]].rename(columns={"task_loss": "loss"}),
+            name=name,
+        )
+    except InputError as exc:  # prepare names the column it checked "loss"
+        raise InputError(
+            exc.problem.replace(": loss must", ": task_loss must"),
+            file=exc.file,
+            value=exc.value,
+            allowed=exc.allowed,
+        ) from None
+    out = pd.DataFrame(
+        {
+            "params": numeric["params"],
+            "tokens": numeric["tokens"],
+            "task": frame["task"].astype(str).str.strip(),
+            "task_loss": numeric["loss"],
+        }
+    )
+    _refuse(out["task"] == "", frame["task"], "task is empty", name)
+    for column, low in (("accuracy", 0.0), ("chance", 0.0), ("step", 0.0)):
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        high = math.inf if column == "step" else 1.0
+        bad = values.isna() | ~np.isfinite(values) | (values < low) | (values > high)
+        if column == "step":  # an empty step (a run's only checkpoint) keeps the file's order
+            bad &= frame[column].notna()
+        allowed = "a non-negative number" if column == "step" else "a number from 0 to 1"
+        _refuse(bad, frame[column], f"{column} must be {allowed}", name)
+        out[column] = values
+    out["run"] = (
+        frame["run"].astype(str).str.strip()
+        if "run" in frame
+        else [f"row {i + 2}" for i in range(len(frame))]
+    )
+    if "role" in frame:
+        role = frame["role"].fillna("ladder").astype(str).str.strip().str.lower()
+        _refuse(
+            ~role.isin(["ladder", "target"]), frame["role"], "role must be ladder or target", name
+        )
+        out["role"] = role
+    else:
+        out["role"] = "ladder"
+    sizes = out.groupby("run")["params"].nunique()
+    if (sizes > 1).any():
+        run = sizes.index[int(np.flatnonzero(sizes.to_numpy() > 1)[0])]
+        raise InputError(
+            f"run {shown(run)} has more than one params value",
+            file=name,
+            allowed="one model size per run (give each size its own run name)",
+        )
+    return out

@@ -37,15 +37,15 @@ import numpy as np
 
 from planner.errors import InputError, shown
 from planner.laws.blas import single_threaded_blas
+from planner.laws.bootstrap import resample_counts
 from planner.laws.fit import huber
-from planner.laws.run_tables import check_identifiable, prepare
+from planner.laws.run_tables import check_identifiable, prepare_task_runs
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "CHANCE",
-    "COLUMNS",
     "CURVE_FACTORS",
     "IDEAL_ACCURACY",
     "MOVING_AVERAGE",
@@ -63,15 +63,12 @@ __all__ = [
     "load_task_file",
     "parse_size",
     "predict_tasks",
-    "prepare_task_runs",
-    "read_task_runs",
     "sigmoid",
     "task_file_path",
     "task_file_text",
     "task_loss",
 ]
 
-COLUMNS = ("params", "tokens", "task", "task_loss", "accuracy", "run", "step", "role", "chance")
 STEP1_CONSTANTS = 5
 """A, B, alpha, beta, E."""
 STEP2_CONSTANTS = 4
@@ -247,108 +244,6 @@ def parse_size(text: str) -> tuple[float, float]:
             field="--predict",
             allowed="two quantities joined by a colon, e.g. 7B:4T",
         ) from None
-
-
-def read_task_runs(path: str, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """A ladder CSV through :mod:`planner.io.reading`, with ``--column NAME=CSV_COLUMN`` renames."""
-    from planner.io.reading import read_csv_frame
-    from planner.limits import MAX_RUNS_BYTES
-
-    frame = read_csv_frame(path, limit=MAX_RUNS_BYTES, what="ladder CSV")
-    for target, source in (columns or {}).items():
-        if target not in COLUMNS or source not in frame:
-            problem = (
-                f"unknown name {shown(target)}"
-                if target not in COLUMNS
-                else (f"the CSV has no column {shown(source)}")
-            )
-            raise InputError(
-                f"--column {target}={source}: {problem}",
-                file=path,
-                allowed=f"NAME one of {', '.join(COLUMNS)}",
-            )
-    return frame.rename(columns={source: target for target, source in (columns or {}).items()})
-
-
-# --- reading --------------------------------------------------------------------------------
-def prepare_task_runs(frame: pd.DataFrame, *, name: str = "runs") -> pd.DataFrame:
-    """Check a ladder table: numeric columns through :func:`planner.laws.run_tables.prepare` (params,
-    tokens, task loss), accuracy and chance in [0, 1], steps non-negative, one size per run."""
-    import pandas as pd
-
-    missing = [c for c in ("params", "tokens", "task", "task_loss", "accuracy") if c not in frame]
-    if missing:
-        raise InputError(
-            f"missing columns: {', '.join(missing)}",
-            file=name,
-            allowed="columns params, tokens, task, task_loss, accuracy; optionally run, step, "
-            "role (ladder or target), chance",
-        )
-    if "step" in frame and "run" not in frame:
-        raise InputError(
-            "a step column needs a run column (which checkpoints belong to one run)", file=name
-        )
-    try:
-        numeric = prepare(
-            frame[["params", "tokens", "task_loss"]].rename(columns={"task_loss": "loss"}),
-            name=name,
-        )
-    except InputError as exc:  # prepare names the column it checked "loss"
-        raise InputError(
-            exc.problem.replace(": loss must", ": task_loss must"),
-            file=exc.file,
-            value=exc.value,
-            allowed=exc.allowed,
-        ) from None
-    out = pd.DataFrame(
-        {
-            "params": numeric["params"],
-            "tokens": numeric["tokens"],
-            "task": frame["task"].astype(str).str.strip(),
-            "task_loss": numeric["loss"],
-        }
-    )
-    _refuse(out["task"] == "", frame["task"], "task is empty", name)
-    for column, low in (("accuracy", 0.0), ("chance", 0.0), ("step", 0.0)):
-        if column not in frame:
-            continue
-        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        high = math.inf if column == "step" else 1.0
-        bad = values.isna() | ~np.isfinite(values) | (values < low) | (values > high)
-        if column == "step":  # an empty step (a run's only checkpoint) keeps the file's order
-            bad &= frame[column].notna()
-        allowed = "a non-negative number" if column == "step" else "a number from 0 to 1"
-        _refuse(bad, frame[column], f"{column} must be {allowed}", name)
-        out[column] = values
-    out["run"] = (
-        frame["run"].astype(str).str.strip()
-        if "run" in frame
-        else [f"row {i + 2}" for i in range(len(frame))]
-    )
-    if "role" in frame:
-        role = frame["role"].fillna("ladder").astype(str).str.strip().str.lower()
-        _refuse(
-            ~role.isin(["ladder", "target"]), frame["role"], "role must be ladder or target", name
-        )
-        out["role"] = role
-    else:
-        out["role"] = "ladder"
-    sizes = out.groupby("run")["params"].nunique()
-    if (sizes > 1).any():
-        run = sizes.index[int(np.flatnonzero(sizes.to_numpy() > 1)[0])]
-        raise InputError(
-            f"run {shown(run)} has more than one params value",
-            file=name,
-            allowed="one model size per run (give each size its own run name)",
-        )
-    return out
-
-
-def _refuse(bad: pd.Series, values: pd.Series, problem: str, name: str) -> None:
-    """An InputError naming the first bad row (CSV line: the header is line 1) and its value."""
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"row {row + 2}: {problem}", file=name, value=values.iloc[row])
 
 
 def _moving_average(values: np.ndarray, window: int = MOVING_AVERAGE) -> np.ndarray:
@@ -631,7 +526,7 @@ def fit_tasks(
     if ladder_rows.empty:
         raise InputError("no ladder rows to fit (every row has role target)", file=name)
     runs = list(dict.fromkeys(ladder_rows["run"]))
-    counts = _resample_counts(np.random.default_rng(seed), len(runs), bootstrap)
+    counts = resample_counts(np.random.default_rng(seed), len(runs), bootstrap)
     fits, warnings = [], []
     with single_threaded_blas():
         for task in dict.fromkeys(ladder_rows["task"]):
@@ -665,12 +560,6 @@ def _finals_frame(ladder: _Ladder) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame({"params": ladder.params, "tokens": ladder.tokens, "loss": ladder.loss})
-
-
-def _resample_counts(rng: np.random.Generator, runs: int, resamples: int) -> np.ndarray:
-    from planner.laws.bootstrap import resample_counts
-
-    return resample_counts(rng, runs, resamples)
 
 
 def _warnings(fit: TaskFit) -> list[str]:

@@ -16,9 +16,8 @@ from planner.errors import InputError
 from planner.laws.stage_effects import stage_effects
 from planner.laws.task_fit import fit_tasks, predict_tasks, task_file_text
 from planner.outputs.report import render_report
+from tests.conftest import ROOT
 from tests.laws.test_task_fit import TRUE_STEP1, TRUE_STEP2, synthetic_ladder
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
