@@ -162,6 +162,19 @@ class TaskFit:
     ladder_max_flops: float | None = None
     """Training compute (6·N·D) of the largest ladder run: how far a prediction extrapolates."""
 
+    def described(self) -> dict[str, Any]:
+        """The fit as the task-fit file and ``--format json`` both open it: task, chance and its
+        source, runs, points and the constants of both steps."""
+        return {
+            "task": self.task,
+            "chance": self.chance,
+            "chance_source": self.chance_source,
+            "runs": self.runs,
+            "points": self.points,
+            "step1": self.step1,
+            "step2": self.step2,
+        }
+
     def predict(self, params: Any, tokens: Any) -> tuple[np.ndarray, np.ndarray]:
         """Chained point prediction: (task loss, accuracy)."""
         loss = task_loss(params, tokens, **self.step1)
@@ -655,13 +668,7 @@ def task_file_text(fits: TaskFits) -> str:
         ),
         "tasks": [
             {
-                "task": fit.task,
-                "chance": fit.chance,
-                "chance_source": fit.chance_source,
-                "runs": fit.runs,
-                "points": fit.points,
-                "step1": fit.step1,
-                "step2": fit.step2,
+                **fit.described(),
                 "intervals_95": {k: list(v) for k, v in fit.intervals.items()},
                 **(
                     {}

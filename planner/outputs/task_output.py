@@ -29,13 +29,7 @@ def task_fits_record(fits: TaskFits, predictions: list[TaskPrediction]) -> dict[
         ],
         "tasks": [
             {
-                "task": fit.task,
-                "chance": fit.chance,
-                "chance_source": fit.chance_source,
-                "runs": fit.runs,
-                "points": fit.points,
-                "step1": fit.step1,
-                "step2": fit.step2,
+                **fit.described(),
                 "floor": fit.step2["a"] + fit.step2["b"],
                 "intervals_95": {k: list(v) for k, v in fit.intervals.items()},
                 "step1_rmse_relative": fit.step1_rmse,
